@@ -1,0 +1,25 @@
+/**
+ * Where configuration lives besides the VM homes: the shared defaults, the
+ * system overrides, and the user's overrides. Tests relocate them with
+ * `VMTOOLS_SHARE_DIR`, `VMTOOLS_ETC_DIR` and `XDG_CONFIG_HOME`.
+ * @module
+ */
+
+/** The three configuration roots, lowest precedence first. */
+export interface Roots {
+  share: string;
+  etc: string;
+  user: string;
+}
+
+/** Reads the roots from the environment. */
+export function configRoots(): Roots {
+  const env = (n: string) => Deno.env.get(n) || undefined;
+  const config = env("XDG_CONFIG_HOME") ??
+    `${env("HOME") ?? "/nonexistent"}/.config`;
+  return {
+    share: env("VMTOOLS_SHARE_DIR") ?? "/usr/local/share/vmtools",
+    etc: env("VMTOOLS_ETC_DIR") ?? "/etc/vmtools",
+    user: `${config}/vmtools`,
+  };
+}

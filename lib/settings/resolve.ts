@@ -1,0 +1,206 @@
+/**
+ * Layering: built-in defaults, then the shared, system and user
+ * `vmtools.conf`, then the VM chain from the farthest ancestor down (each
+ * one's templates, then its own values), then `-o` values.
+ * @module
+ */
+import { VmError } from "../errors.ts";
+import { basename, resolve as resolvePath } from "../path.ts";
+import type { Roots } from "../roots.ts";
+import { DEFAULTS } from "./defaults.ts";
+import {
+  assignments,
+  parentOf,
+  parseSettings,
+  readSettingsFileIfAny,
+  type SettingsFile,
+  templatesOf,
+} from "./file.ts";
+import { type Origin, Settings } from "./settings.ts";
+import { BUILTIN_TEMPLATES } from "./templates.ts";
+
+/** One VM of the chain: its home and its settings file. */
+export interface ChainLink {
+  home: string;
+  file: SettingsFile;
+}
+
+/** What to resolve. */
+export interface ResolveRequest {
+  roots: Roots;
+  /** The VM home; absent for the tool's own settings. */
+  home?: string;
+  /** The VM's settings file when already read (or made in memory). */
+  file?: SettingsFile;
+  /** Templates given on the command line (`-t`), applied after the VM's own. */
+  templates?: readonly string[];
+  /** `-o name=value` pairs, applied last. */
+  overrides?: readonly [string, string][];
+}
+
+/** The result: the settings, and the VM chain from the root down. */
+export interface Resolved {
+  settings: Settings;
+  chain: ChainLink[];
+}
+
+/** Computes effective settings. Throws {@linkcode VmError} naming the file at fault. */
+export function resolveSettings(req: ResolveRequest): Resolved {
+  const s = new Settings();
+  for (const [k, v] of Object.entries(DEFAULTS)) {
+    s.set(k, v, { layer: "default" });
+  }
+
+  const applyConf = (dir: string, layer: "share" | "system" | "user") => {
+    const path = `${dir}/vmtools.conf`;
+    const f = readSettingsFileIfAny(path, "conf");
+    if (f) {
+      for (const [k, v] of assignments(f)) {
+        s.set(k, v, { layer, source: path });
+      }
+    }
+  };
+  applyConf(req.roots.share, "share");
+  applyConf(req.roots.etc, "system");
+  const cmdlineUserhome = req.overrides?.findLast(([k]) =>
+    k === "cfg_include_userhome"
+  );
+  if (cmdlineUserhome) {
+    s.set(cmdlineUserhome[0], cmdlineUserhome[1], { layer: "cmdline" });
+  }
+  const userhome = s.bool("cfg_include_userhome");
+  if (userhome) applyConf(req.roots.user, "user");
+  for (const [k, v] of req.overrides ?? []) {
+    if (k.startsWith("cfg_")) s.set(k, v, { layer: "cmdline" });
+  }
+
+  const limit = s.int("cfg_limit_nesting");
+  const templates = new TemplateApplier(s, req.roots, userhome, limit);
+  const chain = req.home
+    ? loadChain(req.home, req.file, s.get("cfg_file_vmsettings"), limit)
+    : [];
+  chain.forEach((link, i) => {
+    const own = i === chain.length - 1;
+    const origin: Origin = own
+      ? { layer: "vm" }
+      : { layer: "parent", source: link.home };
+    for (const t of templatesOf(link.file)) templates.apply(t, link.file.path);
+    for (const [k, v] of assignments(link.file)) s.set(k, v, origin);
+  });
+  for (const t of req.templates ?? []) templates.apply(t, "the command line");
+  for (const [k, v] of req.overrides ?? []) s.set(k, v, { layer: "cmdline" });
+
+  if (req.home) {
+    s.set("vm_home", req.home);
+    if (s.get("vm_name") === "") s.set("vm_name", basename(req.home));
+  }
+  return { settings: s, chain };
+}
+
+/** Reads the VM at `home` and its ancestors; returns them root first. */
+function loadChain(
+  home: string,
+  file: SettingsFile | undefined,
+  settingsName: string,
+  limit: number,
+): ChainLink[] {
+  const chain: ChainLink[] = [];
+  const seen = new Set<string>();
+  let current: ChainLink | undefined = {
+    home,
+    file: file ?? readVmFile(home, settingsName),
+  };
+  while (current) {
+    const key = realPathOr(current.home);
+    if (seen.has(key)) {
+      throw new VmError(`parent loop: ${current.home} is its own ancestor`);
+    }
+    seen.add(key);
+    if (chain.length >= limit) {
+      throw new VmError(
+        `${home}: parent chain deeper than cfg_limit_nesting=${limit}`,
+      );
+    }
+    chain.unshift(current);
+    const parent = parentOf(current.file);
+    if (parent === undefined) break;
+    const parentHome = resolvePath(parent, current.home);
+    const parentFile = readSettingsFileIfAny(
+      `${parentHome}/${settingsName}`,
+      "vm",
+    );
+    if (!parentFile) {
+      throw new VmError(
+        `${current.file.path}: parent VM '${parent}' not found (no ${parentHome}/${settingsName}); 'vmfix -p' can repair the link`,
+      );
+    }
+    current = { home: parentHome, file: parentFile };
+  }
+  return chain;
+}
+
+function readVmFile(home: string, settingsName: string): SettingsFile {
+  const f = readSettingsFileIfAny(`${home}/${settingsName}`, "vm");
+  if (!f) throw new VmError(`${home}: not a VM home (no ${settingsName})`);
+  return f;
+}
+
+function realPathOr(path: string): string {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/** Applies templates recursively, detecting loops and excessive depth. */
+class TemplateApplier {
+  #stack: string[] = [];
+
+  constructor(
+    readonly settings: Settings,
+    readonly roots: Roots,
+    readonly userhome: boolean,
+    readonly limit: number,
+  ) {}
+
+  apply(name: string, from: string): void {
+    if (this.#stack.includes(name)) {
+      throw new VmError(
+        `template loop: ${[...this.#stack, name].join(" -> ")}`,
+      );
+    }
+    if (this.#stack.length >= this.limit) {
+      throw new VmError(
+        `templates nested deeper than cfg_limit_nesting=${this.limit} at '${name}'`,
+      );
+    }
+    const file = this.#load(name, from);
+    this.#stack.push(name);
+    for (const t of templatesOf(file)) this.apply(t, file.path);
+    for (const [k, v] of assignments(file)) {
+      this.settings.set(k, v, { layer: "template", source: name });
+    }
+    this.#stack.pop();
+  }
+
+  #load(name: string, from: string): SettingsFile {
+    const dirs = [
+      this.roots.share,
+      this.roots.etc,
+      ...(this.userhome ? [this.roots.user] : []),
+    ];
+    for (const dir of dirs.reverse()) {
+      const f = readSettingsFileIfAny(
+        `${dir}/templates/${name}.tpl`,
+        "template",
+      );
+      if (f) return f;
+    }
+    const builtin = BUILTIN_TEMPLATES[name];
+    if (builtin !== undefined) {
+      return parseSettings(builtin, `(built-in template ${name})`, "template");
+    }
+    throw new VmError(`${from}: unknown template '${name}'`);
+  }
+}

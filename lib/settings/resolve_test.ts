@@ -1,0 +1,159 @@
+import { deepEqual, equal, throws } from "node:assert/strict";
+import { resolveSettings } from "./resolve.ts";
+import { describeOrigin } from "./settings.ts";
+
+function sandbox() {
+  const dir = Deno.makeTempDirSync({ prefix: "vmtools-resolve-" });
+  const roots = {
+    share: `${dir}/share`,
+    etc: `${dir}/etc`,
+    user: `${dir}/user`,
+  };
+  for (const d of Object.values(roots)) {
+    Deno.mkdirSync(`${d}/templates`, { recursive: true });
+  }
+  const write = (path: string, text: string) => {
+    Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+    Deno.writeTextFileSync(path, text);
+  };
+  return {
+    dir,
+    roots,
+    write,
+    done: () => Deno.removeSync(dir, { recursive: true }),
+  };
+}
+
+Deno.test("layers apply in order: default, share, system, user, templates, parents, VM, -o", () => {
+  const t = sandbox();
+  t.write(
+    `${t.roots.share}/vmtools.conf`,
+    "vm_ram_size=1G\nvm_cpu_count=3\nvm_boot_menu=yes\n",
+  );
+  t.write(
+    `${t.roots.etc}/vmtools.conf`,
+    "vm_ram_size=3G\ncfg_include_userhome=yes\n",
+  );
+  t.write(
+    `${t.roots.user}/vmtools.conf`,
+    "vm_keyboard_mapping=fr\nvm_cpu_count=5\n",
+  );
+  t.write(
+    `${t.roots.etc}/templates/team.tpl`,
+    "template big\nvm_cpu_count=6\n",
+  );
+  t.write(
+    `${t.roots.share}/templates/big.tpl`,
+    "vm_ram_size=8G\nvm_boot_order=n\n",
+  );
+  t.write(
+    `${t.dir}/base/vm.settings`,
+    "template team\nvm_boot_order=c\nvm_display_type=none\n",
+  );
+  t.write(
+    `${t.dir}/base/child/vm.settings`,
+    "parent ..\nvm_display_type=vnc\n",
+  );
+  const { settings: s, chain } = resolveSettings({
+    roots: t.roots,
+    home: `${t.dir}/base/child`,
+    overrides: [["vm_boot_menu", "no"]],
+  });
+  deepEqual(chain.map((l) => l.home), [`${t.dir}/base`, `${t.dir}/base/child`]);
+  equal(s.get("vm_ram_size"), "8G");
+  equal(describeOrigin(s.origin("vm_ram_size")!), "template big");
+  equal(s.get("vm_cpu_count"), "6");
+  equal(s.get("vm_boot_order"), "c");
+  equal(describeOrigin(s.origin("vm_boot_order")!), `parent ${t.dir}/base`);
+  equal(s.get("vm_display_type"), "vnc");
+  equal(s.origin("vm_display_type")!.layer, "vm");
+  equal(s.get("vm_keyboard_mapping"), "fr");
+  equal(s.origin("vm_keyboard_mapping")!.layer, "user");
+  equal(s.get("vm_boot_menu"), "no");
+  equal(s.origin("vm_boot_menu")!.layer, "cmdline");
+  equal(s.get("vm_name"), "child");
+  equal(s.get("vm_qemu_arch"), "x86_64");
+  equal(s.origin("vm_qemu_arch")!.layer, "default");
+  t.done();
+});
+
+Deno.test("the user's conf is read only with cfg_include_userhome=yes, which -o can give", () => {
+  const t = sandbox();
+  t.write(`${t.roots.user}/vmtools.conf`, "vm_ram_size=7G\n");
+  equal(resolveSettings({ roots: t.roots }).settings.get("vm_ram_size"), "2G");
+  const on = resolveSettings({
+    roots: t.roots,
+    overrides: [["cfg_include_userhome", "yes"]],
+  });
+  equal(on.settings.get("vm_ram_size"), "7G");
+  t.done();
+});
+
+Deno.test("a user template overrides a built-in one of the same name only with userhome", () => {
+  const t = sandbox();
+  t.write(`${t.roots.user}/templates/modern.tpl`, "vm_qemu_machine=pc\n");
+  t.write(`${t.dir}/vm/vm.settings`, "template modern\n");
+  const off = resolveSettings({ roots: t.roots, home: `${t.dir}/vm` });
+  equal(off.settings.get("vm_qemu_machine"), "q35");
+  const on = resolveSettings({
+    roots: t.roots,
+    home: `${t.dir}/vm`,
+    overrides: [["cfg_include_userhome", "yes"]],
+  });
+  equal(on.settings.get("vm_qemu_machine"), "pc");
+  t.done();
+});
+
+Deno.test("loops and excessive nesting fail instead of hanging", () => {
+  const t = sandbox();
+  t.write(`${t.roots.share}/templates/a.tpl`, "template b\n");
+  t.write(`${t.roots.share}/templates/b.tpl`, "template a\n");
+  t.write(`${t.dir}/t/vm.settings`, "template a\n");
+  throws(
+    () => resolveSettings({ roots: t.roots, home: `${t.dir}/t` }),
+    /template loop: a -> b -> a/,
+  );
+  t.write(`${t.dir}/p1/vm.settings`, "parent ../p2\n");
+  t.write(`${t.dir}/p2/vm.settings`, "parent ../p1\n");
+  throws(
+    () => resolveSettings({ roots: t.roots, home: `${t.dir}/p1` }),
+    /parent loop/,
+  );
+  for (let i = 0; i < 5; i++) {
+    t.write(`${t.dir}/n${i}/vm.settings`, i ? `parent ../n${i - 1}\n` : "");
+  }
+  throws(
+    () =>
+      resolveSettings({
+        roots: t.roots,
+        home: `${t.dir}/n4`,
+        overrides: [["cfg_limit_nesting", "3"]],
+      }),
+    /deeper than cfg_limit_nesting=3/,
+  );
+  t.done();
+});
+
+Deno.test("missing parents, templates and homes are named", () => {
+  const t = sandbox();
+  t.write(`${t.dir}/orphan/vm.settings`, "parent ../gone\n");
+  throws(
+    () => resolveSettings({ roots: t.roots, home: `${t.dir}/orphan` }),
+    /parent VM '..\/gone' not found/,
+  );
+  t.write(`${t.dir}/nt/vm.settings`, "template nope\n");
+  throws(
+    () => resolveSettings({ roots: t.roots, home: `${t.dir}/nt` }),
+    /nt\/vm.settings: unknown template 'nope'/,
+  );
+  throws(
+    () => resolveSettings({ roots: t.roots, home: `${t.dir}/none` }),
+    /not a VM home/,
+  );
+  t.write(`${t.roots.etc}/vmtools.conf`, "cfg_x=1\nbad line\n");
+  throws(
+    () => resolveSettings({ roots: t.roots }),
+    /etc\/vmtools.conf:2: expected 'name=value'/,
+  );
+  t.done();
+});

@@ -1,0 +1,144 @@
+/**
+ * The effective settings of a VM or of the tool: a map from name to value,
+ * each value remembering the layer it came from, with typed readers whose
+ * errors name the setting at fault.
+ * @module
+ */
+import { VmError } from "../errors.ts";
+import { parseList } from "./syntax.ts";
+
+/** The layers settings come from, lowest precedence first. */
+export type Layer =
+  | "default"
+  | "share"
+  | "system"
+  | "user"
+  | "template"
+  | "parent"
+  | "vm"
+  | "cmdline"
+  | "tool";
+
+/** Where a value comes from: the layer and, for files, which one. */
+export interface Origin {
+  layer: Layer;
+  /** Template name, parent home, or file path, depending on the layer. */
+  source?: string;
+}
+
+/** A value with its origin. */
+export interface Entry {
+  value: string;
+  origin: Origin;
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  "": 1,
+  K: 2 ** 10,
+  M: 2 ** 20,
+  G: 2 ** 30,
+  T: 2 ** 40,
+};
+
+/** Reads a size such as `512M`, `2G` or `1.5T` into bytes; `undefined` if malformed. */
+export function parseSize(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)([KMGT]?)i?B?$/i.exec(text.trim());
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * SIZE_UNITS[m[2].toUpperCase()]);
+}
+
+/** A set of settings with typed accessors. */
+export class Settings {
+  #map: Map<string, Entry>;
+
+  constructor(entries?: Iterable<[string, Entry]>) {
+    this.#map = new Map(entries);
+  }
+
+  /** The value of `name`, or `""` when it is not set anywhere. */
+  get(name: string): string {
+    return this.#map.get(name)?.value ?? "";
+  }
+
+  /** Whether any layer sets `name`. */
+  has(name: string): boolean {
+    return this.#map.has(name);
+  }
+
+  /** Where the value of `name` comes from. */
+  origin(name: string): Origin | undefined {
+    return this.#map.get(name)?.origin;
+  }
+
+  /** Sets `name` (the tool's own computations use layer `tool`). */
+  set(name: string, value: string, origin: Origin = { layer: "tool" }): void {
+    this.#map.set(name, { value, origin });
+  }
+
+  /** Reads a yes/no setting. */
+  bool(name: string): boolean {
+    const v = this.get(name).toLowerCase();
+    if (["yes", "y", "true", "on", "1"].includes(v)) return true;
+    if (["no", "n", "false", "off", "0", ""].includes(v)) return false;
+    throw this.#bad(name, "yes or no");
+  }
+
+  /** Reads a whole number. */
+  int(name: string): number {
+    const v = this.get(name);
+    if (!/^\d+$/.test(v)) throw this.#bad(name, "a whole number");
+    return Number(v);
+  }
+
+  /** Reads a size (`512M`, `2G`) into bytes. */
+  size(name: string): number {
+    const bytes = parseSize(this.get(name));
+    if (bytes === undefined) throw this.#bad(name, "a size such as 512M or 2G");
+    return bytes;
+  }
+
+  /** Reads a blank-separated list. */
+  list(name: string): string[] {
+    try {
+      return parseList(this.get(name));
+    } catch (e) {
+      throw this.#bad(name, `a list (${(e as Error).message})`);
+    }
+  }
+
+  /** Every setting, sorted by name. */
+  entries(): [string, Entry][] {
+    return [...this.#map].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+  }
+
+  /** An independent copy. */
+  clone(): Settings {
+    return new Settings(this.#map);
+  }
+
+  #bad(name: string, expected: string): VmError {
+    const o = this.origin(name);
+    const where = o ? ` (from ${describeOrigin(o)})` : "";
+    return new VmError(
+      `setting ${name}='${this.get(name)}'${where}: expected ${expected}`,
+    );
+  }
+}
+
+/** A short human description of an origin, as `vminfo -s -l` shows it. */
+export function describeOrigin(o: Origin): string {
+  switch (o.layer) {
+    case "template":
+      return `template ${o.source}`;
+    case "parent":
+      return `parent ${o.source}`;
+    case "cmdline":
+      return "command line";
+    case "share":
+    case "system":
+    case "user":
+      return o.source ? `${o.layer} ${o.source}` : o.layer;
+    default:
+      return o.layer;
+  }
+}

@@ -1,0 +1,83 @@
+import { deepEqual, equal, throws } from "node:assert/strict";
+import {
+  formatList,
+  parseList,
+  quote,
+  SyntaxError,
+  unquote,
+} from "./syntax.ts";
+
+const hostile = [
+  "foo",
+  "[f]oo",
+  ".foo",
+  "*",
+  ">",
+  "\\",
+  "$$",
+  "foo,,bar",
+  "foo bar",
+  "a\tb",
+  "it's",
+  `"dq"`,
+  "`bq`",
+  "fóò",
+  "-",
+  "--",
+  "-n",
+  " ",
+  "",
+  "''",
+  "'\\''",
+];
+
+Deno.test("quote/unquote round-trips hostile values", () => {
+  for (const v of hostile) {
+    equal(unquote(quote(v)), v, `value ${JSON.stringify(v)}`);
+  }
+});
+
+Deno.test("quote leaves plain values bare and quotes the rest", () => {
+  equal(quote("2G"), "2G");
+  equal(quote("/a/b-c_d.qcow2"), "/a/b-c_d.qcow2");
+  equal(quote("John's VM"), `'John'\\''s VM'`);
+  equal(quote(""), "''");
+});
+
+Deno.test("unquote reads the documented example and lenient bare characters", () => {
+  equal(unquote(`'John'\\''s VM'`), "John's VM");
+  equal(unquote("rw:/x/y"), "rw:/x/y");
+});
+
+Deno.test("unquote reports the column of what is wrong", () => {
+  const cases: [string, RegExp, number][] = [
+    ["'open", /unterminated quote/, 1],
+    ["a$b", /'\$' must be inside single quotes/, 2],
+    ["a\\b", /backslash/, 2],
+    ["a b", /unexpected ' '/, 2],
+  ];
+  for (const [text, msg, col] of cases) {
+    throws(
+      () => unquote(text),
+      (e) =>
+        e instanceof SyntaxError && msg.test(e.message) && e.column === col,
+    );
+  }
+});
+
+Deno.test("quote refuses newline and NUL", () => {
+  throws(() => quote("a\nb"), /newline/);
+  throws(() => quote("a\0b"), /NUL/);
+});
+
+Deno.test("lists split on blanks and keep quoted elements whole", () => {
+  deepEqual(parseList("-usb -device 'usb tablet'  x"), [
+    "-usb",
+    "-device",
+    "usb tablet",
+    "x",
+  ]);
+  const items = ["a b", "it's", "-n", ""];
+  deepEqual(parseList(formatList(items)), items);
+  deepEqual(parseList(""), []);
+});
