@@ -1,0 +1,127 @@
+/**
+ * The contract between vmtools and its modules. A module is a TypeScript
+ * file that default-exports one function; vmtools calls it with one of the
+ * context objects below. Modules import nothing from vmtools at run time
+ * (types only, which are erased), so a module written for one version keeps
+ * loading in the next.
+ *
+ * ```ts
+ * // ~/.config/vmtools/modules/buildcmd/ram.ts
+ * import type { BuildcmdContext } from "./api.ts"; // types only
+ * export default function ram({ settings, qemu }: BuildcmdContext) {
+ *   qemu.add("-m", `${Math.ceil(settings.size("vm_ram_size") / 2 ** 20 * 1.25)}M`);
+ * }
+ * ```
+ * @module
+ */
+import type { Settings } from "../settings/settings.ts";
+import type { Access, StorageRef } from "../storage/inspect.ts";
+
+export type { Access, Settings, StorageRef };
+
+/** The module families and their folders under `modules/`. */
+export type Family = "buildcmd" | "clone" | "configure/templates" | "configure/settings";
+
+/** Messages from a module, filtered by the user's verbosity. */
+export interface ModuleLog {
+  /** What was created or changed (verbosity ≥ 1). */
+  info(msg: string): void;
+  /** A main step (verbosity ≥ 3). */
+  step(msg: string): void;
+  /** A detail (verbosity ≥ 4). */
+  debug(msg: string): void;
+  /** Something the user should know about. */
+  warn(msg: string): void;
+}
+
+/** The QEMU command line being built. */
+export interface QemuCommand {
+  /** The QEMU program name (set by the `qemu` module). */
+  binary: string;
+  /** The arguments so far. */
+  readonly args: string[];
+  /** Appends arguments. */
+  add(...args: string[]): void;
+  /** Whether an option (e.g. `"-vnc"`) is present. */
+  has(option: string): boolean;
+  /** The value following the first occurrence of an option. */
+  valueOf(option: string): string | undefined;
+  /** Removes every occurrence of an option and its value (when `withValue`). */
+  remove(option: string, withValue?: boolean): void;
+}
+
+/** Files of the VM being started. */
+export interface VmFiles {
+  /** The VM home, or for a bare boot the private runtime directory. */
+  dir: string;
+  pid: string;
+  monitor: string;
+  serial: string;
+  serialLog: string;
+}
+
+/** What vmtools knows about the host. */
+export interface HostInfo {
+  /** `/dev/kvm` opens read-write. */
+  kvm: boolean;
+  /** A display server is reachable (`DISPLAY` or `WAYLAND_DISPLAY`). */
+  graphical: boolean;
+}
+
+/** Storage helpers handed to modules. */
+export interface StorageTools {
+  /** Parses a storage argument (prefix and location), reading the format by content. */
+  inspect(spec: string): StorageRef;
+  /** The access a reference gets under `vm_storage_rwmode`. */
+  access(ref: StorageRef): Access;
+  /** Doubles commas for QEMU option values. */
+  escape(text: string): string;
+  /** Builds an ISO image of a directory (deleted once QEMU has opened it). */
+  isoFromDirectory(dir: string): Promise<string>;
+}
+
+/** Given to `buildcmd` modules. */
+export interface BuildcmdContext {
+  settings: Settings;
+  qemu: QemuCommand;
+  files: VmFiles;
+  host: HostInfo;
+  storage: StorageTools;
+  /** Completes a MAC prefix at random (see `vmrndmac`). */
+  randomMac(prefix: string): string;
+  log: ModuleLog;
+}
+
+/** Given to `configure/*` modules when a VM is created or booted bare. */
+export interface ConfigureContext {
+  /** Effective settings of the new VM, updated as modules set values. */
+  settings: Settings;
+  /** Stores a value in the new VM (for a bare boot: only for this run). */
+  set(name: string, value: string): void;
+  /** Applies a template to the new VM. */
+  addTemplate(name: string): void;
+  /**
+   * Asks the user, proposing `proposal`; returns it unchanged when answers
+   * are assumed (`-y`). `check` returns an error message for a bad answer.
+   */
+  ask(question: string, proposal: string, check?: (answer: string) => string | undefined): Promise<string>;
+  /** True for `vmup` on a bare path (nothing is kept), false for `vmcreate`. */
+  bare: boolean;
+  /** The new VM's home (for a bare boot: the runtime directory). */
+  dir: string;
+  /** Disks and CD-ROMs the user gave, as parsed storage references. */
+  disks: StorageRef[];
+  cdroms: StorageRef[];
+  storage: StorageTools;
+  /** Converts an image to qcow2 with progress; returns the new file's path. */
+  convert(source: string, target: string): Promise<string>;
+  /** Creates a blank qcow2 image of `size` (e.g. `40G`); returns its path. */
+  createDisk(path: string, size: string): Promise<string>;
+  randomMac(prefix: string): string;
+  log: ModuleLog;
+}
+
+/** A `buildcmd` module. */
+export type BuildcmdModule = (ctx: BuildcmdContext) => void | Promise<void>;
+/** A `configure/templates` or `configure/settings` module. */
+export type ConfigureModule = (ctx: ConfigureContext) => void | Promise<void>;

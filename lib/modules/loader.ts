@@ -1,0 +1,99 @@
+/**
+ * Finds modules by name: `modules/<family>/NAME.ts` under the user's
+ * configuration (only with `cfg_include_userhome=yes`), `/etc/vmtools`,
+ * `/usr/local/share/vmtools`, then the built-in ones. Found files are
+ * loaded by dynamic import.
+ * @module
+ */
+import { VmError } from "../errors.ts";
+import type { Roots } from "../roots.ts";
+import type { Family } from "./api.ts";
+
+/** Loads a built-in module. */
+export type BuiltinLoader = () => Promise<{ default: unknown }>;
+
+/** The built-in modules, by family and name. */
+export type BuiltinRegistry = Record<Family, Record<string, BuiltinLoader>>;
+
+/** A module ready to run. */
+export interface LoadedModule<F> {
+  name: string;
+  /** The file it came from, or `built-in`. */
+  source: string;
+  run: F;
+}
+
+const NAME = /^[A-Za-z0-9_]+$/;
+
+/** Resolves and imports modules for one run of a command. */
+export class ModuleLoader {
+  constructor(
+    readonly roots: Roots,
+    readonly userhome: boolean,
+    readonly builtins: BuiltinRegistry,
+  ) {}
+
+  /** Loads the modules named by a `cfg_modules_*` list, in order. */
+  async load<F>(family: Family, names: readonly string[], listSetting: string): Promise<LoadedModule<F>[]> {
+    const out: LoadedModule<F>[] = [];
+    for (const name of names) {
+      if (!NAME.test(name)) {
+        throw new VmError(`${listSetting}: bad module name '${name}' (letters, digits and _ only)`);
+      }
+      out.push(await this.#loadOne<F>(family, name, listSetting));
+    }
+    return out;
+  }
+
+  async #loadOne<F>(family: Family, name: string, listSetting: string): Promise<LoadedModule<F>> {
+    const dirs = [...(this.userhome ? [this.roots.user] : []), this.roots.etc, this.roots.share];
+    for (const dir of dirs) {
+      const path = `${dir}/modules/${family}/${name}.ts`;
+      if (!isFile(path)) continue;
+      let mod: { default?: unknown };
+      try {
+        mod = await import(fileUrl(path));
+      } catch (e) {
+        throw new VmError(`module ${path} failed to load: ${firstLine(e)}`);
+      }
+      return { name, source: path, run: checkFunction<F>(mod.default, path) };
+    }
+    const builtin = this.builtins[family][name];
+    if (!builtin) {
+      throw new VmError(`${listSetting}: no module '${name}' in modules/${family}/ of ${dirs.join(", ")} nor built in`);
+    }
+    return { name, source: "built-in", run: checkFunction<F>((await builtin()).default, `built-in ${name}`) };
+  }
+}
+
+/** Runs one module, turning anything it throws into an error naming it. */
+export async function runModule<F extends (ctx: C) => unknown, C>(mod: LoadedModule<F>, ctx: C): Promise<void> {
+  try {
+    await mod.run(ctx);
+  } catch (e) {
+    if (e instanceof VmError && mod.source === "built-in") throw e;
+    const where = mod.source === "built-in" ? `built-in module ${mod.name}` : `module ${mod.source}`;
+    throw new VmError(`${where}: ${firstLine(e)}`);
+  }
+}
+
+function checkFunction<F>(value: unknown, where: string): F {
+  if (typeof value !== "function") throw new VmError(`module ${where} must default-export a function`);
+  return value as F;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+function fileUrl(path: string): string {
+  return "file://" + path.split("/").map(encodeURIComponent).join("/");
+}
+
+function firstLine(e: unknown): string {
+  return String(e instanceof Error ? e.message : e).split("\n")[0];
+}

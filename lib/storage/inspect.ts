@@ -1,0 +1,172 @@
+/**
+ * Storage arguments: an optional access prefix (`rw:`, `wr:`, `snap:`,
+ * `ro:`) and a location — an image file (its format read from its content),
+ * a block device, a directory, or a URL.
+ * @module
+ */
+import { VmError } from "../errors.ts";
+import { extname, resolve } from "../path.ts";
+
+/** Access modes, from the most to the least permissive. */
+export type Access = "rw" | "snap" | "ro";
+
+/** Image formats told apart by content. */
+export type ImageFormat =
+  | "raw"
+  | "qcow2"
+  | "iso"
+  | "vmdk"
+  | "vdi"
+  | "vhd"
+  | "vhdx"
+  | "qed"
+  | "dmg"
+  | "ova";
+
+/** Where storage lives. */
+export type Location =
+  | { kind: "file"; path: string; format: ImageFormat; size: number }
+  | { kind: "device"; path: string }
+  | { kind: "dir"; path: string }
+  | { kind: "url"; url: string; scheme: string };
+
+/** A parsed storage argument. */
+export interface StorageRef {
+  /** The argument as given. */
+  spec: string;
+  /** The access prefix, if one was given. */
+  prefix?: Access;
+  location: Location;
+}
+
+const URL_RE = /^([a-z][a-z0-9+.-]*):\/\//i;
+const URL_SCHEMES = ["http", "https", "ftp", "ftps", "ssh", "tftp", "nbd", "iscsi"];
+/** Formats QEMU runs natively and that need no conversion. */
+export const NATIVE_FORMATS: readonly ImageFormat[] = ["raw", "qcow2"];
+
+/** Splits the access prefix from a storage argument. */
+export function splitPrefix(spec: string): [Access | undefined, string] {
+  const m = /^(rw|wr|snap|ro):(.*)$/s.exec(spec);
+  if (!m || URL_RE.test(spec)) return [undefined, spec];
+  return [m[1] === "wr" ? "rw" : m[1] as Access, m[2]];
+}
+
+/**
+ * Parses a storage argument; relative paths are taken from `base`.
+ * Throws a {@linkcode VmError} naming the argument when it does not exist.
+ */
+export function inspectStorage(spec: string, base = Deno.cwd()): StorageRef {
+  const [prefix, rest] = splitPrefix(spec);
+  if (rest === "") throw new VmError(`'${spec}': empty storage path`);
+  const url = URL_RE.exec(rest);
+  if (url) {
+    const scheme = url[1].toLowerCase();
+    if (!URL_SCHEMES.includes(scheme)) {
+      throw new VmError(`'${spec}': unsupported URL scheme '${scheme}' (${URL_SCHEMES.join(", ")})`);
+    }
+    return { spec, prefix, location: { kind: "url", url: rest, scheme } };
+  }
+  const path = resolve(rest, base);
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new VmError(`${rest}: no such file or directory`);
+    throw new VmError(`${rest}: ${(e as Error).message}`);
+  }
+  if (info.isDirectory) return { spec, prefix, location: { kind: "dir", path } };
+  if (info.isBlockDevice) return { spec, prefix, location: { kind: "device", path } };
+  if (!info.isFile) throw new VmError(`${rest}: not an image file, a block device or a directory`);
+  return { spec, prefix, location: { kind: "file", path, format: detectFormat(path, info.size), size: info.size } };
+}
+
+/** Reads a file's format from its first bytes (and last sector). */
+export function detectFormat(path: string, size: number): ImageFormat {
+  let f: Deno.FsFile;
+  try {
+    f = Deno.openSync(path, { read: true });
+  } catch (e) {
+    throw new VmError(`${path}: cannot open: ${(e as Error).message}`);
+  }
+  try {
+    const head = new Uint8Array(0x8006);
+    const n = readAt(f, head, 0);
+    const text = (from: number, len: number) =>
+      n >= from + len ? String.fromCharCode(...head.subarray(from, from + len)) : "";
+    if (text(0, 4) === "QFI\xfb") return "qcow2";
+    if (text(0, 4) === "QED\0") return "qed";
+    if (text(0, 4) === "KDMV" || text(0, 21) === "# Disk DescriptorFile") return "vmdk";
+    if (text(0, 8) === "vhdxfile") return "vhdx";
+    if (text(0, 8) === "conectix") return "vhd";
+    if (n >= 0x44 && head[0x40] === 0x7f && head[0x41] === 0x10 && head[0x42] === 0xda && head[0x43] === 0xbe) {
+      return "vdi";
+    }
+    if (text(0x8001, 5) === "CD001") return "iso";
+    if (text(257, 5) === "ustar" && extname(path) === "ova") return "ova";
+    if (size >= 512) {
+      const tail = new Uint8Array(512);
+      readAt(f, tail, size - 512);
+      const t = String.fromCharCode(...tail.subarray(0, 8));
+      if (t === "conectix") return "vhd";
+      if (t.startsWith("koly")) return "dmg";
+    }
+    return "raw";
+  } finally {
+    f.close();
+  }
+}
+
+function readAt(f: Deno.FsFile, buf: Uint8Array, offset: number): number {
+  f.seekSync(offset, Deno.SeekMode.Start);
+  let total = 0;
+  while (total < buf.length) {
+    const n = f.readSync(buf.subarray(total));
+    if (n === null) break;
+    total += n;
+  }
+  return total;
+}
+
+/** The access a location gets when no prefix is given. */
+export function defaultAccess(loc: Location): Access {
+  switch (loc.kind) {
+    case "file":
+      if (loc.format === "iso") return "ro";
+      return NATIVE_FORMATS.includes(loc.format) ? "rw" : "snap";
+    case "device":
+      return "rw";
+    case "dir":
+      return "snap";
+    case "url":
+      return loc.scheme === "nbd" || loc.scheme === "iscsi" ? "rw" : "snap";
+  }
+}
+
+const RANK: Record<Access, number> = { rw: 0, snap: 1, ro: 2 };
+
+/** The stricter of two access modes. */
+export function stricter(a: Access, b: Access): Access {
+  return RANK[a] >= RANK[b] ? a : b;
+}
+
+/** The access a storage reference gets, capped by `vm_storage_rwmode`. */
+export function effectiveAccess(ref: StorageRef, cap: Access): Access {
+  return stricter(ref.prefix ?? defaultAccess(ref.location), cap);
+}
+
+/** Reads an access mode setting, naming it on error. */
+export function parseAccess(value: string, what: string): Access {
+  if (value === "rw" || value === "snap" || value === "ro") return value;
+  if (value === "wr") return "rw";
+  throw new VmError(`${what}='${value}': expected rw, snap or ro`);
+}
+
+/** Whether storage should be attached as a CD-ROM rather than a disk. */
+export function isCdrom(ref: StorageRef): boolean {
+  return ref.location.kind === "file" && ref.location.format === "iso";
+}
+
+/** Doubles commas so a path survives QEMU's option parser. */
+export function escapeComma(text: string): string {
+  return text.replaceAll(",", ",,");
+}
