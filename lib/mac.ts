@@ -12,7 +12,9 @@ export function parseMacPrefix(prefix: string): string[] {
   if (trimmed === "") return [];
   const pairs = trimmed.split(":");
   if (pairs.length > 6 || !pairs.every((p) => /^[0-9a-fA-F]{2}$/.test(p))) {
-    throw new UsageError(`'${prefix}': expected up to six colon-separated hex pairs (e.g. 52:54:00)`);
+    throw new UsageError(
+      `'${prefix}': expected up to six colon-separated hex pairs (e.g. 52:54:00)`,
+    );
   }
   return pairs.map((p) => p.toLowerCase());
 }
@@ -22,5 +24,6 @@ export function randomMac(prefix: string): string {
   const pairs = parseMacPrefix(prefix);
   const random = crypto.getRandomValues(new Uint8Array(6 - pairs.length));
   if (pairs.length === 0) random[0] = (random[0] & 0xfc) | 0x02;
-  return [...pairs, ...[...random].map((b) => b.toString(16).padStart(2, "0"))].join(":");
+  return [...pairs, ...[...random].map((b) => b.toString(16).padStart(2, "0"))]
+    .join(":");
 }

@@ -16,7 +16,9 @@ Deno.test("a random first byte is unicast and locally administered", () => {
 });
 
 Deno.test("malformed prefixes are refused", () => {
-  for (const bad of ["5", "52:5", "52:54:00:11:22:33:44", "zz", "52::54", "525400"]) {
+  for (
+    const bad of ["5", "52:5", "52:54:00:11:22:33:44", "zz", "52::54", "525400"]
+  ) {
     throws(() => randomMac(bad), /hex pairs/, bad);
   }
 });

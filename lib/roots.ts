@@ -4,6 +4,7 @@
  * `VMTOOLS_SHARE_DIR`, `VMTOOLS_ETC_DIR` and `XDG_CONFIG_HOME`.
  * @module
  */
+import { resolve } from "./path.ts";
 
 /** The three configuration roots, lowest precedence first. */
 export interface Roots {
@@ -12,14 +13,14 @@ export interface Roots {
   user: string;
 }
 
-/** Reads the roots from the environment. */
+/** Reads the roots from the environment, as absolute paths. */
 export function configRoots(): Roots {
   const env = (n: string) => Deno.env.get(n) || undefined;
   const config = env("XDG_CONFIG_HOME") ??
     `${env("HOME") ?? "/nonexistent"}/.config`;
   return {
-    share: env("VMTOOLS_SHARE_DIR") ?? "/usr/local/share/vmtools",
-    etc: env("VMTOOLS_ETC_DIR") ?? "/etc/vmtools",
-    user: `${config}/vmtools`,
+    share: resolve(env("VMTOOLS_SHARE_DIR") ?? "/usr/local/share/vmtools"),
+    etc: resolve(env("VMTOOLS_ETC_DIR") ?? "/etc/vmtools"),
+    user: resolve(`${config}/vmtools`),
   };
 }

@@ -32,14 +32,22 @@ export interface SpawnOptions {
 }
 
 /** Makes a `Deno.Command` whose environment carries no `LD_*` variable. */
-export function command(program: string, args: string[], opts: SpawnOptions = {}): Deno.Command {
+export function command(
+  program: string,
+  args: string[],
+  opts: SpawnOptions = {},
+): Deno.Command {
   const env: Record<string, string> = { ...opts.env };
   for (const v of LD_VARS) env[v] ??= "";
   return new Deno.Command(program, { ...opts, args, env });
 }
 
 /** Starts a program; a missing program or refused spawn becomes a clear {@linkcode VmError}. */
-export function spawn(program: string, args: string[], opts: SpawnOptions = {}): Deno.ChildProcess {
+export function spawn(
+  program: string,
+  args: string[],
+  opts: SpawnOptions = {},
+): Deno.ChildProcess {
   try {
     return command(program, args, opts).spawn();
   } catch (e) {
@@ -55,21 +63,36 @@ export async function run(
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   let out: Deno.CommandOutput;
   try {
-    out = await command(program, args, { stdin: "null", stdout: "piped", stderr: "piped", ...opts }).output();
+    out = await command(program, args, {
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      ...opts,
+    }).output();
   } catch (e) {
     throw spawnError(program, e);
   }
   const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+  };
 }
 
 /** Turns a spawn failure into a message naming the program. */
 export function spawnError(program: string, e: unknown): VmError {
   if (e instanceof Deno.errors.NotFound) {
-    return new VmError(`${program}: not found in PATH (install it, e.g. Debian's qemu-system-x86 / qemu-utils)`);
+    return new VmError(
+      `${program}: not found in PATH (install it, e.g. Debian's qemu-system-x86 / qemu-utils)`,
+    );
   }
   if (e instanceof Deno.errors.NotCapable) {
-    return new VmError(`${program}: not among the programs vmtools is allowed to run (${(e as Error).message})`);
+    return new VmError(
+      `${program}: not among the programs vmtools is allowed to run (${
+        (e as Error).message
+      })`,
+    );
   }
   return new VmError(`${program}: ${(e as Error).message}`);
 }

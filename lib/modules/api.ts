@@ -20,7 +20,11 @@ import type { Access, StorageRef } from "../storage/inspect.ts";
 export type { Access, Settings, StorageRef };
 
 /** The module families and their folders under `modules/`. */
-export type Family = "buildcmd" | "clone" | "configure/templates" | "configure/settings";
+export type Family =
+  | "buildcmd"
+  | "clone"
+  | "configure/templates"
+  | "configure/settings";
 
 /** Messages from a module, filtered by the user's verbosity. */
 export interface ModuleLog {
@@ -62,8 +66,6 @@ export interface VmFiles {
 
 /** What vmtools knows about the host. */
 export interface HostInfo {
-  /** `/dev/kvm` opens read-write. */
-  kvm: boolean;
   /** A display server is reachable (`DISPLAY` or `WAYLAND_DISPLAY`). */
   graphical: boolean;
 }
@@ -104,7 +106,11 @@ export interface ConfigureContext {
    * Asks the user, proposing `proposal`; returns it unchanged when answers
    * are assumed (`-y`). `check` returns an error message for a bad answer.
    */
-  ask(question: string, proposal: string, check?: (answer: string) => string | undefined): Promise<string>;
+  ask(
+    question: string,
+    proposal: string,
+    check?: (answer: string) => string | undefined,
+  ): Promise<string>;
   /** True for `vmup` on a bare path (nothing is kept), false for `vmcreate`. */
   bare: boolean;
   /** The new VM's home (for a bare boot: the runtime directory). */

@@ -34,19 +34,33 @@ export class ModuleLoader {
   ) {}
 
   /** Loads the modules named by a `cfg_modules_*` list, in order. */
-  async load<F>(family: Family, names: readonly string[], listSetting: string): Promise<LoadedModule<F>[]> {
+  async load<F>(
+    family: Family,
+    names: readonly string[],
+    listSetting: string,
+  ): Promise<LoadedModule<F>[]> {
     const out: LoadedModule<F>[] = [];
     for (const name of names) {
       if (!NAME.test(name)) {
-        throw new VmError(`${listSetting}: bad module name '${name}' (letters, digits and _ only)`);
+        throw new VmError(
+          `${listSetting}: bad module name '${name}' (letters, digits and _ only)`,
+        );
       }
       out.push(await this.#loadOne<F>(family, name, listSetting));
     }
     return out;
   }
 
-  async #loadOne<F>(family: Family, name: string, listSetting: string): Promise<LoadedModule<F>> {
-    const dirs = [...(this.userhome ? [this.roots.user] : []), this.roots.etc, this.roots.share];
+  async #loadOne<F>(
+    family: Family,
+    name: string,
+    listSetting: string,
+  ): Promise<LoadedModule<F>> {
+    const dirs = [
+      ...(this.userhome ? [this.roots.user] : []),
+      this.roots.etc,
+      this.roots.share,
+    ];
     for (const dir of dirs) {
       const path = `${dir}/modules/${family}/${name}.ts`;
       if (!isFile(path)) continue;
@@ -60,25 +74,40 @@ export class ModuleLoader {
     }
     const builtin = this.builtins[family][name];
     if (!builtin) {
-      throw new VmError(`${listSetting}: no module '${name}' in modules/${family}/ of ${dirs.join(", ")} nor built in`);
+      throw new VmError(
+        `${listSetting}: no module '${name}' in modules/${family}/ of ${
+          dirs.join(", ")
+        } nor built in`,
+      );
     }
-    return { name, source: "built-in", run: checkFunction<F>((await builtin()).default, `built-in ${name}`) };
+    return {
+      name,
+      source: "built-in",
+      run: checkFunction<F>((await builtin()).default, `built-in ${name}`),
+    };
   }
 }
 
 /** Runs one module, turning anything it throws into an error naming it. */
-export async function runModule<F extends (ctx: C) => unknown, C>(mod: LoadedModule<F>, ctx: C): Promise<void> {
+export async function runModule<F extends (ctx: C) => unknown, C>(
+  mod: LoadedModule<F>,
+  ctx: C,
+): Promise<void> {
   try {
     await mod.run(ctx);
   } catch (e) {
     if (e instanceof VmError && mod.source === "built-in") throw e;
-    const where = mod.source === "built-in" ? `built-in module ${mod.name}` : `module ${mod.source}`;
+    const where = mod.source === "built-in"
+      ? `built-in module ${mod.name}`
+      : `module ${mod.source}`;
     throw new VmError(`${where}: ${firstLine(e)}`);
   }
 }
 
 function checkFunction<F>(value: unknown, where: string): F {
-  if (typeof value !== "function") throw new VmError(`module ${where} must default-export a function`);
+  if (typeof value !== "function") {
+    throw new VmError(`module ${where} must default-export a function`);
+  }
   return value as F;
 }
 

@@ -40,7 +40,16 @@ export interface StorageRef {
 }
 
 const URL_RE = /^([a-z][a-z0-9+.-]*):\/\//i;
-const URL_SCHEMES = ["http", "https", "ftp", "ftps", "ssh", "tftp", "nbd", "iscsi"];
+const URL_SCHEMES = [
+  "http",
+  "https",
+  "ftp",
+  "ftps",
+  "ssh",
+  "tftp",
+  "nbd",
+  "iscsi",
+];
 /** Formats QEMU runs natively and that need no conversion. */
 export const NATIVE_FORMATS: readonly ImageFormat[] = ["raw", "qcow2"];
 
@@ -62,7 +71,11 @@ export function inspectStorage(spec: string, base = Deno.cwd()): StorageRef {
   if (url) {
     const scheme = url[1].toLowerCase();
     if (!URL_SCHEMES.includes(scheme)) {
-      throw new VmError(`'${spec}': unsupported URL scheme '${scheme}' (${URL_SCHEMES.join(", ")})`);
+      throw new VmError(
+        `'${spec}': unsupported URL scheme '${scheme}' (${
+          URL_SCHEMES.join(", ")
+        })`,
+      );
     }
     return { spec, prefix, location: { kind: "url", url: rest, scheme } };
   }
@@ -71,13 +84,32 @@ export function inspectStorage(spec: string, base = Deno.cwd()): StorageRef {
   try {
     info = Deno.statSync(path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new VmError(`${rest}: no such file or directory`);
+    if (e instanceof Deno.errors.NotFound) {
+      throw new VmError(`${rest}: no such file or directory`);
+    }
     throw new VmError(`${rest}: ${(e as Error).message}`);
   }
-  if (info.isDirectory) return { spec, prefix, location: { kind: "dir", path } };
-  if (info.isBlockDevice) return { spec, prefix, location: { kind: "device", path } };
-  if (!info.isFile) throw new VmError(`${rest}: not an image file, a block device or a directory`);
-  return { spec, prefix, location: { kind: "file", path, format: detectFormat(path, info.size), size: info.size } };
+  if (info.isDirectory) {
+    return { spec, prefix, location: { kind: "dir", path } };
+  }
+  if (info.isBlockDevice) {
+    return { spec, prefix, location: { kind: "device", path } };
+  }
+  if (!info.isFile) {
+    throw new VmError(
+      `${rest}: not an image file, a block device or a directory`,
+    );
+  }
+  return {
+    spec,
+    prefix,
+    location: {
+      kind: "file",
+      path,
+      format: detectFormat(path, info.size),
+      size: info.size,
+    },
+  };
 }
 
 /** Reads a file's format from its first bytes (and last sector). */
@@ -92,13 +124,20 @@ export function detectFormat(path: string, size: number): ImageFormat {
     const head = new Uint8Array(0x8006);
     const n = readAt(f, head, 0);
     const text = (from: number, len: number) =>
-      n >= from + len ? String.fromCharCode(...head.subarray(from, from + len)) : "";
+      n >= from + len
+        ? String.fromCharCode(...head.subarray(from, from + len))
+        : "";
     if (text(0, 4) === "QFI\xfb") return "qcow2";
     if (text(0, 4) === "QED\0") return "qed";
-    if (text(0, 4) === "KDMV" || text(0, 21) === "# Disk DescriptorFile") return "vmdk";
+    if (text(0, 4) === "KDMV" || text(0, 21) === "# Disk DescriptorFile") {
+      return "vmdk";
+    }
     if (text(0, 8) === "vhdxfile") return "vhdx";
     if (text(0, 8) === "conectix") return "vhd";
-    if (n >= 0x44 && head[0x40] === 0x7f && head[0x41] === 0x10 && head[0x42] === 0xda && head[0x43] === 0xbe) {
+    if (
+      n >= 0x44 && head[0x40] === 0x7f && head[0x41] === 0x10 &&
+      head[0x42] === 0xda && head[0x43] === 0xbe
+    ) {
       return "vdi";
     }
     if (text(0x8001, 5) === "CD001") return "iso";

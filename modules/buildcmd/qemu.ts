@@ -2,19 +2,21 @@ import type { BuildcmdContext } from "../../lib/modules/api.ts";
 
 /**
  * Names the QEMU program, picks the accelerator and machine, and adds the
- * user's extra parameters, the pid file and daemon mode.
+ * user's extra parameters, the pid file and daemon mode. `auto` asks QEMU
+ * for KVM and lets it fall back to TCG when /dev/kvm cannot be used.
  */
-export default function qemu({ settings, qemu, files, host, log }: BuildcmdContext): void {
-  qemu.binary = settings.get("cfg_qemu_cmdprefix") + settings.get("vm_qemu_arch");
+export default function qemu({ settings, qemu, files }: BuildcmdContext): void {
+  qemu.binary = settings.get("cfg_qemu_cmdprefix") +
+    settings.get("vm_qemu_arch");
   const accel = settings.get("vm_qemu_accel") || "auto";
   if (!["auto", "kvm", "tcg"].includes(accel)) {
     throw new Error(`vm_qemu_accel='${accel}': expected auto, kvm or tcg`);
   }
-  const kvm = accel === "kvm" || (accel === "auto" && host.kvm);
-  if (accel === "auto" && !host.kvm) log.debug("/dev/kvm is not usable: using TCG emulation");
   const machine = settings.get("vm_qemu_machine");
   if (machine) qemu.add("-machine", machine);
-  qemu.add("-accel", kvm ? "kvm" : "tcg");
+  if (accel === "tcg") qemu.add("-accel", "tcg");
+  else if (accel === "kvm") qemu.add("-accel", "kvm");
+  else qemu.add("-accel", "kvm", "-accel", "tcg");
   qemu.add(...settings.list("vm_qemu_params"));
   qemu.add("-pidfile", files.pid);
   if (settings.bool("vm_qemu_daemonize")) qemu.add("-daemonize");

@@ -5,7 +5,9 @@ import type { BuildcmdContext } from "../../lib/modules/api.ts";
  * images, devices, URLs, directories (made into an ISO on the fly), or an
  * empty drive when no backend is set.
  */
-export default async function storageCdrom({ settings, qemu, storage }: BuildcmdContext): Promise<void> {
+export default async function storageCdrom(
+  { settings, qemu, storage }: BuildcmdContext,
+): Promise<void> {
   for (const n of [1, 2]) {
     if (!settings.bool(`vm_storage_cdrom${n}_enable`)) continue;
     const slot = ["if=ide", `index=${n + 1}`, "media=cdrom"];
@@ -16,14 +18,22 @@ export default async function storageCdrom({ settings, qemu, storage }: Buildcmd
     }
     const ref = storage.inspect(backend);
     if (ref.prefix === "rw") {
-      throw new Error(`cdrom${n} (${backend}): CD-ROMs are read-only; 'rw:' does not apply`);
+      throw new Error(
+        `cdrom${n} (${backend}): CD-ROMs are read-only; 'rw:' does not apply`,
+      );
     }
     const loc = ref.location;
     let file: string;
     if (loc.kind === "url") file = loc.url;
-    else if (loc.kind === "dir") file = await storage.isoFromDirectory(loc.path);
-    else file = loc.path;
+    else if (loc.kind === "dir") {
+      file = await storage.isoFromDirectory(loc.path);
+    } else file = loc.path;
     const format = loc.kind === "url" ? [] : ["format=raw"];
-    qemu.add("-drive", [`file=${storage.escape(file)}`, ...format, "readonly=on", ...slot].join(","));
+    qemu.add(
+      "-drive",
+      [`file=${storage.escape(file)}`, ...format, "readonly=on", ...slot].join(
+        ",",
+      ),
+    );
   }
 }

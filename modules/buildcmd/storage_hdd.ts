@@ -8,16 +8,24 @@ const DRIVER: Record<string, string> = { vhd: "vpc", iso: "raw" };
  * directories (as a virtual FAT disk) and URLs, in the access mode the
  * prefix, the location and `vm_storage_rwmode` allow.
  */
-export default function storageHdd({ settings, qemu, storage }: BuildcmdContext): void {
+export default function storageHdd(
+  { settings, qemu, storage }: BuildcmdContext,
+): void {
   const bus = settings.get("vm_storage_hdd_interface") || "ide";
   if (!["ide", "virtio", "scsi"].includes(bus)) {
-    throw new Error(`vm_storage_hdd_interface='${bus}': expected ide, virtio or scsi`);
+    throw new Error(
+      `vm_storage_hdd_interface='${bus}': expected ide, virtio or scsi`,
+    );
   }
   if (bus === "scsi") qemu.add("-device", "virtio-scsi-pci,id=scsi0");
   for (const n of [1, 2]) {
     if (!settings.bool(`vm_storage_hdd${n}_enable`)) continue;
     const backend = settings.get(`vm_storage_hdd${n}_backend`);
-    if (!backend) throw new Error(`hdd${n} is enabled but vm_storage_hdd${n}_backend is empty`);
+    if (!backend) {
+      throw new Error(
+        `hdd${n} is enabled but vm_storage_hdd${n}_backend is empty`,
+      );
+    }
     const ref = storage.inspect(backend);
     const access = storage.access(ref);
     if (access === "ro" && bus === "ide") {
@@ -28,27 +36,43 @@ export default function storageHdd({ settings, qemu, storage }: BuildcmdContext)
     const opts = [...source(ref, access, storage.escape), `id=hdd${n}`];
     if (access === "snap") opts.push("snapshot=on");
     if (access === "ro") opts.push("readonly=on");
-    if (access === "rw" && ref.location.kind !== "url") opts.push("discard=unmap", "detect-zeroes=unmap");
+    if (access === "rw" && ref.location.kind !== "url") {
+      opts.push("discard=unmap", "detect-zeroes=unmap");
+    }
     if (bus === "ide") opts.push("if=ide", `index=${n - 1}`, "media=disk");
     else if (bus === "virtio") opts.push("if=virtio");
     else opts.push("if=none");
     qemu.add("-drive", opts.join(","));
-    if (bus === "scsi") qemu.add("-device", `scsi-hd,drive=hdd${n},bus=scsi0.0`);
+    if (bus === "scsi") {
+      qemu.add("-device", `scsi-hd,drive=hdd${n},bus=scsi0.0`);
+    }
   }
 }
 
-function source(ref: StorageRef, access: string, escape: (s: string) => string): string[] {
+function source(
+  ref: StorageRef,
+  access: string,
+  escape: (s: string) => string,
+): string[] {
   const loc = ref.location;
   switch (loc.kind) {
     case "file":
       if (loc.format === "ova") {
-        throw new Error(`${loc.path}: QEMU cannot read .ova archives; convert it with vmcreate first`);
+        throw new Error(
+          `${loc.path}: QEMU cannot read .ova archives; convert it with vmcreate first`,
+        );
       }
-      return [`file=${escape(loc.path)}`, `format=${DRIVER[loc.format] ?? loc.format}`];
+      return [
+        `file=${escape(loc.path)}`,
+        `format=${DRIVER[loc.format] ?? loc.format}`,
+      ];
     case "device":
       return [`file=${escape(loc.path)}`, "format=raw"];
     case "dir":
-      return [`file=fat:${access === "rw" ? "rw:" : ""}${escape(loc.path)}`, "format=raw"];
+      return [
+        `file=fat:${access === "rw" ? "rw:" : ""}${escape(loc.path)}`,
+        "format=raw",
+      ];
     case "url":
       return [`file=${escape(loc.url)}`];
   }

@@ -1,7 +1,9 @@
 import type { ConfigureContext } from "../../../lib/modules/api.ts";
 
 /** Asks for the number of virtual CPUs (kept as inherited for bare boots). */
-export default async function cpuCount({ settings, set, ask, bare }: ConfigureContext): Promise<void> {
+export default async function cpuCount(
+  { settings, set, ask, bare }: ConfigureContext,
+): Promise<void> {
   if (bare) return;
   const answer = await ask(
     "Number of virtual CPUs",

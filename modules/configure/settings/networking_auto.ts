@@ -4,7 +4,9 @@ import type { ConfigureContext } from "../../../lib/modules/api.ts";
  * Offers a first network interface; a kept VM gets a fixed random MAC so its
  * guest sees the same card at every boot.
  */
-export default async function networkingAuto(ctx: ConfigureContext): Promise<void> {
+export default async function networkingAuto(
+  ctx: ConfigureContext,
+): Promise<void> {
   const { settings, set, ask, bare, randomMac } = ctx;
   if (settings.bool("vm_networking_iface1_enable")) return;
   const answer = bare ? "yes" : await ask(
@@ -14,5 +16,10 @@ export default async function networkingAuto(ctx: ConfigureContext): Promise<voi
   );
   if (!/^y/i.test(answer)) return;
   set("vm_networking_iface1_enable", "yes");
-  if (!bare) set("vm_networking_iface1_mac", randomMac(settings.get("vm_networking_default_mac")));
+  if (!bare) {
+    set(
+      "vm_networking_iface1_mac",
+      randomMac(settings.get("vm_networking_default_mac")),
+    );
+  }
 }

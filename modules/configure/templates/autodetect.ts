@@ -1,11 +1,16 @@
 import type { ConfigureContext } from "../../../lib/modules/api.ts";
 
 /** Applies the `macos` template when the boot media look like macOS installers. */
-export default function autodetect({ disks, cdroms, addTemplate, log }: ConfigureContext): void {
+export default function autodetect(
+  { disks, cdroms, addTemplate, log }: ConfigureContext,
+): void {
   for (const ref of [...cdroms, ...disks]) {
     const loc = ref.location;
     if (loc.kind !== "file") continue;
-    if (loc.format === "dmg" || (loc.format === "iso" && /mac ?os|os ?x/i.test(volumeLabel(loc.path)))) {
+    if (
+      loc.format === "dmg" ||
+      (loc.format === "iso" && /mac ?os|os ?x/i.test(volumeLabel(loc.path)))
+    ) {
       log.info(`${loc.path} looks like macOS media: applying template macos`);
       addTemplate("macos");
       return;

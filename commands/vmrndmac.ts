@@ -1,0 +1,34 @@
+/**
+ * `vmrndmac`: print a random MAC address.
+ * @module
+ */
+import type { Command } from "../lib/cli/command.ts";
+import { UsageError } from "../lib/errors.ts";
+import { randomMac } from "../lib/mac.ts";
+import { DEFAULTS } from "../lib/settings/defaults.ts";
+
+const command: Command = {
+  name: "vmrndmac",
+  summary: "print a random MAC address",
+  options: { flags: "h" },
+  help: `Usage: vmrndmac [-h] [prefix]
+
+Print a MAC address made of prefix (up to six colon-separated hex pairs,
+default ${DEFAULTS.vm_networking_default_mac}) completed with random bytes. A random first
+byte is always unicast and locally administered.
+
+Examples:
+  vmrndmac                 52:54:00:xx:xx:xx
+  vmrndmac ''              a fully random local MAC
+  vmrndmac 02:00:          02:00:xx:xx:xx:xx
+See vmrndmac(1).
+`,
+  exec(args, io) {
+    if (args.operands.length > 1) throw new UsageError("at most one prefix");
+    const prefix = args.operands[0] ?? DEFAULTS.vm_networking_default_mac;
+    io.output.out(randomMac(prefix) + "\n");
+    return Promise.resolve(0);
+  },
+};
+
+export default command;

@@ -1,0 +1,109 @@
+/**
+ * The shape every command file has (description, options and usage beside
+ * `exec`), and running one: parse, `-h`, and mapping errors to exit codes.
+ * @module
+ */
+import { exitCodeOf, UsageError, VmError } from "../errors.ts";
+import type { BuiltinRegistry } from "../modules/loader.ts";
+import { configRoots } from "../roots.ts";
+import { resolveSettings } from "../settings/resolve.ts";
+import type { Settings } from "../settings/settings.ts";
+import type { Toolbox } from "../toolbox.ts";
+import { Logger, type Output } from "../ui/log.ts";
+import { Prompter } from "../ui/prompt.ts";
+import { getopt, type OptionSpec, type ParsedArgs } from "./getopt.ts";
+
+/** A command: what `main.ts` loads by name. */
+export interface Command {
+  name: string;
+  /** One line for command lists. */
+  summary: string;
+  /** The `-h` text (usage line first). */
+  help: string;
+  options: OptionSpec;
+  /** Runs the command; returns the exit status. */
+  exec(args: ParsedArgs, io: CommandIO): Promise<number>;
+}
+
+/** What a command gets besides its arguments. */
+export interface CommandIO {
+  output: Output;
+  /** Program name for messages (`vmup`, …). */
+  prog: string;
+}
+
+/** Runs `cmd` on `argv`, printing errors as `prog: message`. */
+export async function runCommand(
+  cmd: Command,
+  argv: string[],
+  io: CommandIO,
+): Promise<number> {
+  try {
+    const args = getopt(argv, cmd.options);
+    if (args.count.h) {
+      io.output.out(cmd.help.endsWith("\n") ? cmd.help : cmd.help + "\n");
+      return 0;
+    }
+    return await cmd.exec(args, io);
+  } catch (e) {
+    const code = exitCodeOf(e);
+    if (!(e instanceof UsageError || e instanceof VmError)) {
+      io.output.err(
+        `${io.prog}: internal error: ${
+          e instanceof Error ? e.stack ?? e.message : e
+        }\n`,
+      );
+      return 1;
+    }
+    io.output.err(`${io.prog}: ${e.message}\n`);
+    if (e instanceof UsageError) {
+      io.output.err(`Try '${io.prog} -h' for help.\n`);
+    }
+    return code;
+  }
+}
+
+/** Splits `-o name=value` arguments, refusing malformed ones. */
+export function parseOverrides(
+  values: readonly string[] = [],
+): [string, string][] {
+  return values.map((v) => {
+    const m = /^((?:cfg|vm)_[A-Za-z0-9_]+)=(.*)$/s.exec(v);
+    if (!m) {
+      throw new UsageError(
+        `-o '${v}': expected cfg_NAME=value or vm_NAME=value`,
+      );
+    }
+    if (/[\n\0]/.test(m[2])) {
+      throw new UsageError(
+        `-o '${m[1]}': newline and NUL are not allowed in values`,
+      );
+    }
+    return [m[1], m[2]];
+  });
+}
+
+/** The tool settings, the verbosity and the shared toolbox for one run. */
+export function session(
+  args: ParsedArgs,
+  io: CommandIO,
+  builtins: BuiltinRegistry,
+): { tool: Settings; tools: Toolbox; overrides: [string, string][] } {
+  const overrides = parseOverrides(args.values.o);
+  const roots = configRoots();
+  const tool = resolveSettings({ roots, overrides }).settings;
+  const verbosity = tool.int("cfg_ui_verbosity") + (args.count.v ?? 0) -
+    (args.count.q ?? 0);
+  const assumeYes = Boolean(args.count.y) || tool.bool("cfg_ui_assumeyes");
+  const log = new Logger(io.prog, verbosity, io.output);
+  return {
+    tool,
+    overrides,
+    tools: {
+      roots,
+      log,
+      prompter: new Prompter(io.output, assumeYes),
+      builtins,
+    },
+  };
+}

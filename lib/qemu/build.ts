@@ -1,0 +1,119 @@
+/**
+ * Builds the QEMU command line by running the `cfg_modules_buildcmd`
+ * modules in order over one shared context.
+ * @module
+ */
+import { VmError } from "../errors.ts";
+import { randomMac } from "../mac.ts";
+import type {
+  BuildcmdModule,
+  HostInfo,
+  StorageTools,
+  VmFiles,
+} from "../modules/api.ts";
+import { type ModuleLoader, runModule } from "../modules/loader.ts";
+import type { Settings } from "../settings/settings.ts";
+import { buildIso } from "../storage/iso.ts";
+import {
+  effectiveAccess,
+  escapeComma,
+  inspectStorage,
+  parseAccess,
+} from "../storage/inspect.ts";
+import type { Logger } from "../ui/log.ts";
+import { QemuCommandLine } from "./command.ts";
+
+/** A built command and the temporary files QEMU needs only until it has opened them. */
+export interface BuiltCommand {
+  binary: string;
+  args: string[];
+  /** Files to delete once QEMU runs (ISOs made from directories). */
+  transient: string[];
+}
+
+/** Storage helpers resolving relative paths from `base` and capping access with `vm_storage_rwmode`. */
+export function storageTools(
+  settings: Settings,
+  base: string,
+  log: Logger,
+  transient: string[],
+): StorageTools {
+  const cap = parseAccess(
+    settings.get("vm_storage_rwmode") || "rw",
+    "vm_storage_rwmode",
+  );
+  return {
+    inspect: (spec) => inspectStorage(spec, base),
+    access: (ref) => effectiveAccess(ref, cap),
+    escape: escapeComma,
+    isoFromDirectory: async (dir) => {
+      const target = Deno.makeTempFileSync({
+        dir: base,
+        prefix: ".cdrom-",
+        suffix: ".iso",
+      });
+      transient.push(target);
+      await buildIso(dir, target, log);
+      return target;
+    },
+  };
+}
+
+/** Runs the buildcmd modules and returns the command. */
+export async function buildCommand(
+  settings: Settings,
+  files: VmFiles,
+  host: HostInfo,
+  loader: ModuleLoader,
+  log: Logger,
+): Promise<BuiltCommand> {
+  const qemu = new QemuCommandLine();
+  const transient: string[] = [];
+  const base = settings.get("vm_home") || files.dir;
+  const ctx = {
+    settings,
+    qemu,
+    files,
+    host,
+    storage: storageTools(settings, base, log, transient),
+    randomMac,
+    log: moduleLog(log),
+  };
+  const modules = await loader.load<BuildcmdModule>(
+    "buildcmd",
+    settings.list("cfg_modules_buildcmd"),
+    "cfg_modules_buildcmd",
+  );
+  try {
+    for (const m of modules) {
+      log.debug(`buildcmd module ${m.name} (${m.source})`);
+      await runModule(m, ctx);
+    }
+  } catch (e) {
+    for (const f of transient) removeQuietly(f);
+    throw e;
+  }
+  if (!qemu.binary) {
+    throw new VmError(
+      "no module named the QEMU program (the 'qemu' module must be in cfg_modules_buildcmd)",
+    );
+  }
+  return { binary: qemu.binary, args: qemu.args, transient };
+}
+
+/** Adapts a logger to the module-facing log interface. */
+export function moduleLog(log: Logger) {
+  return {
+    info: (m: string) => log.info(m),
+    step: (m: string) => log.step(m),
+    debug: (m: string) => log.debug(m),
+    warn: (m: string) => log.warn(m),
+  };
+}
+
+/** Deletes a file, ignoring a missing one. */
+export function removeQuietly(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch { /* already gone */ }
+}

@@ -1,0 +1,88 @@
+/**
+ * Configuring a new VM (or a bare boot): the `configure/templates` modules
+ * pick templates, then the `configure/settings` modules fill in values,
+ * asking the user where they need to.
+ * @module
+ */
+import { randomMac } from "../mac.ts";
+import type { ConfigureContext, ConfigureModule } from "../modules/api.ts";
+import { ModuleLoader, runModule } from "../modules/loader.ts";
+import { moduleLog, storageTools } from "../qemu/build.ts";
+import { addTemplates, type SettingsFile, setValue } from "../settings/file.ts";
+import type { Settings } from "../settings/settings.ts";
+import type { StorageRef } from "../storage/inspect.ts";
+import { convertImage, createImage } from "../storage/qemuimg.ts";
+import type { Toolbox } from "../toolbox.ts";
+
+/** A VM being configured. */
+export interface ConfigureJob {
+  /** The new VM's settings file (in memory), which receives the values. */
+  file: SettingsFile;
+  /** Its home, or the runtime directory of a bare boot. */
+  dir: string;
+  bare: boolean;
+  disks: StorageRef[];
+  cdroms: StorageRef[];
+  /** Computes the effective settings of `file`. */
+  resolve(file: SettingsFile): Settings;
+  tools: Toolbox;
+}
+
+/** Runs the configure modules; returns the final effective settings. */
+export async function configure(job: ConfigureJob): Promise<Settings> {
+  const { tools, file } = job;
+  let settings = job.resolve(file);
+  const loader = new ModuleLoader(
+    tools.roots,
+    settings.bool("cfg_include_userhome"),
+    tools.builtins,
+  );
+  const compress = settings.bool("vm_qemu_compress");
+  const ctx: ConfigureContext = {
+    get settings() {
+      return settings;
+    },
+    set: (name, value) => {
+      setValue(file, name, value);
+      settings.set(name, value, { layer: "vm" });
+    },
+    addTemplate: (name) => {
+      addTemplates(file, [name]);
+      settings = job.resolve(file);
+    },
+    ask: (q, proposal, check) => tools.prompter.ask(q, proposal, check),
+    bare: job.bare,
+    dir: job.dir,
+    disks: job.disks,
+    cdroms: job.cdroms,
+    get storage() {
+      return storageTools(settings, job.dir, tools.log, []);
+    },
+    convert: async (source, target) => {
+      await convertImage(source, target, tools.log, { compress });
+      tools.log.info(`converted ${source} to ${target}`);
+      return target;
+    },
+    createDisk: async (path, size) => {
+      await createImage(path, size, tools.log);
+      tools.log.info(`created ${size} disk ${path}`);
+      return path;
+    },
+    randomMac,
+    log: moduleLog(tools.log),
+  };
+  for (const family of ["configure/templates", "configure/settings"] as const) {
+    const list = `cfg_modules_${family.replace("/", "_")}`;
+    for (
+      const m of await loader.load<ConfigureModule>(
+        family,
+        settings.list(list),
+        list,
+      )
+    ) {
+      tools.log.debug(`${family} module ${m.name} (${m.source})`);
+      await runModule(m, ctx);
+    }
+  }
+  return settings;
+}

@@ -1,0 +1,326 @@
+/**
+ * Starting VMs: a VM home, or anything bootable given as a path (a bare
+ * boot, configured on the fly in a private runtime directory).
+ * @module
+ */
+import { VmError } from "../errors.ts";
+import { probeHost } from "../host.ts";
+import type { HostInfo, VmFiles } from "../modules/api.ts";
+import { ModuleLoader } from "../modules/loader.ts";
+import { basename, resolve } from "../path.ts";
+import { QmpClient } from "../qmp/client.ts";
+import { buildCommand } from "../qemu/build.ts";
+import {
+  formatCommand,
+  launchDaemon,
+  launchForeground,
+} from "../qemu/launch.ts";
+import {
+  parseSettings,
+  type SettingsFile,
+  setValue,
+} from "../settings/file.ts";
+import { resolveSettings } from "../settings/resolve.ts";
+import type { Settings } from "../settings/settings.ts";
+import {
+  inspectStorage,
+  isCdrom,
+  splitPrefix,
+  type StorageRef,
+} from "../storage/inspect.ts";
+import type { Toolbox } from "../toolbox.ts";
+import { configure } from "./configure.ts";
+import { makeRuntimeDir, runtimeBase, vmFiles } from "./files.ts";
+import { acquireLock } from "./lock.ts";
+import { runningPid } from "./process.ts";
+import { hasChildren, isVmHome } from "./home.ts";
+
+/** What the user asked `vmup` (or `vmcreate`, after creating) to do. */
+export interface UpOptions {
+  /** Storage given with `-c`/`-C` and `-d`/`-D`. */
+  disks: string[];
+  cdroms: string[];
+  /** Boot from disk (`-C`) or CD-ROM (`-D`). */
+  bootFrom?: "c" | "d";
+  templates: string[];
+  overrides: [string, string][];
+  interactive: boolean;
+  noBoot: boolean;
+}
+
+/** A started (or, with `-n`, prepared) VM. */
+export interface UpResult {
+  name: string;
+  pid?: number;
+  /** `vnc://…`, `spice://…`, a window type, or `none`. */
+  display?: string;
+  files: VmFiles;
+  /** QEMU's exit status in the foreground. */
+  exitCode?: number;
+}
+
+/** Makes a storage argument independent of the current directory. */
+export function absoluteStorage(spec: string): string {
+  const [prefix, location] = splitPrefix(spec);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) return spec;
+  return (prefix ? `${prefix}:` : "") + resolve(location);
+}
+
+/** Starts the VM home or bootable thing at `path`. */
+export async function up(
+  path: string,
+  opts: UpOptions,
+  tools: Toolbox,
+  host = probeHost(),
+): Promise<UpResult> {
+  const settingsName = resolveSettings({
+    roots: tools.roots,
+    overrides: opts.overrides,
+  }).settings.get(
+    "cfg_file_vmsettings",
+  );
+  const abs = resolve(path);
+  if (isVmHome(abs, settingsName)) return await upHome(abs, opts, tools, host);
+  return await upBare(path, opts, tools, host);
+}
+
+async function upHome(
+  home: string,
+  opts: UpOptions,
+  tools: Toolbox,
+  host: HostInfo,
+): Promise<UpResult> {
+  const { settings } = resolveSettings({
+    roots: tools.roots,
+    home,
+    templates: opts.templates,
+    overrides: opts.overrides,
+  });
+  const lock = await acquireLock(
+    `${home}/${settings.get("cfg_file_lock")}`,
+    settings.int("cfg_limit_waitlock"),
+  );
+  try {
+    attachExtra(settings, opts);
+    if (
+      hasChildren(home, settings) &&
+      (settings.get("vm_storage_rwmode") || "rw") === "rw"
+    ) {
+      throw new VmError(
+        `${home}: this VM has children whose disks build on its own; start it with -s (snapshot) or -r (read-only)`,
+      );
+    }
+    return await boot(settings, vmFiles(home, settings), opts, tools, host);
+  } finally {
+    lock.release();
+  }
+}
+
+async function upBare(
+  path: string,
+  opts: UpOptions,
+  tools: Toolbox,
+  host: HostInfo,
+): Promise<UpResult> {
+  const ref = inspectStorage(path);
+  await sweepRuntimeDirs();
+  const dir = makeRuntimeDir(basename(path));
+  try {
+    const file = parseSettings("", `${dir}/vm.settings`, "vm");
+    const cdrom = isCdrom(ref);
+    setValue(
+      file,
+      "vm_name",
+      basename(
+        resolve(ref.location.kind === "url" ? path.replace(/\/+$/, "") : path),
+      ),
+    );
+    setValue(file, `vm_storage_${cdrom ? "cdrom" : "hdd"}1_enable`, "yes");
+    setValue(
+      file,
+      `vm_storage_${cdrom ? "cdrom" : "hdd"}1_backend`,
+      absoluteStorage(path),
+    );
+    setValue(file, "vm_boot_order", cdrom ? "d" : "c");
+    const resolveFile = (f: SettingsFile) =>
+      resolveSettings({
+        roots: tools.roots,
+        home: dir,
+        file: f,
+        templates: opts.templates,
+        overrides: opts.overrides,
+      })
+        .settings;
+    const settings = await configure({
+      file,
+      dir,
+      bare: true,
+      disks: cdrom ? [] : [ref],
+      cdroms: cdrom ? [ref] : [],
+      resolve: resolveFile,
+      tools,
+    });
+    settings.set("vm_home", "");
+    attachExtra(settings, opts);
+    const result = await boot(
+      settings,
+      vmFiles(dir, settings),
+      opts,
+      tools,
+      host,
+    );
+    if (opts.noBoot || opts.interactive) removeTree(dir);
+    return result;
+  } catch (e) {
+    removeTree(dir);
+    throw e;
+  }
+}
+
+/** Adds `-c`/`-d` storage and `-C`/`-D` boot order for this run only. */
+function attachExtra(settings: Settings, opts: UpOptions): void {
+  const cmdline = { layer: "cmdline" as const };
+  const attach = (kind: "hdd" | "cdrom", spec: string) => {
+    const slot = [1, 2].find((n) =>
+      !settings.bool(`vm_storage_${kind}${n}_enable`)
+    );
+    if (slot === undefined) {
+      throw new VmError(
+        `no free ${kind === "hdd" ? "hard disk" : "CD-ROM"} slot for '${spec}'`,
+      );
+    }
+    settings.set(`vm_storage_${kind}${slot}_enable`, "yes", cmdline);
+    settings.set(
+      `vm_storage_${kind}${slot}_backend`,
+      absoluteStorage(spec),
+      cmdline,
+    );
+  };
+  for (const d of opts.disks) attach("hdd", d);
+  for (const d of opts.cdroms) attach("cdrom", d);
+  if (opts.bootFrom) settings.set("vm_boot_order", opts.bootFrom, cmdline);
+  if (opts.interactive) settings.set("vm_qemu_daemonize", "no", cmdline);
+}
+
+async function boot(
+  settings: Settings,
+  files: VmFiles,
+  opts: UpOptions,
+  tools: Toolbox,
+  host: HostInfo,
+): Promise<UpResult> {
+  const { log } = tools;
+  const name = settings.get("vm_name");
+  const running = await runningPid(files.pid, files.monitor);
+  if (running !== undefined) {
+    throw new VmError(`${name}: already running (pid ${running})`);
+  }
+  const loader = new ModuleLoader(
+    tools.roots,
+    settings.bool("cfg_include_userhome"),
+    tools.builtins,
+  );
+  const cmd = await buildCommand(settings, files, host, loader, log);
+  if (opts.noBoot) {
+    for (const f of cmd.transient) removeQuiet(f);
+    log.step(`${name}: would run ${formatCommand(cmd)}`);
+    return { name, files };
+  }
+  for (const f of [files.pid, files.monitor, files.serial]) removeQuiet(f);
+  if (!settings.bool("vm_qemu_daemonize")) {
+    log.info(
+      `${name}: starting in the foreground; the QEMU monitor is on this terminal`,
+    );
+    const exitCode = await launchForeground(cmd, log);
+    for (const f of [files.pid, files.monitor, files.serial]) removeQuiet(f);
+    return { name, files, exitCode };
+  }
+  await launchDaemon(cmd, log);
+  const display = await displayOf(cmd.args, files.monitor);
+  const pid = await waitForPid(files.pid, files.monitor);
+  const where = settings.get("vm_home") ? "" : `, files in ${files.dir}`;
+  log.at(0, `${name}: running (pid ${pid ?? "?"}), display ${display}${where}`);
+  return { name, pid, display, files };
+}
+
+/** Where the VM's display can be reached, asking QEMU for the VNC port it picked. */
+export async function displayOf(
+  args: readonly string[],
+  monitor: string,
+): Promise<string> {
+  const opt = (o: string) => {
+    const i = args.indexOf(o);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  if (opt("-vnc")) {
+    let qmp: QmpClient | undefined;
+    try {
+      qmp = await QmpClient.connect(monitor, { timeoutMs: 3000 });
+      const info = await qmp.execute<
+        { enabled: boolean; host?: string; service?: string }
+      >("query-vnc");
+      if (info.enabled && info.service) {
+        return `vnc://${info.host}:${info.service}`;
+      }
+    } catch {
+      return "vnc://?";
+    } finally {
+      qmp?.close();
+    }
+    return "vnc://?";
+  }
+  const spice = opt("-spice");
+  if (spice) {
+    const port = /port=(\d+)/.exec(spice)?.[1];
+    const addr = /addr=([^,]+)/.exec(spice)?.[1] ?? "127.0.0.1";
+    return `spice://${addr}:${port}`;
+  }
+  return opt("-display") ?? "default";
+}
+
+/** QEMU writes its pid file from the daemon child: give it a moment. */
+async function waitForPid(
+  pidFile: string,
+  monitor: string,
+): Promise<number | undefined> {
+  for (let i = 0; i < 50; i++) {
+    const pid = await runningPid(pidFile, monitor);
+    if (pid !== undefined) return pid;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return undefined;
+}
+
+/** Removes runtime directories of bare boots whose QEMU is gone. */
+async function sweepRuntimeDirs(): Promise<void> {
+  let base: string;
+  try {
+    base = runtimeBase();
+  } catch {
+    return;
+  }
+  for (const entry of Deno.readDirSync(base)) {
+    if (!entry.isDirectory) continue;
+    const dir = `${base}/${entry.name}`;
+    const pidFile = `${dir}/qemu.pid`;
+    try {
+      const age = Date.now() - (Deno.statSync(dir).mtime?.getTime() ?? 0);
+      if (
+        age > 60_000 &&
+        await runningPid(pidFile, `${dir}/monitor.sock`) === undefined
+      ) removeTree(dir);
+    } catch { /* raced with another vmtools */ }
+  }
+}
+
+function removeQuiet(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch { /* not there */ }
+}
+
+function removeTree(path: string): void {
+  try {
+    Deno.removeSync(path, { recursive: true });
+  } catch { /* not there */ }
+}
