@@ -22,12 +22,7 @@ import {
 } from "../settings/file.ts";
 import { resolveSettings } from "../settings/resolve.ts";
 import type { Settings } from "../settings/settings.ts";
-import {
-  inspectStorage,
-  isCdrom,
-  splitPrefix,
-  type StorageRef,
-} from "../storage/inspect.ts";
+import { inspectStorage, isCdrom, splitPrefix } from "../storage/inspect.ts";
 import type { Toolbox } from "../toolbox.ts";
 import { configure } from "./configure.ts";
 import { makeRuntimeDir, runtimeBase, vmFiles } from "./files.ts";
