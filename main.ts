@@ -14,16 +14,16 @@ type Loader = () => Promise<{ default: Command }>;
 const COMMANDS: Record<string, Loader | undefined> = {
   vmup: () => import("./commands/vmup.ts"),
   vmcreate: () => import("./commands/vmcreate.ts"),
-  vmdown: undefined,
-  vmps: undefined,
-  vminfo: undefined,
+  vmdown: () => import("./commands/vmdown.ts"),
+  vmps: () => import("./commands/vmps.ts"),
+  vminfo: () => import("./commands/vminfo.ts"),
   vmcp: undefined,
   vmfork: undefined,
   vmmerge: undefined,
   vmmv: undefined,
   vmrm: undefined,
   vmfix: undefined,
-  vmmon: undefined,
+  vmmon: () => import("./commands/vmmon.ts"),
   vmrndmac: () => import("./commands/vmrndmac.ts"),
 };
 
