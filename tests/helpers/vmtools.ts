@@ -1,0 +1,124 @@
+/**
+ * Runs vmtools commands in tests exactly as users run them: through
+ * `main.ts` under the shipped permission set (`-P=vmtools` from deno.json),
+ * in a sandbox whose configuration roots, HOME and runtime directory are
+ * fresh temporary directories.
+ * @module
+ */
+
+const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+
+/** The project's root directory. */
+export const PROJECT_ROOT = ROOT;
+
+/** What a command run produced. */
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A private world for one test: config roots, HOME, runtime dir, a work dir. */
+export class Sandbox {
+  readonly dir: string;
+  readonly env: Record<string, string>;
+
+  constructor(prefix = "vmtools-test-") {
+    this.dir = Deno.makeTempDirSync({ prefix });
+    for (const d of ["share", "etc", "home", "run", "work", "tmp"]) Deno.mkdirSync(`${this.dir}/${d}`);
+    Deno.chmodSync(`${this.dir}/run`, 0o700);
+    this.env = {
+      VMTOOLS_SHARE_DIR: `${this.dir}/share`,
+      VMTOOLS_ETC_DIR: `${this.dir}/etc`,
+      HOME: `${this.dir}/home`,
+      XDG_CONFIG_HOME: `${this.dir}/home/.config`,
+      XDG_RUNTIME_DIR: `${this.dir}/run`,
+      TMPDIR: `${this.dir}/tmp`,
+      USER: "tester",
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      NO_COLOR: "1",
+    };
+  }
+
+  /** The work directory commands run in. */
+  get work(): string {
+    return `${this.dir}/work`;
+  }
+
+  /** Writes a file below the sandbox (parents created). */
+  write(rel: string, text: string): string {
+    const path = rel.startsWith("/") ? rel : `${this.dir}/${rel}`;
+    Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+    Deno.writeTextFileSync(path, text);
+    return path;
+  }
+
+  /** Runs `vmtools COMMAND ARGS…` (e.g. `run("vmup", "-n", "x")`). */
+  run(command: string, ...args: string[]): Promise<RunResult> {
+    return this.runWith({}, command, ...args);
+  }
+
+  /** Like {@linkcode run} with extra environment, stdin text, or another cwd. */
+  async runWith(
+    opts: { env?: Record<string, string>; stdin?: string; cwd?: string },
+    command: string,
+    ...args: string[]
+  ): Promise<RunResult> {
+    const child = new Deno.Command(`${ROOT}/.tools/bin/deno`, {
+      args: ["run", "-q", "--no-prompt", "-P=vmtools", "--config", `${ROOT}/deno.json`, `${ROOT}/main.ts`, ...args],
+      env: { ...this.env, VMTOOLS_ARGV0: command, ...opts.env },
+      clearEnv: true,
+      cwd: opts.cwd ?? this.work,
+      stdin: opts.stdin === undefined ? "null" : "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    if (opts.stdin !== undefined) {
+      const w = child.stdin.getWriter();
+      await w.write(new TextEncoder().encode(opts.stdin));
+      await w.close();
+    }
+    const out = await child.output();
+    const dec = new TextDecoder();
+    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  }
+
+  /** Kills every QEMU whose command line mentions this sandbox, then removes it. */
+  async cleanup(): Promise<void> {
+    const ps = await new Deno.Command("ps", { args: ["-e", "-ww", "-o", "pid=,args="], stdout: "piped" }).output();
+    for (const line of new TextDecoder().decode(ps.stdout).split("\n")) {
+      const m = /^\s*(\d+)\s+(.*)$/.exec(line);
+      if (m && m[2].includes("qemu-system") && m[2].includes(this.dir)) {
+        try {
+          Deno.kill(Number(m[1]), "SIGKILL");
+        } catch { /* already gone */ }
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    Deno.removeSync(this.dir, { recursive: true });
+  }
+}
+
+/** Polls `probe` until it returns a value or `timeoutMs` passes. */
+export async function waitFor<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Reads a file, or `""` when it does not exist yet. */
+export function readOr(path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return "";
+  }
+}
