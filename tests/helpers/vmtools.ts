@@ -85,6 +85,12 @@ export class Sandbox {
 
   /** Kills every QEMU whose command line mentions this sandbox, then removes it. */
   async cleanup(): Promise<void> {
+    await this.cleanupVms();
+    Deno.removeSync(this.dir, { recursive: true });
+  }
+
+  /** Kills every QEMU whose command line mentions this sandbox. */
+  async cleanupVms(): Promise<void> {
     const ps = await new Deno.Command("ps", { args: ["-e", "-ww", "-o", "pid=,args="], stdout: "piped" }).output();
     for (const line of new TextDecoder().decode(ps.stdout).split("\n")) {
       const m = /^\s*(\d+)\s+(.*)$/.exec(line);
@@ -95,7 +101,6 @@ export class Sandbox {
       }
     }
     await new Promise((r) => setTimeout(r, 100));
-    Deno.removeSync(this.dir, { recursive: true });
   }
 }
 
