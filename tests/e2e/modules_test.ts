@@ -13,7 +13,11 @@ const TCG = ["-o", "vm_qemu_accel=tcg", "-o", "vm_display_type=none"];
 const ramModule = (mib: number) =>
   `export default function ram({ qemu }) { qemu.add("-m", "${mib}M"); }\n`;
 
-async function commandLine(sb: Sandbox, disk: string, ...extra: string[]): Promise<string> {
+async function commandLine(
+  sb: Sandbox,
+  disk: string,
+  ...extra: string[]
+): Promise<string> {
   const r = await sb.run("vmup", "-n", "-vvv", ...TCG, ...extra, disk);
   equal(r.code, 0, r.stderr);
   return /would run (.*)$/m.exec(r.stderr)![1];
@@ -30,8 +34,15 @@ Deno.test("a module in each root overrides the built-in, highest precedence winn
     sb.write("etc/modules/buildcmd/ram.ts", ramModule(222));
     match(await commandLine(sb, disk), / -m 222M /);
     sb.write("home/.config/vmtools/modules/buildcmd/ram.ts", ramModule(333));
-    match(await commandLine(sb, disk), / -m 222M /, "the user's root needs cfg_include_userhome=yes");
-    match(await commandLine(sb, disk, "-o", "cfg_include_userhome=yes"), / -m 333M /);
+    match(
+      await commandLine(sb, disk),
+      / -m 222M /,
+      "the user's root needs cfg_include_userhome=yes",
+    );
+    match(
+      await commandLine(sb, disk, "-o", "cfg_include_userhome=yes"),
+      / -m 333M /,
+    );
     sb.write("etc/vmtools.conf", "cfg_include_userhome=yes\n");
     match(await commandLine(sb, disk), / -m 333M /);
   } finally {
@@ -71,23 +82,50 @@ Deno.test("broken modules are named: syntax error, throwing, no function, unknow
   try {
     const disk = `${sb.work}/d.img`;
     await makeBootSectorDisk(disk, { message: "x" });
-    const path = sb.write("share/modules/buildcmd/ram.ts", "export default function ram( {\n");
+    const path = sb.write(
+      "share/modules/buildcmd/ram.ts",
+      "export default function ram( {\n",
+    );
     let r = await sb.run("vmup", "-n", ...TCG, disk);
     equal(r.code, 1);
     match(r.stderr, new RegExp(`^vmup: module ${path} failed to load: `));
-    sb.write("share/modules/buildcmd/ram.ts", `export default () => { throw new Error("no RAM today"); };\n`);
+    sb.write(
+      "share/modules/buildcmd/ram.ts",
+      `export default () => { throw new Error("no RAM today"); };\n`,
+    );
     r = await sb.run("vmup", "-n", ...TCG, disk);
     equal(r.code, 1);
     equal(r.stderr, `vmup: module ${path}: no RAM today\n`);
     sb.write("share/modules/buildcmd/ram.ts", `export const x = 1;\n`);
     r = await sb.run("vmup", "-n", ...TCG, disk);
     equal(r.stderr, `vmup: module ${path} must default-export a function\n`);
-    r = await sb.run("vmup", "-n", ...TCG, "-o", "cfg_modules_buildcmd=qemu nope", disk);
+    r = await sb.run(
+      "vmup",
+      "-n",
+      ...TCG,
+      "-o",
+      "cfg_modules_buildcmd=qemu nope",
+      disk,
+    );
     equal(r.code, 1);
-    match(r.stderr, /cfg_modules_buildcmd: no module 'nope' in modules\/buildcmd\//);
-    r = await sb.run("vmup", "-n", ...TCG, "-o", "cfg_modules_buildcmd=qemu ../x", disk);
+    match(
+      r.stderr,
+      /cfg_modules_buildcmd: no module 'nope' in modules\/buildcmd\//,
+    );
+    r = await sb.run(
+      "vmup",
+      "-n",
+      ...TCG,
+      "-o",
+      "cfg_modules_buildcmd=qemu ../x",
+      disk,
+    );
     match(r.stderr, /bad module name '..\/x'/);
-    equal([...Deno.readDirSync(`${sb.dir}/run/vmtools`)].length, 0, "failed starts leave no runtime directory");
+    equal(
+      [...Deno.readDirSync(`${sb.dir}/run/vmtools`)].length,
+      0,
+      "failed starts leave no runtime directory",
+    );
   } finally {
     await sb.cleanup();
   }
@@ -101,7 +139,16 @@ Deno.test("templates from the roots apply, and configure modules can be replaced
       "share/modules/configure/settings/cpu_count.ts",
       `export default async function cpu({ set, ask }) { set("vm_cpu_count", await ask("cores?", "7")); }\n`,
     );
-    const r = await sb.run("vmcreate", "-y", "-n", "-t", "team", "-o", "vm_storage_hdd1_createsize=0", "vm");
+    const r = await sb.run(
+      "vmcreate",
+      "-y",
+      "-n",
+      "-t",
+      "team",
+      "-o",
+      "vm_storage_hdd1_createsize=0",
+      "vm",
+    );
     equal(r.code, 0, r.stderr);
     const text = Deno.readTextFileSync(`${sb.work}/vm/vm.settings`);
     match(text, /^template team$/m);

@@ -30,7 +30,8 @@ Deno.test("under the shipped permissions a module cannot spawn sh, load FFI or o
     const disk = `${sb.work}/d.img`;
     await makeBootSectorDisk(disk, { message: "still booting" });
     sb.write("etc/modules/buildcmd/c_probe.ts", PROBE);
-    const list = "qemu boot cpu display keyboard monitor serial name networking ram storage_cdrom storage_hdd c_probe";
+    const list =
+      "qemu boot cpu display keyboard monitor serial name networking ram storage_cdrom storage_hdd c_probe";
     const r = await sb.runWith(
       { env: { SECRET_TOKEN: "x", LD_LIBRARY_PATH: "/nonexistent" } },
       "vmup",
@@ -53,7 +54,11 @@ Deno.test("under the shipped permissions a module cannot spawn sh, load FFI or o
       "qemu-img": "allowed",
     });
     const dir = /files in (.*)$/m.exec(r.stderr)![1];
-    await waitFor(() => readOr(`${dir}/serial.log`).includes("still booting"), 15000, "boot");
+    await waitFor(
+      () => readOr(`${dir}/serial.log`).includes("still booting"),
+      15000,
+      "boot",
+    );
   } finally {
     await sb.cleanup();
   }

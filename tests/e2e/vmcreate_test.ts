@@ -11,7 +11,9 @@ const TCG = ["-o", "vm_qemu_accel=tcg", "-o", "vm_display_type=none"];
 
 /** The settings lines of a file, comments dropped. */
 function settingsLines(path: string): string[] {
-  return Deno.readTextFileSync(path).split("\n").filter((l) => l && !l.startsWith("#"));
+  return Deno.readTextFileSync(path).split("\n").filter((l) =>
+    l && !l.startsWith("#")
+  );
 }
 
 Deno.test("vmcreate -y with -c and -d stores the disks, a MAC and the -o values only", async () => {
@@ -19,7 +21,18 @@ Deno.test("vmcreate -y with -c and -d stores the disks, a MAC and the -o values 
   try {
     await makeBootSectorDisk(`${sb.work}/disk.img`, { message: "x" });
     await makeBootIso(`${sb.work}/cd.iso`, { message: "y" });
-    const r = await sb.run("vmcreate", "-y", "-n", "-o", "vm_qemu_accel=tcg", "-c", "disk.img", "-d", "cd.iso", "vm1");
+    const r = await sb.run(
+      "vmcreate",
+      "-y",
+      "-n",
+      "-o",
+      "vm_qemu_accel=tcg",
+      "-c",
+      "disk.img",
+      "-d",
+      "cd.iso",
+      "vm1",
+    );
     equal(r.code, 0, r.stderr);
     const lines = settingsLines(`${sb.work}/vm1/vm.settings`);
     deepEqual(lines.filter((l) => !l.startsWith("vm_networking_iface1_mac=")), [
@@ -30,9 +43,18 @@ Deno.test("vmcreate -y with -c and -d stores the disks, a MAC and the -o values 
       `vm_storage_cdrom1_backend=${sb.work}/cd.iso`,
       "vm_networking_iface1_enable=yes",
     ]);
-    ok(lines.some((l) => /^vm_networking_iface1_mac='52:54:00(:[0-9a-f]{2}){3}'$/.test(l)));
-    match(readOr(`${sb.work}/vm1/vm.settings`), /^# .* by tester: initial creation$/m);
-    deepEqual([...Deno.readDirSync(`${sb.work}/vm1`)].map((e) => e.name), ["vm.settings"]);
+    ok(
+      lines.some((l) =>
+        /^vm_networking_iface1_mac='52:54:00(:[0-9a-f]{2}){3}'$/.test(l)
+      ),
+    );
+    match(
+      readOr(`${sb.work}/vm1/vm.settings`),
+      /^# .* by tester: initial creation$/m,
+    );
+    deepEqual([...Deno.readDirSync(`${sb.work}/vm1`)].map((e) => e.name), [
+      "vm.settings",
+    ]);
     const again = await sb.run("vmcreate", "-y", "-n", "vm1");
     equal(again.code, 1);
     match(again.stderr, /vm1: already holds a VM/);
@@ -44,7 +66,12 @@ Deno.test("vmcreate -y with -c and -d stores the disks, a MAC and the -o values 
 Deno.test("vmcreate reads piped answers and creates the proposed blank disk", async () => {
   const sb = new Sandbox();
   try {
-    const r = await sb.runWith({ stdin: "3\n768m\nno\n2G\n" }, "vmcreate", "-n", "vm2");
+    const r = await sb.runWith(
+      { stdin: "3\n768m\nno\n2G\n" },
+      "vmcreate",
+      "-n",
+      "vm2",
+    );
     equal(r.code, 0, r.stderr);
     match(r.stderr, /Number of virtual CPUs \[2\]: Memory size \[2G\]: /);
     deepEqual(settingsLines(`${sb.work}/vm2/vm.settings`), [
@@ -57,11 +84,21 @@ Deno.test("vmcreate reads piped answers and creates the proposed blank disk", as
       args: ["info", "--output=json", `${sb.work}/vm2/hdd.qcow2`],
       stdout: "piped",
     }).output();
-    equal(JSON.parse(new TextDecoder().decode(info.stdout))["virtual-size"], 2 * 2 ** 30);
+    equal(
+      JSON.parse(new TextDecoder().decode(info.stdout))["virtual-size"],
+      2 * 2 ** 30,
+    );
     const bad = await sb.runWith({ stdin: "many\n" }, "vmcreate", "-n", "vm3");
     equal(bad.code, 1);
-    match(bad.stderr, /answer 'many' to 'Number of virtual CPUs': expected a whole number/);
-    equal(readOr(`${sb.work}/vm3/vm.settings`), "", "a failed creation leaves nothing");
+    match(
+      bad.stderr,
+      /answer 'many' to 'Number of virtual CPUs': expected a whole number/,
+    );
+    equal(
+      readOr(`${sb.work}/vm3/vm.settings`),
+      "",
+      "a failed creation leaves nothing",
+    );
   } finally {
     await sb.cleanup();
   }
@@ -70,19 +107,53 @@ Deno.test("vmcreate reads piped answers and creates the proposed blank disk", as
 Deno.test("vmcreate -t stores the template and -y boots a created VM", async () => {
   const sb = new Sandbox();
   try {
-    await makeBootSectorDisk(`${sb.work}/d.qcow2`, { message: "booted through vmcreate", format: "qcow2" });
-    const r = await sb.run("vmcreate", "-y", ...TCG, "-t", "modern", "-c", "d.qcow2", "vm");
+    await makeBootSectorDisk(`${sb.work}/d.qcow2`, {
+      message: "booted through vmcreate",
+      format: "qcow2",
+    });
+    const r = await sb.run(
+      "vmcreate",
+      "-y",
+      ...TCG,
+      "-t",
+      "modern",
+      "-c",
+      "d.qcow2",
+      "vm",
+    );
     equal(r.code, 0, r.stderr);
     equal(settingsLines(`${sb.work}/vm/vm.settings`)[0], "template modern");
-    await waitFor(() => readOr(`${sb.work}/vm/serial.log`).includes("booted through vmcreate"), 15000, "boot");
+    await waitFor(
+      () =>
+        readOr(`${sb.work}/vm/serial.log`).includes("booted through vmcreate"),
+      15000,
+      "boot",
+    );
   } finally {
     await sb.cleanup();
   }
 });
 
 const HOSTILE = [
-  "foo", "[f]oo", ".foo", "foobar.iso", "*", ">", "\\", "$$", "foo,,bar", "foo bar", "tab\there",
-  "it's", 'dq"x', "back`tick", "fóò", "-", "--", "-n", " ",
+  "foo",
+  "[f]oo",
+  ".foo",
+  "foobar.iso",
+  "*",
+  ">",
+  "\\",
+  "$$",
+  "foo,,bar",
+  "foo bar",
+  "tab\there",
+  "it's",
+  'dq"x',
+  "back`tick",
+  "fóò",
+  "-",
+  "--",
+  "-n",
+  " ",
 ];
 
 Deno.test("every hostile name works with vmcreate and vmup", async () => {
@@ -92,11 +163,24 @@ Deno.test("every hostile name works with vmcreate and vmup", async () => {
       const disk = `${sb.work}/${name}.img`;
       await makeBootSectorDisk(disk, { message: `hi ${name}` });
       const home = `${sb.work}/${name}`;
-      const c = await sb.run("vmcreate", "-y", "-n", ...TCG, "-c", disk, "--", home);
+      const c = await sb.run(
+        "vmcreate",
+        "-y",
+        "-n",
+        ...TCG,
+        "-c",
+        disk,
+        "--",
+        home,
+      );
       equal(c.code, 0, `vmcreate ${JSON.stringify(name)}: ${c.stderr}`);
       const u = await sb.run("vmup", "--", home);
       equal(u.code, 0, `vmup ${JSON.stringify(name)}: ${u.stderr}`);
-      await waitFor(() => readOr(`${home}/serial.log`).includes(`hi ${name}`), 15000, `boot of ${name}`);
+      await waitFor(
+        () => readOr(`${home}/serial.log`).includes(`hi ${name}`),
+        15000,
+        `boot of ${name}`,
+      );
       await sb.cleanupVms();
       const b = await sb.run("vmup", "-s", ...TCG, "--", disk);
       equal(b.code, 0, `bare vmup ${JSON.stringify(name)}: ${b.stderr}`);

@@ -11,11 +11,17 @@ import { readOr, Sandbox, waitFor } from "../helpers/vmtools.ts";
 const TCG = ["-o", "vm_qemu_accel=tcg", "-o", "vm_display_type=none"];
 
 /** Boots `path` bare and returns the runtime directory vmup reported. */
-async function bootBare(sb: Sandbox, path: string, ...extra: string[]): Promise<string> {
+async function bootBare(
+  sb: Sandbox,
+  path: string,
+  ...extra: string[]
+): Promise<string> {
   const r = await sb.run("vmup", ...TCG, ...extra, path);
   equal(r.code, 0, r.stderr);
   const dir = /files in (.*)$/m.exec(r.stderr)?.[1];
-  if (!dir) throw new Error(`vmup did not say where its files are: ${r.stderr}`);
+  if (!dir) {
+    throw new Error(`vmup did not say where its files are: ${r.stderr}`);
+  }
   return dir;
 }
 
@@ -33,9 +39,16 @@ for (const format of ["raw", "qcow2"] as const) {
     const sb = new Sandbox();
     try {
       const disk = `${sb.work}/disk.${format === "raw" ? "img" : "qcow2"}`;
-      await makeBootSectorDisk(disk, { message: `hello from ${format}`, format });
+      await makeBootSectorDisk(disk, {
+        message: `hello from ${format}`,
+        format,
+      });
       const dir = await bootBare(sb, disk);
-      await waitFor(() => readOr(`${dir}/serial.log`).includes(`hello from ${format}`), 15000, "the guest's message");
+      await waitFor(
+        () => readOr(`${dir}/serial.log`).includes(`hello from ${format}`),
+        15000,
+        "the guest's message",
+      );
       equal(await status(`${dir}/monitor.sock`), "running");
       match(readOr(`${dir}/qemu.pid`), /^\d+\n?$/);
     } finally {
@@ -50,10 +63,18 @@ Deno.test("vmup boots an El Torito ISO as a CD-ROM", async () => {
     const iso = `${sb.work}/boot.iso`;
     await makeBootIso(iso, { message: "hello from the CD" });
     const dir = await bootBare(sb, iso);
-    await waitFor(() => readOr(`${dir}/serial.log`).includes("hello from the CD"), 15000, "the guest's message");
-    const qmp = await QmpClient.connect(`${dir}/monitor.sock`, { timeoutMs: 5000 });
+    await waitFor(
+      () => readOr(`${dir}/serial.log`).includes("hello from the CD"),
+      15000,
+      "the guest's message",
+    );
+    const qmp = await QmpClient.connect(`${dir}/monitor.sock`, {
+      timeoutMs: 5000,
+    });
     try {
-      const blocks = await qmp.execute<{ device: string; inserted?: { ro: boolean; file: string } }[]>("query-block");
+      const blocks = await qmp.execute<
+        { device: string; inserted?: { ro: boolean; file: string } }[]
+      >("query-block");
       const cd = blocks.find((b) => b.inserted?.file === iso);
       equal(cd?.inserted?.ro, true);
     } finally {
@@ -69,11 +90,25 @@ Deno.test("vmup never starts a running VM twice and reports the VNC address QEMU
   try {
     const disk = `${sb.work}/d.img`;
     await makeBootSectorDisk(disk, { message: "once" });
-    const c = await sb.run("vmcreate", "-y", "-n", "-o", "vm_qemu_accel=tcg", "-o", "vm_display_type=vnc", "-c", disk, "vm");
+    const c = await sb.run(
+      "vmcreate",
+      "-y",
+      "-n",
+      "-o",
+      "vm_qemu_accel=tcg",
+      "-o",
+      "vm_display_type=vnc",
+      "-c",
+      disk,
+      "vm",
+    );
     equal(c.code, 0, c.stderr);
     const first = await sb.run("vmup", "vm");
     equal(first.code, 0, first.stderr);
-    match(first.stderr, /vm: running \(pid \d+\), display vnc:\/\/127\.0\.0\.1:59\d\d/);
+    match(
+      first.stderr,
+      /vm: running \(pid \d+\), display vnc:\/\/127\.0\.0\.1:59\d\d/,
+    );
     const second = await sb.run("vmup", "vm");
     equal(second.code, 1);
     match(second.stderr, /^vmup: vm: already running \(pid \d+\)$/m);
@@ -89,14 +124,30 @@ Deno.test("vmup -n prepares without booting and -s/-r cap the disk access", asyn
     await makeBootSectorDisk(disk, { message: "x" });
     const snap = await sb.run("vmup", "-n", "-vvv", "-s", ...TCG, disk);
     equal(snap.code, 0, snap.stderr);
-    match(snap.stderr, /would run .*-drive file=[^ ]*d\.img,format=raw,id=hdd1,snapshot=on/);
+    match(
+      snap.stderr,
+      /would run .*-drive file=[^ ]*d\.img,format=raw,id=hdd1,snapshot=on/,
+    );
     const ro = await sb.run("vmup", "-n", "-r", ...TCG, disk);
     equal(ro.code, 1);
     match(ro.stderr, /hdd1 .*IDE disks cannot be read-only/);
-    const virtio = await sb.run("vmup", "-n", "-vvv", "-r", ...TCG, "-o", "vm_storage_hdd_interface=virtio", disk);
+    const virtio = await sb.run(
+      "vmup",
+      "-n",
+      "-vvv",
+      "-r",
+      ...TCG,
+      "-o",
+      "vm_storage_hdd_interface=virtio",
+      disk,
+    );
     equal(virtio.code, 0, virtio.stderr);
     match(virtio.stderr, /readonly=on,if=virtio/);
-    equal([...Deno.readDirSync(`${sb.dir}/run/vmtools`)].length, 0, "-n leaves no runtime directory");
+    equal(
+      [...Deno.readDirSync(`${sb.dir}/run/vmtools`)].length,
+      0,
+      "-n leaves no runtime directory",
+    );
   } finally {
     await sb.cleanup();
   }

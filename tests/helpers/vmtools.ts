@@ -25,7 +25,9 @@ export class Sandbox {
 
   constructor(prefix = "vmtools-test-") {
     this.dir = Deno.makeTempDirSync({ prefix });
-    for (const d of ["share", "etc", "home", "run", "work", "tmp"]) Deno.mkdirSync(`${this.dir}/${d}`);
+    for (const d of ["share", "etc", "home", "run", "work", "tmp"]) {
+      Deno.mkdirSync(`${this.dir}/${d}`);
+    }
     Deno.chmodSync(`${this.dir}/run`, 0o700);
     this.env = {
       VMTOOLS_SHARE_DIR: `${this.dir}/share`,
@@ -65,7 +67,16 @@ export class Sandbox {
     ...args: string[]
   ): Promise<RunResult> {
     const child = new Deno.Command(`${ROOT}/.tools/bin/deno`, {
-      args: ["run", "-q", "--no-prompt", "-P=vmtools", "--config", `${ROOT}/deno.json`, `${ROOT}/main.ts`, ...args],
+      args: [
+        "run",
+        "-q",
+        "--no-prompt",
+        "-P=vmtools",
+        "--config",
+        `${ROOT}/deno.json`,
+        `${ROOT}/main.ts`,
+        ...args,
+      ],
       env: { ...this.env, VMTOOLS_ARGV0: command, ...opts.env },
       clearEnv: true,
       cwd: opts.cwd ?? this.work,
@@ -80,7 +91,11 @@ export class Sandbox {
     }
     const out = await child.output();
     const dec = new TextDecoder();
-    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+    return {
+      code: out.code,
+      stdout: dec.decode(out.stdout),
+      stderr: dec.decode(out.stderr),
+    };
   }
 
   /** Kills every QEMU whose command line mentions this sandbox, then removes it. */
@@ -91,7 +106,10 @@ export class Sandbox {
 
   /** Kills every QEMU whose command line mentions this sandbox. */
   async cleanupVms(): Promise<void> {
-    const ps = await new Deno.Command("ps", { args: ["-e", "-ww", "-o", "pid=,args="], stdout: "piped" }).output();
+    const ps = await new Deno.Command("ps", {
+      args: ["-e", "-ww", "-o", "pid=,args="],
+      stdout: "piped",
+    }).output();
     for (const line of new TextDecoder().decode(ps.stdout).split("\n")) {
       const m = /^\s*(\d+)\s+(.*)$/.exec(line);
       if (m && m[2].includes("qemu-system") && m[2].includes(this.dir)) {
@@ -114,7 +132,9 @@ export async function waitFor<T>(
   for (;;) {
     const v = await probe();
     if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }

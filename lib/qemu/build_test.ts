@@ -1,0 +1,161 @@
+import { deepEqual, equal, rejects } from "node:assert/strict";
+import { BUILTIN_MODULES } from "../../modules/registry.ts";
+import { ModuleLoader } from "../modules/loader.ts";
+import { parseSettings } from "../settings/file.ts";
+import { resolveSettings } from "../settings/resolve.ts";
+import { Logger } from "../ui/log.ts";
+import { vmFiles } from "../vm/files.ts";
+import { buildCommand } from "./build.ts";
+
+const quiet: Logger = new Logger("test", -1, {
+  out() {},
+  err() {},
+  errIsTerminal: false,
+  inIsTerminal: false,
+});
+
+async function build(text: string, graphical = false) {
+  const dir = Deno.makeTempDirSync({ prefix: "vmtools-build-" });
+  Deno.writeTextFileSync(`${dir}/disk,1.img`, "");
+  Deno.mkdirSync(`${dir}/cd dir`);
+  const roots = {
+    share: `${dir}/none`,
+    etc: `${dir}/none`,
+    user: `${dir}/none`,
+  };
+  const home = `${dir}/my vm`;
+  Deno.mkdirSync(home);
+  const file = parseSettings(
+    text.replaceAll("DIR", dir),
+    `${home}/vm.settings`,
+    "vm",
+  );
+  const { settings } = resolveSettings({ roots, home, file });
+  const loader = new ModuleLoader(roots, false, BUILTIN_MODULES);
+  try {
+    const cmd = await buildCommand(
+      settings,
+      vmFiles(home, settings),
+      { graphical },
+      loader,
+      quiet,
+    );
+    return { cmd, dir: dir, home };
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+Deno.test("the built-in modules build the expected command line", async () => {
+  const { cmd, home, dir } = await build(`template modern
+vm_name='web, prod'
+vm_boot_order=dc
+vm_boot_menu=yes
+vm_cpu_count=4
+vm_display_type=vnc
+vm_display_port=5905
+vm_keyboard_mapping=fr
+vm_ram_size=1.5G
+vm_networking_iface1_enable=yes
+vm_networking_iface1_mac=52:54:00:12:34:56
+vm_networking_iface3_enable=yes
+vm_networking_iface3_mac=52:54:00:ab:cd:ef
+vm_networking_iface3_mode='user,restrict=on,hostfwd=tcp:127.0.0.1:2222-:22'
+vm_networking_iface3_device=e1000
+vm_storage_hdd1_enable=yes
+vm_storage_hdd1_backend='snap:DIR/disk,1.img'
+vm_storage_cdrom1_enable=yes
+vm_serial_mode=log
+vm_qemu_accel=tcg
+`);
+  equal(cmd.binary, "qemu-system-x86_64");
+  deepEqual(cmd.args, [
+    "-machine",
+    "q35",
+    "-accel",
+    "tcg",
+    "-usb",
+    "-device",
+    "usb-tablet",
+    "-pidfile",
+    `${home}/qemu.pid`,
+    "-daemonize",
+    "-boot",
+    "order=dc,menu=on",
+    "-smp",
+    "4",
+    "-cpu",
+    "max",
+    "-display",
+    "none",
+    "-vnc",
+    "127.0.0.1:5",
+    "-vga",
+    "std",
+    "-k",
+    "fr",
+    "-qmp",
+    `unix:${home}/monitor.sock,server=on,wait=off`,
+    "-chardev",
+    `file,id=serial0,path=${home}/serial.log`,
+    "-serial",
+    "chardev:serial0",
+    "-name",
+    "web,, prod",
+    "-netdev",
+    "user,id=nd1",
+    "-device",
+    "virtio-net-pci,mac=52:54:00:12:34:56,netdev=nd1",
+    "-netdev",
+    "user,id=nd3,restrict=on,hostfwd=tcp:127.0.0.1:2222-:22",
+    "-device",
+    "e1000,mac=52:54:00:ab:cd:ef,netdev=nd3",
+    "-m",
+    "1536M",
+    "-drive",
+    "if=ide,index=2,media=cdrom",
+    "-drive",
+    `file=${dir}/disk,,1.img,format=raw,id=hdd1,snapshot=on,if=virtio`,
+  ]);
+});
+
+Deno.test("auto acceleration lets QEMU fall back to TCG and never asks for -cpu host", async () => {
+  const { cmd } = await build("vm_display_type=auto\n");
+  deepEqual(cmd.args.slice(0, 4), ["-accel", "kvm", "-accel", "tcg"]);
+  equal(cmd.args[cmd.args.indexOf("-cpu") + 1], "max");
+  equal(cmd.args[cmd.args.indexOf("-vnc") + 1], "127.0.0.1:0,to=99");
+  deepEqual(
+    cmd.args.slice(cmd.args.indexOf("-nic"), cmd.args.indexOf("-nic") + 2),
+    ["-nic", "none"],
+  );
+  const window = await build("vm_display_type=auto\nvm_qemu_accel=kvm\n", true);
+  equal(window.cmd.args[window.cmd.args.indexOf("-display") + 1], "gtk");
+  equal(window.cmd.args[window.cmd.args.indexOf("-cpu") + 1], "host");
+});
+
+Deno.test("settings the modules cannot use are named", async () => {
+  await rejects(
+    build("vm_storage_hdd1_enable=yes\n"),
+    /hdd1 is enabled but vm_storage_hdd1_backend is empty/,
+  );
+  await rejects(
+    build("vm_ram_size=lots\n"),
+    /vm_ram_size='lots' \(from vm\): expected a size/,
+  );
+  await rejects(
+    build("vm_display_type=hologram\n"),
+    /vm_display_type='hologram'/,
+  );
+  await rejects(
+    build(
+      "vm_storage_cdrom1_enable=yes\nvm_storage_cdrom1_backend='rw:DIR/cd dir'\n",
+    ),
+    /CD-ROMs are read-only/,
+  );
+  await rejects(
+    build(
+      "vm_storage_hdd2_enable=yes\nvm_storage_hdd2_backend=DIR/missing.img\n",
+    ),
+    /missing.img: no such file/,
+  );
+});
