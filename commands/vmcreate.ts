@@ -4,6 +4,7 @@
  */
 import { type Command, session } from "../lib/cli/command.ts";
 import { UsageError, VmError } from "../lib/errors.ts";
+import type { Prompter } from "../lib/ui/prompt.ts";
 import { createVm } from "../lib/vm/create.ts";
 import { up } from "../lib/vm/up.ts";
 import { BUILTIN_MODULES } from "../modules/registry.ts";
@@ -54,7 +55,11 @@ See vmcreate(1).
             bootFrom: undefined,
             templates: [],
           };
-          const r = await up(created, bootOpts, tools);
+          let r = await up(created, bootOpts, tools);
+          // An installer usually reboots into the installed system: offer that.
+          while (opts.interactive && await restartWanted(tools.prompter)) {
+            r = await up(created, bootOpts, tools);
+          }
           if (r.exitCode) failed++;
         }
       } catch (e) {
@@ -66,5 +71,14 @@ See vmcreate(1).
     return failed ? 1 : 0;
   },
 };
+
+function restartWanted(prompter: Prompter): Promise<boolean> {
+  return prompter.ask(
+    "The VM stopped. Start it again (yes/no)",
+    "no",
+    (a) => /^(y|yes|n|no)$/i.test(a) ? undefined : "yes or no",
+  )
+    .then((a) => /^y/i.test(a));
+}
 
 export default command;
