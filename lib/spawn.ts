@@ -1,26 +1,11 @@
 /**
  * Running the few external programs vmtools may run (QEMU, qemu-img, an ISO
- * builder, kill). Deno refuses to spawn under a scoped `--allow-run` while
- * any `LD_*` variable reaches the child, so those are blanked.
+ * builder, kill, ps). Deno refuses to spawn under a scoped `--allow-run`
+ * while a non-empty `LD_*` variable would reach the child; the refusal names
+ * them, and the spawn is retried with exactly those blanked.
  * @module
  */
 import { VmError } from "./errors.ts";
-
-const LD_VARS = [
-  "LD_PRELOAD",
-  "LD_LIBRARY_PATH",
-  "LD_AUDIT",
-  "LD_BIND_NOW",
-  "LD_BIND_NOT",
-  "LD_DEBUG",
-  "LD_DEBUG_OUTPUT",
-  "LD_PROFILE",
-  "LD_ORIGIN_PATH",
-  "LD_DYNAMIC_WEAK",
-  "LD_SHOW_AUXV",
-  "LD_USE_LOAD_BIAS",
-  "LD_ASSUME_KERNEL",
-];
 
 /** Options for {@linkcode command}. */
 export interface SpawnOptions {
@@ -31,15 +16,27 @@ export interface SpawnOptions {
   cwd?: string;
 }
 
-/** Makes a `Deno.Command` whose environment carries no `LD_*` variable. */
+/**
+ * Makes a `Deno.Command`, blanking the `LD_*` variables named in `blank`.
+ * Only variables that are really set get blanked: some (LD_SHOW_AUXV) act
+ * on mere presence, even empty.
+ */
 export function command(
   program: string,
   args: string[],
   opts: SpawnOptions = {},
+  blank: string[] = [],
 ): Deno.Command {
   const env: Record<string, string> = { ...opts.env };
-  for (const v of LD_VARS) env[v] ??= "";
+  for (const v of blank) env[v] ??= "";
   return new Deno.Command(program, { ...opts, args, env });
+}
+
+/** The `LD_*` variables Deno names when it refuses a spawn because of them. */
+function ldVariablesIn(e: unknown): string[] | undefined {
+  if (!(e instanceof Deno.errors.NotCapable)) return undefined;
+  const names = e.message.match(/\bLD_[A-Z0-9_]+/g);
+  return names ?? undefined;
 }
 
 /** Starts a program; a missing program or refused spawn becomes a clear {@linkcode VmError}. */
@@ -51,7 +48,13 @@ export function spawn(
   try {
     return command(program, args, opts).spawn();
   } catch (e) {
-    throw spawnError(program, e);
+    const blank = ldVariablesIn(e);
+    if (!blank) throw spawnError(program, e);
+    try {
+      return command(program, args, opts, blank).spawn();
+    } catch (e2) {
+      throw spawnError(program, e2);
+    }
   }
 }
 
@@ -61,17 +64,13 @@ export async function run(
   args: string[],
   opts: SpawnOptions = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  let out: Deno.CommandOutput;
-  try {
-    out = await command(program, args, {
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      ...opts,
-    }).output();
-  } catch (e) {
-    throw spawnError(program, e);
-  }
+  const child = spawn(program, args, {
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    ...opts,
+  });
+  const out = await child.output();
   const dec = new TextDecoder();
   return {
     code: out.code,

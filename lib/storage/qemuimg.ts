@@ -3,7 +3,7 @@
  * @module
  */
 import { VmError } from "../errors.ts";
-import { command, run, spawnError } from "../spawn.ts";
+import { run, spawn } from "../spawn.ts";
 import type { Logger } from "../ui/log.ts";
 
 /** Creates a blank qcow2 image of `size` (e.g. `40G`). */
@@ -50,17 +50,11 @@ export async function convertImage(
   ];
   log.at(5, `qemu-img ${args.join(" ")}`);
   log.at(2, `converting ${source} to ${target}`);
-  let child: Deno.ChildProcess;
-  try {
-    child = command("qemu-img", args, {
-      stdin: "null",
-      stdout: progress ? "inherit" : "null",
-      stderr: "piped",
-    })
-      .spawn();
-  } catch (e) {
-    throw spawnError("qemu-img", e);
-  }
+  const child = spawn("qemu-img", args, {
+    stdin: "null",
+    stdout: progress ? "inherit" : "null",
+    stderr: "piped",
+  });
   const cleanup = () => {
     try {
       Deno.removeSync(tmp);
