@@ -166,3 +166,17 @@ Deno.test("vmup names a missing image and exits 1", async () => {
     await sb.cleanup();
   }
 });
+
+Deno.test("vmup -i keeps QEMU in the foreground with its monitor on stdin/stdout", async () => {
+  const sb = new Sandbox();
+  try {
+    const disk = `${sb.work}/d.img`;
+    await makeBootSectorDisk(disk, { message: "fg" });
+    const r = await sb.runWith({ stdin: "info status\nquit\n" }, "vmup", "-i", ...TCG, disk);
+    equal(r.code, 0, r.stderr);
+    match(r.stdout, /VM status: running/);
+    equal([...Deno.readDirSync(`${sb.dir}/run/vmtools`)].length, 0, "the runtime directory is removed after");
+  } finally {
+    await sb.cleanup();
+  }
+});
