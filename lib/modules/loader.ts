@@ -33,23 +33,41 @@ export class ModuleLoader {
     readonly builtins: BuiltinRegistry,
   ) {}
 
-  /** Loads the modules named by a `cfg_modules_*` list, in order. */
-  async load<F>(
+  /** Loads the modules named by a `cfg_modules_*` list, in order (imported in parallel). */
+  load<F>(
     family: Family,
     names: readonly string[],
     listSetting: string,
   ): Promise<LoadedModule<F>[]> {
-    const out: LoadedModule<F>[] = [];
     for (const name of names) {
       if (!NAME.test(name)) {
         throw new VmError(
           `${listSetting}: bad module name '${name}' (letters, digits and _ only)`,
         );
       }
-      out.push(await this.#loadOne<F>(family, name, listSetting));
     }
-    return out;
+    return Promise.all(
+      names.map((name) => this.#loadOne<F>(family, name, listSetting)),
+    );
   }
+
+  /** The module files present in one root's family folder (read once). */
+  #present(dir: string, family: Family): Set<string> {
+    const key = `${dir}\0${family}`;
+    let names = this.#listing.get(key);
+    if (!names) {
+      names = new Set();
+      try {
+        for (const e of Deno.readDirSync(`${dir}/modules/${family}`)) {
+          if (!e.isDirectory) names.add(e.name);
+        }
+      } catch { /* no such folder: nothing overridden there */ }
+      this.#listing.set(key, names);
+    }
+    return names;
+  }
+
+  #listing = new Map<string, Set<string>>();
 
   async #loadOne<F>(
     family: Family,
@@ -62,8 +80,8 @@ export class ModuleLoader {
       this.roots.share,
     ];
     for (const dir of dirs) {
+      if (!this.#present(dir, family).has(`${name}.ts`)) continue;
       const path = `${dir}/modules/${family}/${name}.ts`;
-      if (!isFile(path)) continue;
       let mod: { default?: unknown };
       try {
         mod = await import(fileUrl(path));
@@ -109,14 +127,6 @@ function checkFunction<F>(value: unknown, where: string): F {
     throw new VmError(`module ${where} must default-export a function`);
   }
   return value as F;
-}
-
-function isFile(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
 }
 
 function fileUrl(path: string): string {

@@ -44,6 +44,20 @@ export interface Resolved {
   chain: ChainLink[];
 }
 
+// Configuration files and templates do not change while a command runs,
+// and one command resolves settings several times: read each once.
+const sharedFiles = new Map<string, SettingsFile | undefined>();
+
+function readShared(
+  path: string,
+  kind: "conf" | "template",
+): SettingsFile | undefined {
+  if (!sharedFiles.has(path)) {
+    sharedFiles.set(path, readSettingsFileIfAny(path, kind));
+  }
+  return sharedFiles.get(path);
+}
+
 /** Computes effective settings. Throws {@linkcode VmError} naming the file at fault. */
 export function resolveSettings(req: ResolveRequest): Resolved {
   const s = new Settings();
@@ -53,7 +67,7 @@ export function resolveSettings(req: ResolveRequest): Resolved {
 
   const applyConf = (dir: string, layer: "share" | "system" | "user") => {
     const path = `${dir}/vmtools.conf`;
-    const f = readSettingsFileIfAny(path, "conf");
+    const f = readShared(path, "conf");
     if (f) {
       for (const [k, v] of assignments(f)) {
         s.set(k, v, { layer, source: path });
