@@ -44,18 +44,20 @@ export interface Resolved {
   chain: ChainLink[];
 }
 
-// Configuration files and templates do not change while a command runs,
-// and one command resolves settings several times: read each once.
-const sharedFiles = new Map<string, SettingsFile | undefined>();
+// Configuration files and templates do not change while a command runs, and
+// one command resolves settings several times: each is read once per Roots
+// object, which a command makes once.
+const sharedFiles = new WeakMap<Roots, Map<string, SettingsFile | undefined>>();
 
 function readShared(
+  roots: Roots,
   path: string,
   kind: "conf" | "template",
 ): SettingsFile | undefined {
-  if (!sharedFiles.has(path)) {
-    sharedFiles.set(path, readSettingsFileIfAny(path, kind));
-  }
-  return sharedFiles.get(path);
+  let cache = sharedFiles.get(roots);
+  if (!cache) sharedFiles.set(roots, cache = new Map());
+  if (!cache.has(path)) cache.set(path, readSettingsFileIfAny(path, kind));
+  return cache.get(path);
 }
 
 /** Computes effective settings. Throws {@linkcode VmError} naming the file at fault. */
@@ -67,7 +69,7 @@ export function resolveSettings(req: ResolveRequest): Resolved {
 
   const applyConf = (dir: string, layer: "share" | "system" | "user") => {
     const path = `${dir}/vmtools.conf`;
-    const f = readShared(path, "conf");
+    const f = readShared(req.roots, path, "conf");
     if (f) {
       for (const [k, v] of assignments(f)) {
         s.set(k, v, { layer, source: path });
