@@ -151,8 +151,9 @@ Deno.test("missing parents, templates and homes are named", () => {
     /not a VM home/,
   );
   t.write(`${t.roots.etc}/vmtools.conf`, "cfg_x=1\nbad line\n");
+  // A new Roots object stands for a new command run: files are read anew.
   throws(
-    () => resolveSettings({ roots: t.roots }),
+    () => resolveSettings({ roots: { ...t.roots } }),
     /etc\/vmtools.conf:2: expected 'name=value'/,
   );
   t.done();
