@@ -14,8 +14,7 @@ const command: Command = {
   name: "vmcreate",
   summary: "create VM homes (and start them)",
   options: UP_OPTIONS,
-  help:
-    `Usage: vmcreate [-bhinqrsvyz] [-C s] [-c s] [-D s] [-d s] [-o k=v] [-t tpl] vmhome ...
+  help: `Usage: vmcreate [-bhinqrsvyz] [-C s] [-c s] [-D s] [-d s] [-o k=v] [-t tpl] vmhome ...
 
 Create a VM in each vmhome (made when missing; it must not hold a VM yet),
 asking for its main settings, then start it unless -n is given. Answers can

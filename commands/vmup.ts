@@ -39,8 +39,7 @@ const command: Command = {
   name: "vmup",
   summary: "start VMs, or boot any disk image, ISO, device, directory or URL",
   options: UP_OPTIONS,
-  help:
-    `Usage: vmup [-bhinqrsvyz] [-C s] [-c s] [-D s] [-d s] [-o k=v] [-t tpl] [path ...]
+  help: `Usage: vmup [-bhinqrsvyz] [-C s] [-c s] [-D s] [-d s] [-o k=v] [-t tpl] [path ...]
 
 Start each path: a VM home, or anything bootable (disk image, ISO, device,
 directory, URL) which is then booted as is. No path: the current directory.

@@ -1,14 +1,5 @@
 import { equal } from "node:assert/strict";
-import {
-  basename,
-  dirname,
-  extname,
-  isWithin,
-  join,
-  normalize,
-  relative,
-  resolve,
-} from "./path.ts";
+import { basename, dirname, extname, isWithin, join, normalize, relative, resolve } from "./path.ts";
 
 Deno.test("path helpers behave like POSIX paths", () => {
   equal(normalize("/a//b/./c/../d/"), "/a/b/d");

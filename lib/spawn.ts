@@ -88,9 +88,7 @@ export function spawnError(program: string, e: unknown): VmError {
   }
   if (e instanceof Deno.errors.NotCapable) {
     return new VmError(
-      `${program}: not among the programs vmtools is allowed to run (${
-        (e as Error).message
-      })`,
+      `${program}: not among the programs vmtools is allowed to run (${(e as Error).message})`,
     );
   }
   return new VmError(`${program}: ${(e as Error).message}`);

@@ -28,10 +28,8 @@ export const BUILTIN_MODULES: BuiltinRegistry = {
     cpu_count: () => import("./configure/settings/cpu_count.ts"),
     ram_size: () => import("./configure/settings/ram_size.ts"),
     networking_auto: () => import("./configure/settings/networking_auto.ts"),
-    storage_hdd_import: () =>
-      import("./configure/settings/storage_hdd_import.ts"),
-    storage_hdd1_createsize: () =>
-      import("./configure/settings/storage_hdd1_createsize.ts"),
+    storage_hdd_import: () => import("./configure/settings/storage_hdd_import.ts"),
+    storage_hdd1_createsize: () => import("./configure/settings/storage_hdd1_createsize.ts"),
   },
   "clone": {},
 };

@@ -49,9 +49,7 @@ export async function runCommand(
     const code = exitCodeOf(e);
     if (!(e instanceof UsageError || e instanceof VmError)) {
       io.output.err(
-        `${io.prog}: internal error: ${
-          e instanceof Error ? e.stack ?? e.message : e
-        }\n`,
+        `${io.prog}: internal error: ${e instanceof Error ? e.stack ?? e.message : e}\n`,
       );
       return 1;
     }

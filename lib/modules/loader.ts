@@ -93,9 +93,7 @@ export class ModuleLoader {
     const builtin = this.builtins[family][name];
     if (!builtin) {
       throw new VmError(
-        `${listSetting}: no module '${name}' in modules/${family}/ of ${
-          dirs.join(", ")
-        } nor built in`,
+        `${listSetting}: no module '${name}' in modules/${family}/ of ${dirs.join(", ")} nor built in`,
       );
     }
     return {
@@ -115,9 +113,7 @@ export async function runModule<F extends (ctx: C) => unknown, C>(
     await mod.run(ctx);
   } catch (e) {
     if (e instanceof VmError && mod.source === "built-in") throw e;
-    const where = mod.source === "built-in"
-      ? `built-in module ${mod.name}`
-      : `module ${mod.source}`;
+    const where = mod.source === "built-in" ? `built-in module ${mod.name}` : `module ${mod.source}`;
     throw new VmError(`${where}: ${firstLine(e)}`);
   }
 }

@@ -5,21 +5,11 @@
  */
 import { VmError } from "../errors.ts";
 import { randomMac } from "../mac.ts";
-import type {
-  BuildcmdModule,
-  HostInfo,
-  StorageTools,
-  VmFiles,
-} from "../modules/api.ts";
+import type { BuildcmdModule, HostInfo, StorageTools, VmFiles } from "../modules/api.ts";
 import { type ModuleLoader, runModule } from "../modules/loader.ts";
 import type { Settings } from "../settings/settings.ts";
 import { buildIso } from "../storage/iso.ts";
-import {
-  effectiveAccess,
-  escapeComma,
-  inspectStorage,
-  parseAccess,
-} from "../storage/inspect.ts";
+import { effectiveAccess, escapeComma, inspectStorage, parseAccess } from "../storage/inspect.ts";
 import type { Logger } from "../ui/log.ts";
 import { QemuCommandLine } from "./command.ts";
 

@@ -12,9 +12,7 @@ import { removeQuietly } from "./build.ts";
 
 /** Quotes an argument for display as a shell word. */
 export function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_./:=,@%+-]+$/.test(arg)
-    ? arg
-    : `'${arg.replaceAll("'", `'\\''`)}'`;
+  return /^[A-Za-z0-9_./:=,@%+-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
 }
 
 /** The command as one shell-readable line. */

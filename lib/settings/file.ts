@@ -86,9 +86,7 @@ export function parseSettings(
     const name = body.slice(0, eq);
     if (!NAME.test(name)) {
       fail(
-        /\s/.test(name)
-          ? "no spaces allowed around '='"
-          : `bad setting name '${name}'`,
+        /\s/.test(name) ? "no spaces allowed around '='" : `bad setting name '${name}'`,
       );
     }
     if (!name.startsWith("cfg_") && !name.startsWith("vm_")) {
@@ -155,9 +153,7 @@ export function readSettingsFileIfAny(
 
 /** The values a file assigns, in order (a later assignment wins). */
 export function assignments(file: SettingsFile): [string, string][] {
-  return file.lines.flatMap((l) =>
-    l.kind === "set" ? [[l.name, l.value] as [string, string]] : []
-  );
+  return file.lines.flatMap((l) => l.kind === "set" ? [[l.name, l.value] as [string, string]] : []);
 }
 
 /** The templates a file applies, in order. */
@@ -228,9 +224,7 @@ export function addTemplates(
 }
 
 function firstContentLine(file: SettingsFile): number {
-  const i = file.lines.findIndex((l) =>
-    l.kind !== "text" || !l.raw.startsWith("#")
-  );
+  const i = file.lines.findIndex((l) => l.kind !== "text" || !l.raw.startsWith("#"));
   return i < 0 ? file.lines.length : i;
 }
 

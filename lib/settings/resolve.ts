@@ -78,9 +78,7 @@ export function resolveSettings(req: ResolveRequest): Resolved {
   };
   applyConf(req.roots.share, "share");
   applyConf(req.roots.etc, "system");
-  const cmdlineUserhome = req.overrides?.findLast(([k]) =>
-    k === "cfg_include_userhome"
-  );
+  const cmdlineUserhome = req.overrides?.findLast(([k]) => k === "cfg_include_userhome");
   if (cmdlineUserhome) {
     s.set(cmdlineUserhome[0], cmdlineUserhome[1], { layer: "cmdline" });
   }
@@ -92,14 +90,10 @@ export function resolveSettings(req: ResolveRequest): Resolved {
 
   const limit = s.int("cfg_limit_nesting");
   const templates = new TemplateApplier(s, req.roots, userhome, limit);
-  const chain = req.home
-    ? loadChain(req.home, req.file, s.get("cfg_file_vmsettings"), limit)
-    : [];
+  const chain = req.home ? loadChain(req.home, req.file, s.get("cfg_file_vmsettings"), limit) : [];
   chain.forEach((link, i) => {
     const own = i === chain.length - 1;
-    const origin: Origin = own
-      ? { layer: "vm" }
-      : { layer: "parent", source: link.home };
+    const origin: Origin = own ? { layer: "vm" } : { layer: "parent", source: link.home };
     for (const t of templatesOf(link.file)) templates.apply(t, link.file.path);
     for (const [k, v] of assignments(link.file)) s.set(k, v, origin);
   });

@@ -1,11 +1,5 @@
 import { deepEqual, equal, throws } from "node:assert/strict";
-import {
-  formatList,
-  parseList,
-  quote,
-  SyntaxError,
-  unquote,
-} from "./syntax.ts";
+import { formatList, parseList, quote, SyntaxError, unquote } from "./syntax.ts";
 
 const hostile = [
   "foo",
@@ -59,8 +53,7 @@ Deno.test("unquote reports the column of what is wrong", () => {
   for (const [text, msg, col] of cases) {
     throws(
       () => unquote(text),
-      (e) =>
-        e instanceof SyntaxError && msg.test(e.message) && e.column === col,
+      (e) => e instanceof SyntaxError && msg.test(e.message) && e.column === col,
     );
   }
 });

@@ -12,8 +12,7 @@ vm_storage_hdd_interface=virtio
 vm_networking_default_device=virtio-net-pci
 vm_display_device=std
 `,
-  legacy:
-    `# An older PC for old systems: i440fx chipset, IDE disks, e1000, Cirrus VGA.
+  legacy: `# An older PC for old systems: i440fx chipset, IDE disks, e1000, Cirrus VGA.
 vm_qemu_machine=pc
 vm_storage_hdd_interface=ide
 vm_networking_default_device=e1000

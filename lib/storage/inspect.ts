@@ -72,9 +72,7 @@ export function inspectStorage(spec: string, base = Deno.cwd()): StorageRef {
     const scheme = url[1].toLowerCase();
     if (!URL_SCHEMES.includes(scheme)) {
       throw new VmError(
-        `'${spec}': unsupported URL scheme '${scheme}' (${
-          URL_SCHEMES.join(", ")
-        })`,
+        `'${spec}': unsupported URL scheme '${scheme}' (${URL_SCHEMES.join(", ")})`,
       );
     }
     return { spec, prefix, location: { kind: "url", url: rest, scheme } };
@@ -124,9 +122,7 @@ export function detectFormat(path: string, size: number): ImageFormat {
     const head = new Uint8Array(0x8006);
     const n = readAt(f, head, 0);
     const text = (from: number, len: number) =>
-      n >= from + len
-        ? String.fromCharCode(...head.subarray(from, from + len))
-        : "";
+      n >= from + len ? String.fromCharCode(...head.subarray(from, from + len)) : "";
     if (text(0, 4) === "QFI\xfb") return "qcow2";
     if (text(0, 4) === "QED\0") return "qed";
     if (text(0, 4) === "KDMV" || text(0, 21) === "# Disk DescriptorFile") {

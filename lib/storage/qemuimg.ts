@@ -69,9 +69,7 @@ export async function convertImage(
     if (out.code !== 0) {
       cleanup();
       throw new VmError(
-        `cannot convert ${source}: ${
-          lastLine(new TextDecoder().decode(out.stderr))
-        }`,
+        `cannot convert ${source}: ${lastLine(new TextDecoder().decode(out.stderr))}`,
       );
     }
     Deno.renameSync(tmp, target);

@@ -15,8 +15,7 @@ export class Prompter {
   constructor(
     readonly output: Output,
     readonly assumeYes: boolean,
-    readonly input: { read(p: Uint8Array): Promise<number | null> } =
-      Deno.stdin,
+    readonly input: { read(p: Uint8Array): Promise<number | null> } = Deno.stdin,
   ) {}
 
   /** Asks `question`, proposing `proposal`; re-asks at a terminal when `check` objects. */

@@ -15,7 +15,8 @@ import {
   writeFileAtomic,
 } from "../settings/file.ts";
 import { resolveSettings } from "../settings/resolve.ts";
-import { inspectStorage, isCdrom } from "../storage/inspect.ts";
+import { inspectStorage, isCdrom, type StorageRef } from "../storage/inspect.ts";
+import { undoOnInterrupt } from "../ui/interrupt.ts";
 import type { Toolbox } from "../toolbox.ts";
 import { configure } from "./configure.ts";
 import { isVmHome } from "./home.ts";
@@ -28,8 +29,7 @@ export async function createVm(
   tools: Toolbox,
 ): Promise<string> {
   const home = resolve(homeArg);
-  const tool =
-    resolveSettings({ roots: tools.roots, overrides: opts.overrides }).settings;
+  const tool = resolveSettings({ roots: tools.roots, overrides: opts.overrides }).settings;
   const settingsName = tool.get("cfg_file_vmsettings");
   if (isVmHome(home, settingsName)) {
     throw new VmError(`${homeArg}: already holds a VM`);
@@ -42,70 +42,77 @@ export async function createVm(
     Deno.mkdirSync(home, { recursive: true });
     made = true;
   }
-  const file = newSettingsFile(`${home}/${settingsName}`, "initial creation");
-  const created: string[] = [];
-  try {
-    addTemplates(file, opts.templates);
-    for (const [k, v] of opts.overrides) {
-      if (k.startsWith("vm_")) setValue(file, k, v);
-    }
-    const slots = { hdd: 0, cdrom: 0 };
-    [...opts.disks, ...opts.cdroms].forEach((spec, i) => {
-      const kind = i >= opts.disks.length || isCdrom(refs[i]) ? "cdrom" : "hdd";
-      const n = ++slots[kind];
-      if (n > 2) {
-        throw new VmError(
-          `too many ${
-            kind === "hdd" ? "disks" : "CD-ROMs"
-          }: '${spec}' has no free slot`,
-        );
-      }
-      setValue(file, `vm_storage_${kind}${n}_enable`, "yes");
-      setValue(file, `vm_storage_${kind}${n}_backend`, absoluteStorage(spec));
-    });
-    if (opts.bootFrom) setValue(file, "vm_boot_order", opts.bootFrom);
-    const cfgOverrides = opts.overrides.filter(([k]) => k.startsWith("cfg_"));
-    const resolveFile = (f: SettingsFile) =>
-      resolveSettings({
-        roots: tools.roots,
-        home,
-        file: f,
-        overrides: cfgOverrides,
-      }).settings;
-    const before = new Set(listFiles(home));
-    try {
-      await configure({
-        file,
-        dir: home,
-        bare: false,
-        disks: refs.slice(0, opts.disks.length),
-        cdroms: refs.slice(opts.disks.length),
-        resolve: resolveFile,
-        tools,
-      });
-    } finally {
-      created.push(...listFiles(home).filter((f) => !before.has(f)));
-    }
-    keepOnlyDifferences(file, resolveFile);
-    writeFileAtomic(file.path, formatSettings(file));
-    tools.log.info(`created VM ${home}`);
-    return home;
-  } catch (e) {
+  const before = new Set(listFiles(home));
+  const rollback = () => {
     if (made) Deno.removeSync(home, { recursive: true });
-    else {for (const f of created) {
+    else {for (const f of listFiles(home).filter((f) => !before.has(f))) {
         Deno.removeSync(`${home}/${f}`, { recursive: true });
       }}
+  };
+  try {
+    return await undoOnInterrupt(
+      rollback,
+      () => writeNewVm(home, settingsName, refs, opts, tools),
+    );
+  } catch (e) {
+    rollback();
     throw e;
   }
+}
+
+async function writeNewVm(
+  home: string,
+  settingsName: string,
+  refs: StorageRef[],
+  opts: UpOptions,
+  tools: Toolbox,
+): Promise<string> {
+  const file = newSettingsFile(`${home}/${settingsName}`, "initial creation");
+  addTemplates(file, opts.templates);
+  for (const [k, v] of opts.overrides) {
+    if (k.startsWith("vm_")) setValue(file, k, v);
+  }
+  const slots = { hdd: 0, cdrom: 0 };
+  [...opts.disks, ...opts.cdroms].forEach((spec, i) => {
+    const kind = i >= opts.disks.length || isCdrom(refs[i]) ? "cdrom" : "hdd";
+    const n = ++slots[kind];
+    if (n > 2) {
+      throw new VmError(
+        `too many ${kind === "hdd" ? "disks" : "CD-ROMs"}: '${spec}' has no free slot`,
+      );
+    }
+    setValue(file, `vm_storage_${kind}${n}_enable`, "yes");
+    setValue(file, `vm_storage_${kind}${n}_backend`, absoluteStorage(spec));
+  });
+  if (opts.bootFrom) setValue(file, "vm_boot_order", opts.bootFrom);
+  const cfgOverrides = opts.overrides.filter(([k]) => k.startsWith("cfg_"));
+  const resolveFile = (f: SettingsFile) =>
+    resolveSettings({
+      roots: tools.roots,
+      home,
+      file: f,
+      overrides: cfgOverrides,
+    }).settings;
+  await configure({
+    file,
+    dir: home,
+    bare: false,
+    disks: refs.slice(0, opts.disks.length),
+    cdroms: refs.slice(opts.disks.length),
+    resolve: resolveFile,
+    tools,
+  });
+  keepOnlyDifferences(file, resolveFile);
+  writeFileAtomic(file.path, formatSettings(file));
+  tools.log.info(`created VM ${home}`);
+  return home;
 }
 
 /** A settings file with the customary header comment. */
 export function newSettingsFile(path: string, origin: string): SettingsFile {
   const user = Deno.env.get("USER") || Deno.env.get("LOGNAME") ||
     `uid ${Deno.uid()}`;
-  const header = `# ${
-    new Date().toISOString().slice(0, 19).replace("T", " ")
-  } by ${user}: ${origin}\n`;
+  const header = `# ${new Date().toISOString().slice(0, 19).replace("T", " ")} by ${user}: ${origin}\n`;
   return parseSettings(header, path, "vm");
 }
 

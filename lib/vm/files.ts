@@ -20,9 +20,7 @@ export function vmFiles(dir: string, settings: Settings): VmFiles {
 /** The directory that holds bare boots' runtime directories, created private. */
 export function runtimeBase(): string {
   const xdg = Deno.env.get("XDG_RUNTIME_DIR");
-  const base = xdg
-    ? `${xdg}/vmtools`
-    : `${Deno.env.get("TMPDIR") || "/tmp"}/vmtools-${Deno.uid()}`;
+  const base = xdg ? `${xdg}/vmtools` : `${Deno.env.get("TMPDIR") || "/tmp"}/vmtools-${Deno.uid()}`;
   try {
     Deno.mkdirSync(base, { mode: 0o700, recursive: true });
   } catch { /* checked below */ }

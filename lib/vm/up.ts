@@ -10,16 +10,8 @@ import { ModuleLoader } from "../modules/loader.ts";
 import { basename, resolve } from "../path.ts";
 import { QmpClient } from "../qmp/client.ts";
 import { buildCommand } from "../qemu/build.ts";
-import {
-  formatCommand,
-  launchDaemon,
-  launchForeground,
-} from "../qemu/launch.ts";
-import {
-  parseSettings,
-  type SettingsFile,
-  setValue,
-} from "../settings/file.ts";
+import { formatCommand, launchDaemon, launchForeground } from "../qemu/launch.ts";
+import { parseSettings, type SettingsFile, setValue } from "../settings/file.ts";
 import { resolveSettings } from "../settings/resolve.ts";
 import type { Settings } from "../settings/settings.ts";
 import { inspectStorage, isCdrom, splitPrefix } from "../storage/inspect.ts";
@@ -176,9 +168,7 @@ async function upBare(
 function attachExtra(settings: Settings, opts: UpOptions): void {
   const cmdline = { layer: "cmdline" as const };
   const attach = (kind: "hdd" | "cdrom", spec: string) => {
-    const slot = [1, 2].find((n) =>
-      !settings.bool(`vm_storage_${kind}${n}_enable`)
-    );
+    const slot = [1, 2].find((n) => !settings.bool(`vm_storage_${kind}${n}_enable`));
     if (slot === undefined) {
       throw new VmError(
         `no free ${kind === "hdd" ? "hard disk" : "CD-ROM"} slot for '${spec}'`,

@@ -10,9 +10,7 @@ export default function networking(
 ): void {
   const ifaces = settings.entries()
     .map(([name]) => /^vm_networking_iface(\d+)_enable$/.exec(name)?.[1])
-    .filter((n): n is string =>
-      n !== undefined && settings.bool(`vm_networking_iface${n}_enable`)
-    )
+    .filter((n): n is string => n !== undefined && settings.bool(`vm_networking_iface${n}_enable`))
     .map(Number)
     .sort((a, b) => a - b);
   if (!ifaces.length) {

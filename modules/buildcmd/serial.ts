@@ -14,9 +14,7 @@ export default function serial(
     case "socket":
       qemu.add(
         "-chardev",
-        `socket,id=serial0,path=${
-          storage.escape(files.serial)
-        },server=on,wait=off,logfile=${log}`,
+        `socket,id=serial0,path=${storage.escape(files.serial)},server=on,wait=off,logfile=${log}`,
         "-serial",
         "chardev:serial0",
       );

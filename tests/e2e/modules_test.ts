@@ -10,8 +10,7 @@ import { Sandbox } from "../helpers/vmtools.ts";
 const TCG = ["-o", "vm_qemu_accel=tcg", "-o", "vm_display_type=none"];
 
 /** A buildcmd `ram` module that gives `mib` MiB whatever the settings say. */
-const ramModule = (mib: number) =>
-  `export default function ram({ qemu }) { qemu.add("-m", "${mib}M"); }\n`;
+const ramModule = (mib: number) => `export default function ram({ qemu }) { qemu.add("-m", "${mib}M"); }\n`;
 
 async function commandLine(
   sb: Sandbox,

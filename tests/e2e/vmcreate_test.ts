@@ -5,15 +5,13 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
 import { makeBootIso } from "../fixtures/iso.ts";
-import { readOr, Sandbox, waitFor } from "../helpers/vmtools.ts";
+import { PROJECT_ROOT, readOr, Sandbox, waitFor } from "../helpers/vmtools.ts";
 
 const TCG = ["-o", "vm_qemu_accel=tcg", "-o", "vm_display_type=none"];
 
 /** The settings lines of a file, comments dropped. */
 function settingsLines(path: string): string[] {
-  return Deno.readTextFileSync(path).split("\n").filter((l) =>
-    l && !l.startsWith("#")
-  );
+  return Deno.readTextFileSync(path).split("\n").filter((l) => l && !l.startsWith("#"));
 }
 
 Deno.test("vmcreate -y with -c and -d stores the disks, a MAC and the -o values only", async () => {
@@ -44,9 +42,7 @@ Deno.test("vmcreate -y with -c and -d stores the disks, a MAC and the -o values 
       "vm_networking_iface1_enable=yes",
     ]);
     ok(
-      lines.some((l) =>
-        /^vm_networking_iface1_mac='52:54:00(:[0-9a-f]{2}){3}'$/.test(l)
-      ),
+      lines.some((l) => /^vm_networking_iface1_mac='52:54:00(:[0-9a-f]{2}){3}'$/.test(l)),
     );
     match(
       readOr(`${sb.work}/vm1/vm.settings`),
@@ -124,8 +120,7 @@ Deno.test("vmcreate -t stores the template and -y boots a created VM", async () 
     equal(r.code, 0, r.stderr);
     equal(settingsLines(`${sb.work}/vm/vm.settings`)[0], "template modern");
     await waitFor(
-      () =>
-        readOr(`${sb.work}/vm/serial.log`).includes("booted through vmcreate"),
+      () => readOr(`${sb.work}/vm/serial.log`).includes("booted through vmcreate"),
       15000,
       "boot",
     );
@@ -186,6 +181,54 @@ Deno.test("every hostile name works with vmcreate and vmup", async () => {
       equal(b.code, 0, `bare vmup ${JSON.stringify(name)}: ${b.stderr}`);
       await sb.cleanupVms();
     }
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("Ctrl-C at a vmcreate question undoes the half-made VM", async () => {
+  const sb = new Sandbox();
+  try {
+    const child = new Deno.Command(`${PROJECT_ROOT}/.tools/bin/deno`, {
+      args: [
+        "run",
+        "-q",
+        "--no-prompt",
+        "-P=vmtools",
+        "--config",
+        `${PROJECT_ROOT}/deno.json`,
+        `${PROJECT_ROOT}/main.ts`,
+        "vmcreate",
+        `${sb.work}/half`,
+      ],
+      env: { ...sb.env, VMTOOLS_ARGV0: "vmtools" },
+      clearEnv: true,
+      stdin: "piped",
+      stderr: "piped",
+      stdout: "null",
+    }).spawn();
+    const reader = child.stderr.getReader();
+    let text = "";
+    while (!text.includes("Number of virtual CPUs")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    equal(Deno.statSync(`${sb.work}/half`).isDirectory, true, "the home exists while asking");
+    child.kill("SIGINT");
+    const { code } = await child.status;
+    reader.releaseLock();
+    await child.stderr.cancel();
+    await child.stdin.close().catch(() => {});
+    equal(code, 1);
+    equal(readOr(`${sb.work}/half/vm.settings`), "");
+    let exists = true;
+    try {
+      Deno.statSync(`${sb.work}/half`);
+    } catch {
+      exists = false;
+    }
+    equal(exists, false, "the home made by vmcreate is removed");
   } finally {
     await sb.cleanup();
   }

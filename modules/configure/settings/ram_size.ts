@@ -8,8 +8,7 @@ export default async function ramSize(
   const answer = await ask(
     "Memory size",
     settings.get("vm_ram_size"),
-    (a) =>
-      /^\d+(\.\d+)?[MG]$/i.test(a) ? undefined : "a size such as 512M or 4G",
+    (a) => /^\d+(\.\d+)?[MG]$/i.test(a) ? undefined : "a size such as 512M or 4G",
   );
   set("vm_ram_size", answer.toUpperCase());
 }

@@ -14,8 +14,7 @@ export default async function storageHdd1Createsize(
   const size = preset || await ask(
     "Size of a new blank disk (0 for none)",
     "40G",
-    (a) =>
-      /^(0|\d+(\.\d+)?[MGT])$/i.test(a) ? undefined : "0 or a size such as 20G",
+    (a) => /^(0|\d+(\.\d+)?[MGT])$/i.test(a) ? undefined : "0 or a size such as 20G",
   );
   if (size === "0") return;
   await createDisk(`${dir}/hdd.qcow2`, size.toUpperCase());
