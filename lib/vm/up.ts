@@ -198,7 +198,9 @@ async function boot(
   const name = settings.get("vm_name");
   const running = await runningPid(files.pid, files.monitor);
   if (running !== undefined) {
-    throw new VmError(`${name}: already running (pid ${running})`);
+    // Starting is idempotent, so `vmcreate … && vmup …` and retrying scripts just work.
+    log.at(0, `${name}: already running (pid ${running}), not started again`);
+    return { name, pid: running, files };
   }
   const loader = new ModuleLoader(
     tools.roots,

@@ -110,8 +110,13 @@ Deno.test("vmup never starts a running VM twice and reports the VNC address QEMU
       /vm: running \(pid \d+\), display vnc:\/\/127\.0\.0\.1:59\d\d/,
     );
     const second = await sb.run("vmup", "vm");
-    equal(second.code, 1);
-    match(second.stderr, /^vmup: vm: already running \(pid \d+\)$/m);
+    equal(second.code, 0, "starting a running VM is not an error");
+    match(second.stderr, /^vm: already running \(pid \d+\), not started again$/m);
+    const ps = await new Deno.Command("ps", { args: ["-e", "-ww", "-o", "args="], stdout: "piped" }).output();
+    const mine = new TextDecoder().decode(ps.stdout).split("\n").filter((l) =>
+      l.includes(`${sb.work}/vm/qemu.pid`)
+    );
+    equal(mine.length, 1, "only one QEMU runs for the VM");
   } finally {
     await sb.cleanup();
   }
