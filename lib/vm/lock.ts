@@ -5,6 +5,7 @@
  * @module
  */
 import { VmError } from "../errors.ts";
+import { run } from "../spawn.ts";
 
 /** A held lock; release it when done. */
 export interface Lock {
@@ -37,7 +38,7 @@ export async function acquireLock(
       }
     }
     const holder = lockHolder(path);
-    if (holder === undefined || !alive(holder)) {
+    if (holder === undefined || !(await alive(holder))) {
       try {
         Deno.removeSync(path);
       } catch { /* someone else cleaned it */ }
@@ -62,11 +63,8 @@ export function lockHolder(path: string): number | undefined {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return !/\) [ZX] /.test(stat);
-  } catch {
-    return false;
-  }
+/** Whether a process lives (zombies do not). /proc is closed to vmtools, so ask ps. */
+async function alive(pid: number): Promise<boolean> {
+  const r = await run("ps", ["-o", "stat=", "-p", String(pid)]);
+  return r.code === 0 && !/^[ZX]/.test(r.stdout.trim());
 }

@@ -185,3 +185,26 @@ Deno.test("vmup -i keeps QEMU in the foreground with its monitor on stdin/stdout
     await sb.cleanup();
   }
 });
+
+Deno.test("vmup waits cfg_limit_waitlock for a VM locked by a live process, then gives up", async () => {
+  const sb = new Sandbox();
+  const sleeper = new Deno.Command("sleep", { args: ["30"] }).spawn();
+  try {
+    const disk = `${sb.work}/d.img`;
+    await makeBootSectorDisk(disk, { message: "locked" });
+    equal((await sb.run("vmcreate", "-y", "-n", ...TCG, "-c", disk, "vm")).code, 0);
+    Deno.symlinkSync(String(sleeper.pid), `${sb.work}/vm/.vm.settings.lock`);
+    const r = await sb.run("vmup", "-o", "cfg_limit_waitlock=1", "vm");
+    equal(r.code, 1);
+    match(r.stderr, /vm\/\.vm\.settings\.lock: locked by process \d+ \(waited 1s/);
+    sleeper.kill("SIGKILL");
+    await sleeper.status;
+    const again = await sb.run("vmup", "-n", "vm");
+    equal(again.code, 0, `a dead holder's lock is taken over: ${again.stderr}`);
+  } finally {
+    try {
+      sleeper.kill("SIGKILL");
+    } catch { /* already dead */ }
+    await sb.cleanup();
+  }
+});
