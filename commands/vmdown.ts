@@ -1,17 +1,120 @@
 /**
- * `vmdown` (being written).
+ * `vmdown`: shut down running VMs, politely first and by force if needed.
  * @module
  */
 import type { Command } from "../lib/cli/command.ts";
+import { session } from "../lib/cli/command.ts";
 import { UsageError } from "../lib/errors.ts";
+import { type Method, METHOD_ORDER, shutdown, type ShutdownTarget } from "../lib/vm/shutdown.ts";
+import { selectHomes, selectProcesses, type TargetContext } from "../lib/vm/shutdown_targets.ts";
+import { BUILTIN_MODULES } from "../modules/registry.ts";
+
+const HOW: Record<Method, string> = {
+  s: "powered off by the guest",
+  t: "terminated (SIGTERM)",
+  k: "killed (SIGKILL)",
+};
+
+const SENT: Record<Method, string> = {
+  s: "power button pressed",
+  t: "SIGTERM sent",
+  k: "SIGKILL sent",
+};
 
 const command: Command = {
   name: "vmdown",
-  summary: "",
-  help: "",
-  options: { flags: "h" },
-  exec() {
-    throw new UsageError("not available yet in this version of vmtools");
+  summary: "shut down running VMs",
+  options: { flags: "ahkpqstvw", valued: "o" },
+  help: `Usage: vmdown [-hkqstvw] [-o k=v] [-a | -p pid ... | vmhome ...]
+
+Shut down the VMs of the homes given (no home: the current directory), every
+VM of yours (-a), or the QEMU processes given by id (-p).
+
+  -s           press the ACPI power button (QMP system_powerdown)
+  -t           send SIGTERM: QEMU quits at once (a power cut for the guest)
+  -k           send SIGKILL
+               no method given: all three, in this order, each one only to
+               the VMs still running, waiting vm_qemu_shutdown_timeout
+               seconds (default 20) after each
+  -w           wait until the VMs have stopped (implied by several methods)
+  -a           every running VM of the current user
+  -p           the operands are QEMU process ids
+  -o k=v       set a setting for this run, e.g. vm_qemu_shutdown_timeout=5
+  -q, -v       less / more messages (repeatable)
+  -h           this help
+
+A home may also be the runtime directory vmup printed for a bare boot.
+Once a VM has stopped its pid file and sockets are removed (a bare boot's
+runtime directory as a whole).
+
+Examples:
+  vmdown                       stop the VM here, escalating if it must
+  vmdown -sw ~/vms/deb         ask the guest to power off, and wait
+  vmdown -a -tk                stop all your VMs, without the polite step
+  vmdown -k -p 48213           kill a QEMU found with vmps
+See vmdown(1).
+`,
+  async exec(args, io) {
+    const { tool, tools, overrides } = session(args, io, BUILTIN_MODULES);
+    const { log } = tools;
+    const picked = METHOD_ORDER.filter((m) => args.count[m]);
+    const methods = picked.length ? picked : [...METHOD_ORDER];
+    if (args.count.a && args.count.p) {
+      throw new UsageError("-a and -p cannot be combined");
+    }
+    if (args.count.a && args.operands.length) {
+      throw new UsageError(
+        `-a takes no operands ('${args.operands[0]}' given)`,
+      );
+    }
+    if (args.count.p && !args.operands.length) {
+      throw new UsageError("-p needs at least one process id");
+    }
+    const ctx: TargetContext = { roots: tools.roots, overrides, tool };
+    let targets: ShutdownTarget[];
+    const errors: string[] = [];
+    if (args.count.p) {
+      const pids = new Set(args.operands.map((p) => {
+        if (!/^\d+$/.test(p)) throw new UsageError(`'${p}': not a process id`);
+        return Number(p);
+      }));
+      targets = await selectProcesses((vm) => pids.has(vm.pid), ctx);
+      for (const pid of pids) {
+        if (!targets.some((t) => t.pid === pid)) {
+          errors.push(`pid ${pid}: not a running QEMU process`);
+        }
+      }
+    } else if (args.count.a) {
+      const uid = Deno.uid();
+      targets = await selectProcesses((vm) => vm.uid === uid, ctx);
+      if (!targets.length) log.info("no running VMs");
+    } else {
+      const paths = args.operands.length ? args.operands : ["."];
+      const sel = await selectHomes(paths, ctx);
+      targets = sel.targets;
+      errors.push(...sel.errors);
+    }
+    for (const e of errors) log.error(e);
+
+    const outcomes = await shutdown(targets, {
+      methods,
+      wait: Boolean(args.count.w),
+      prefix: tool.get("cfg_qemu_cmdprefix"),
+      log,
+    });
+    let failed = errors.length;
+    for (const o of outcomes) {
+      const what = `${o.target.label}${o.target.pid !== undefined ? ` (pid ${o.target.pid})` : ""}`;
+      if (o.error !== undefined) {
+        failed++;
+        log.error(`${what}: ${o.error}`);
+      } else if (o.stopped) {
+        log.info(`${what}: ${o.by ? HOW[o.by] : "stopped"}`);
+      } else {
+        log.info(`${what}: ${SENT[o.by!]}`);
+      }
+    }
+    return failed ? 1 : 0;
   },
 };
 

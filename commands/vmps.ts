@@ -1,17 +1,239 @@
 /**
- * `vmps` (being written).
+ * `vmps`: list running VMs.
  * @module
  */
 import type { Command } from "../lib/cli/command.ts";
+import type { ParsedArgs } from "../lib/cli/getopt.ts";
 import { UsageError } from "../lib/errors.ts";
+import { resolve } from "../lib/path.ts";
+import { configRoots } from "../lib/roots.ts";
+import { resolveSettings } from "../lib/settings/resolve.ts";
+import type { Settings } from "../lib/settings/settings.ts";
+import { Logger } from "../lib/ui/log.ts";
+import { readPidFile } from "../lib/vm/process.ts";
+import { listRunningVms, type RunningVm } from "../lib/vm/running.ts";
+
+interface Field {
+  title: string;
+  /** Right-aligned (numbers). */
+  right?: boolean;
+  text(vm: RunningVm): string;
+  key(vm: RunningVm): string | number;
+}
+
+const unknown = (s: string) => s || "?";
+
+/** The columns, by letter. */
+const FIELDS: Record<string, Field> = {
+  c: {
+    title: "%CPU",
+    right: true,
+    text: (v) => v.cpu.toFixed(1),
+    key: (v) => v.cpu,
+  },
+  d: { title: "DISPLAY", text: (v) => v.display, key: (v) => v.display },
+  e: { title: "COMMAND", text: (v) => v.args, key: (v) => v.args },
+  h: { title: "HOME", text: (v) => unknown(v.home), key: (v) => v.home },
+  m: {
+    title: "MEM",
+    right: true,
+    text: (v) => String(v.mem),
+    key: (v) => v.mem,
+  },
+  n: { title: "NAME", text: (v) => unknown(v.name), key: (v) => v.name },
+  p: {
+    title: "PID",
+    right: true,
+    text: (v) => String(v.pid),
+    key: (v) => v.pid,
+  },
+  q: {
+    title: "MONITOR",
+    text: (v) => unknown(v.monitor),
+    key: (v) => v.monitor,
+  },
+  u: { title: "USER", text: (v) => v.user, key: (v) => v.user },
+};
+
+function letters(option: string, value: string): string[] {
+  const out = [...value];
+  const bad = out.find((l) => !(l.toLowerCase() in FIELDS));
+  if (bad !== undefined || out.length === 0) {
+    throw new UsageError(
+      `-${option} '${value}': fields are letters among ${Object.keys(FIELDS).join("")}`,
+    );
+  }
+  return out;
+}
+
+/** Which VMs to show, from -a, -d, -p, -u and the operands that follow. */
+function selector(
+  args: ParsedArgs,
+  tool: Settings,
+): (vm: RunningVm) => boolean {
+  const given = ["a", "d", "p", "u"].filter((k) => args.count[k] || args.values[k]);
+  if (given.length > 1) {
+    throw new UsageError("-a, -d, -p and -u cannot be combined");
+  }
+  const kind = given[0];
+  if (args.operands.length && (kind === undefined || kind === "a")) {
+    throw new UsageError(`unexpected argument '${args.operands[0]}'`);
+  }
+  const values = [...(args.values[kind] ?? []), ...args.operands];
+  switch (kind) {
+    case "a":
+      return () => true;
+    case "d": {
+      const homes = new Set(values.map(realPath));
+      // ps shows some characters (tabs…) as `?`, hiding such a home in the
+      // command line: its pid file tells then.
+      const byPid = new Map<number, string>();
+      for (const home of values) {
+        const pid = readPidFile(`${home}/${tool.get("cfg_file_pid")}`);
+        if (pid !== undefined) byPid.set(pid, resolve(home));
+      }
+      return (vm) => {
+        if (vm.home !== "" && homes.has(realPath(vm.home))) return true;
+        const home = byPid.get(vm.pid);
+        if (home === undefined || vm.home !== "") return false;
+        vm.home = home;
+        vm.monitor = `${home}/${tool.get("cfg_file_monitor")}`;
+        return true;
+      };
+    }
+    case "p": {
+      const pids = new Set(values.map((p) => {
+        if (!/^\d+$/.test(p)) {
+          throw new UsageError(`-p '${p}': not a process id`);
+        }
+        return Number(p);
+      }));
+      return (vm) => pids.has(vm.pid);
+    }
+    case "u": {
+      const users = new Set(values);
+      return (vm) => users.has(vm.user) || users.has(String(vm.uid));
+    }
+    default: {
+      const uid = Deno.uid();
+      return (vm) => vm.uid === uid;
+    }
+  }
+}
+
+function realPath(path: string): string {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/** Sorts by the keys, first one first; upper case means descending. */
+function sortVms(vms: RunningVm[], keys: string[]): void {
+  vms.sort((a, b) => {
+    for (const k of keys) {
+      const f = FIELDS[k.toLowerCase()];
+      const x = f.key(a), y = f.key(b);
+      const c = x < y ? -1 : x > y ? 1 : 0;
+      if (c) return k === k.toLowerCase() ? c : -c;
+    }
+    return a.pid - b.pid;
+  });
+}
+
+/** Aligned columns; the last one is not padded. */
+function table(vms: RunningVm[], fields: string[], header: boolean): string {
+  const rows = vms.map((vm) => fields.map((f) => FIELDS[f].text(vm)));
+  if (header) rows.unshift(fields.map((f) => FIELDS[f].title));
+  const widths = fields.map((_, i) => Math.max(0, ...rows.map((r) => r[i].length)));
+  return rows.map((r) =>
+    r.map((cell, i) => {
+      if (FIELDS[fields[i]].right) return cell.padStart(widths[i]);
+      return i === r.length - 1 ? cell : cell.padEnd(widths[i]);
+    }).join(" ") + "\n"
+  ).join("");
+}
+
+function json(vms: RunningVm[]): string {
+  const orNull = (s: string) => s === "" ? null : s;
+  return JSON.stringify(
+    vms.map((v) => ({
+      pid: v.pid,
+      name: orNull(v.name),
+      home: orNull(v.home),
+      display: v.display,
+      monitor: orNull(v.monitor),
+      user: v.user,
+      cpu: v.cpu,
+      mem: v.mem,
+      cmdline: v.args,
+    })),
+    null,
+    2,
+  ) + "\n";
+}
 
 const command: Command = {
   name: "vmps",
-  summary: "",
-  help: "",
-  options: { flags: "h" },
-  exec() {
-    throw new UsageError("not available yet in this version of vmtools");
+  summary: "list running VMs",
+  options: { flags: "ahnqrv", valued: "dopsu", long: ["json"] },
+  help: `Usage: vmps [-hnqrv] [-o fields] [-s keys] [--json]
+            [-a | -d home ... | -p pid ... | -u user ...]
+
+List running QEMU processes, by default those of the current user.
+
+  -a           every user's VMs
+  -d home ...  the VMs whose home is one of these directories
+  -p pid ...   the QEMU processes with these ids
+  -u user ...  the VMs of these users (names or uids)
+  -o fields    columns, as letters (default pnd):
+                 c %CPU   d display   e command line   h home
+                 m virtual memory (KiB)   n name   p pid
+                 q monitor socket   u user
+  -s keys      sort by these letters, first one first; upper case: descending
+  -r           no header line
+  -n           print nothing; exit 0 if any VM matched, else 1
+  --json       a JSON array of objects (pid name home display monitor user
+               cpu mem cmdline) instead of the table
+  -q, -v       less / more messages (repeatable)
+  -h           this help
+
+Examples:
+  vmps                          your VMs: pid, name, display
+  vmps -a -o upcmn -s C         every VM, busiest first
+  vmps -nd ~/vm/deb && echo up  is this VM running?
+  vmps -r -o p -d ~/vm/deb      its pid, for a script
+See vmps(1).
+`,
+  async exec(args, io) {
+    const fields = letters("o", args.values.o?.at(-1) ?? "pnd").map((l) => l.toLowerCase());
+    const keys = args.values.s ? letters("s", args.values.s.join("")) : [];
+    const tool = resolveSettings({ roots: configRoots() }).settings;
+    const select = selector(args, tool);
+    const log = new Logger(
+      io.prog,
+      tool.int("cfg_ui_verbosity") + (args.count.v ?? 0) - (args.count.q ?? 0),
+      io.output,
+    );
+    const vms = await listRunningVms({
+      prefix: tool.get("cfg_qemu_cmdprefix"),
+      settingsName: tool.get("cfg_file_vmsettings"),
+      select,
+      query: !args.count.n,
+      onQueryError: (vm, e) =>
+        log.debug(
+          `pid ${vm.pid}: monitor ${vm.monitor} did not answer (${
+            e instanceof Error ? e.message : e
+          }); showing what its command line tells`,
+        ),
+    });
+    if (args.count.n) return vms.length ? 0 : 1;
+    sortVms(vms, keys);
+    io.output.out(
+      args.count.json ? json(vms) : table(vms, fields, !args.count.r),
+    );
+    return 0;
   },
 };
 

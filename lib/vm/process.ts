@@ -30,7 +30,8 @@ export async function listProcesses(prefix: string): Promise<ProcInfo[]> {
     "-o",
     "pid=,uid=,user:32=,stat=,pcpu=,vsz=,args=",
   ], {
-    env: { LC_ALL: "C" },
+    // C numbers, but UTF-8 paths kept as they are (C would show `?`).
+    env: { LC_ALL: "C.UTF-8" },
   });
   const out: ProcInfo[] = [];
   for (const line of r.stdout.split("\n")) {

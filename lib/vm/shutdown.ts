@@ -1,0 +1,229 @@
+/**
+ * Stopping running VMs: the ACPI power button (QMP `system_powerdown`),
+ * SIGTERM and SIGKILL, applied in turn to the VMs still running, waiting
+ * after each for them to go, then tidying the files they leave behind.
+ *
+ * A VM has stopped when its QEMU process is gone from `ps` (a zombie counts
+ * as gone); one with no known process, when its monitor refuses connections.
+ * An open QMP connection closing is the cue to look again at once.
+ * @module
+ */
+import { QmpClient } from "../qmp/client.ts";
+import { run } from "../spawn.ts";
+import type { Logger } from "../ui/log.ts";
+import { isListening, listProcesses } from "./process.ts";
+
+/** A way of stopping a VM: `s` power button, `t` SIGTERM, `k` SIGKILL. */
+export type Method = "s" | "t" | "k";
+
+/** The order methods are applied in. */
+export const METHOD_ORDER: readonly Method[] = ["s", "t", "k"];
+
+const METHOD_NAMES: Record<Method, string> = {
+  s: "the power button",
+  t: "SIGTERM",
+  k: "SIGKILL",
+};
+
+/** A running VM to stop. */
+export interface ShutdownTarget {
+  /** How messages call it (its name, else `pid N`). */
+  label: string;
+  /** Its QEMU process; without one only the power button can be used. */
+  pid?: number;
+  /** Its QMP socket, `""` when none. */
+  monitor: string;
+  /** How long to wait for it after each method, in ms. */
+  timeoutMs: number;
+  /** Files to remove once it has stopped (pid file, sockets). */
+  leftovers: string[];
+  /** A bare boot's runtime directory, removed as a whole once it has stopped. */
+  runtimeDir?: string;
+}
+
+/** How to stop. */
+export interface ShutdownOptions {
+  /** Methods to use, applied in {@linkcode METHOD_ORDER}. */
+  methods: Method[];
+  /** Wait for the VMs to stop (always done between methods). */
+  wait: boolean;
+  /** QEMU's program name prefix, to find its processes in `ps`. */
+  prefix: string;
+  log: Logger;
+}
+
+/** What became of one target. */
+export interface ShutdownOutcome {
+  target: ShutdownTarget;
+  stopped: boolean;
+  /** The method last applied to it. */
+  by?: Method;
+  /** Why it counts as failed; absent on success. */
+  error?: string;
+}
+
+/** Without `-w`, how long a signal gets to take effect so the files can be tidied. */
+const SIGNAL_GRACE_MS = 1000;
+/** Polling starts fast (signals act within milliseconds) and slows down. */
+const POLL_FIRST_MS = 20;
+const POLL_MAX_MS = 250;
+
+interface State {
+  target: ShutdownTarget;
+  qmp?: QmpClient;
+  stopped: boolean;
+  by?: Method;
+  /** Why the last request could not be delivered. */
+  failure?: string;
+  /** Why the monitor could not be opened. */
+  monitorError?: string;
+}
+
+/** Stops `targets`; never throws for one VM's trouble (see each outcome). */
+export async function shutdown(
+  targets: readonly ShutdownTarget[],
+  opts: ShutdownOptions,
+): Promise<ShutdownOutcome[]> {
+  const methods = METHOD_ORDER.filter((m) => opts.methods.includes(m));
+  const wait = opts.wait || methods.length > 1;
+  const states: State[] = targets.map((target) => ({ target, stopped: false }));
+  try {
+    if (methods.includes("s")) {
+      await Promise.all(states.map((s) => openMonitor(s)));
+    }
+    await refresh(states, opts.prefix);
+    for (const [i, method] of methods.entries()) {
+      const alive = states.filter((s) => !s.stopped);
+      if (alive.length === 0) break;
+      if (i > 0) {
+        for (const s of alive) {
+          const why = s.failure ??
+            `still running after ${METHOD_NAMES[methods[i - 1]]}`;
+          opts.log.at(
+            2,
+            `${s.target.label}: ${why}; trying ${METHOD_NAMES[method]}`,
+          );
+        }
+      }
+      await Promise.all(alive.map((s) => apply(s, method)));
+      const delivered = alive.filter((s) => s.failure === undefined);
+      const limit = (s: State) =>
+        wait ? s.target.timeoutMs : method === "s" ? 0 : Math.min(SIGNAL_GRACE_MS, s.target.timeoutMs);
+      await waitStopped(delivered, limit, opts.prefix);
+      // A failed request may have failed because the VM had just gone.
+      await refresh(alive.filter((s) => s.failure !== undefined), opts.prefix);
+    }
+  } finally {
+    for (const s of states) s.qmp?.close();
+  }
+  const outcomes = states.map((s): ShutdownOutcome => {
+    const out: ShutdownOutcome = {
+      target: s.target,
+      stopped: s.stopped,
+      by: s.by,
+    };
+    if (s.stopped) return out;
+    if (s.failure !== undefined) out.error = s.failure;
+    else if (wait) {
+      out.error = `still running ${Math.round(s.target.timeoutMs / 1000)} s after ${METHOD_NAMES[s.by!]}`;
+    }
+    return out;
+  });
+  for (const o of outcomes) if (o.stopped) await tidy(o.target);
+  return outcomes;
+}
+
+/** Removes what a stopped VM left behind, unless something listens again. */
+export async function tidy(target: ShutdownTarget): Promise<void> {
+  if (target.monitor && await isListening(target.monitor)) return;
+  if (target.runtimeDir) {
+    try {
+      Deno.removeSync(target.runtimeDir, { recursive: true });
+    } catch { /* already gone */ }
+    return;
+  }
+  for (const f of target.leftovers) {
+    try {
+      Deno.removeSync(f);
+    } catch { /* not there */ }
+  }
+}
+
+async function openMonitor(s: State): Promise<void> {
+  if (!s.target.monitor) return;
+  try {
+    s.qmp = await QmpClient.connect(s.target.monitor, { timeoutMs: 2000 });
+  } catch (e) {
+    s.monitorError = (e as Error).message;
+  }
+}
+
+async function apply(s: State, method: Method): Promise<void> {
+  s.by = method;
+  s.failure = undefined;
+  if (method === "s") {
+    if (!s.qmp || s.qmp.isClosed) {
+      s.failure = `cannot press the power button: ${
+        s.monitorError ??
+          (s.target.monitor
+            ? `QEMU monitor ${s.target.monitor}: connection closed`
+            : "QEMU has no QMP monitor")
+      }`;
+      return;
+    }
+    try {
+      await s.qmp.execute("system_powerdown", undefined, { timeoutMs: 5000 });
+    } catch (e) {
+      s.failure = `system_powerdown failed: ${(e as Error).message}`;
+    }
+    return;
+  }
+  if (s.target.pid === undefined) {
+    s.failure = `cannot send ${METHOD_NAMES[method]}: no QEMU process found`;
+    return;
+  }
+  const r = await run("kill", [
+    method === "t" ? "-TERM" : "-KILL",
+    String(s.target.pid),
+  ]);
+  if (r.code !== 0) {
+    s.failure = `kill ${s.target.pid}: ${r.stderr.trim() || `exit ${r.code}`}`;
+  }
+}
+
+/** Marks the states whose VM has gone. */
+async function refresh(states: State[], prefix: string): Promise<void> {
+  if (states.length === 0) return;
+  const live = new Set((await listProcesses(prefix)).map((p) => p.pid));
+  await Promise.all(states.map(async (s) => {
+    const gone = s.target.pid !== undefined
+      ? !live.has(s.target.pid)
+      : !(s.target.monitor && await isListening(s.target.monitor));
+    if (gone) s.stopped = true;
+  }));
+}
+
+/** Waits until every state has stopped or reached its own limit. */
+async function waitStopped(
+  states: State[],
+  limitMs: (s: State) => number,
+  prefix: string,
+): Promise<void> {
+  const start = Date.now();
+  let interval = POLL_FIRST_MS;
+  for (;;) {
+    const waiting = states.filter((s) => !s.stopped && Date.now() - start < limitMs(s));
+    if (waiting.length === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const cues: Promise<unknown>[] = [
+      new Promise((r) => timer = setTimeout(r, interval)),
+    ];
+    for (const s of waiting) {
+      if (s.qmp && !s.qmp.isClosed) cues.push(s.qmp.closed);
+    }
+    await Promise.race(cues);
+    clearTimeout(timer);
+    interval = Math.min(interval * 1.5, POLL_MAX_MS);
+    await refresh(waiting, prefix);
+  }
+}
