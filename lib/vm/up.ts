@@ -9,7 +9,7 @@ import type { HostInfo, VmFiles } from "../modules/api.ts";
 import { ModuleLoader } from "../modules/loader.ts";
 import { basename, resolve } from "../path.ts";
 import { QmpClient } from "../qmp/client.ts";
-import { buildCommand } from "../qemu/build.ts";
+import { buildCommand, type BuiltCommand } from "../qemu/build.ts";
 import { formatCommand, launchDaemon, launchForeground } from "../qemu/launch.ts";
 import { parseSettings, type SettingsFile, setValue } from "../settings/file.ts";
 import { resolveSettings } from "../settings/resolve.ts";
@@ -222,12 +222,40 @@ async function boot(
     for (const f of [files.pid, files.monitor, files.serial]) removeQuiet(f);
     return { name, files, exitCode };
   }
-  await launchDaemon(cmd, log);
-  const display = await displayOf(cmd.args, files.monitor);
+  const started = await launchWithFreeSpicePort(cmd, settings, files, host, loader, tools);
+  const display = await displayOf(started.args, files.monitor);
   const pid = await waitForPid(files.pid, files.monitor);
   const where = settings.get("vm_home") ? "" : `, files in ${files.dir}`;
   log.at(0, `${name}: running (pid ${pid ?? "?"}), display ${display}${where}`);
   return { name, pid, display, files };
+}
+
+/**
+ * Starts the daemon. SPICE, unlike VNC, cannot pick a free port itself, and
+ * vmtools may not probe TCP ports: on a bind failure it tries the next port.
+ */
+async function launchWithFreeSpicePort(
+  first: BuiltCommand,
+  settings: Settings,
+  files: VmFiles,
+  host: HostInfo,
+  loader: ModuleLoader,
+  tools: Toolbox,
+): Promise<BuiltCommand> {
+  let cmd = first;
+  const spice = first.args.includes("-spice") && settings.get("vm_display_port") === "";
+  for (let attempt = 0;; attempt++) {
+    try {
+      await launchDaemon(cmd, tools.log);
+      return cmd;
+    } catch (e) {
+      if (!spice || attempt >= 100 || !/Failed to open SPICE sockets/.test(String(e))) throw e;
+      const next = Number(settings.get("vm_display_portmin") || 5900) + 1;
+      tools.log.debug(`SPICE port taken, trying ${next}`);
+      settings.set("vm_display_portmin", String(next));
+      cmd = await buildCommand(settings, files, host, loader, tools.log);
+    }
+  }
 }
 
 /** Where the VM's display can be reached, asking QEMU for the VNC port it picked. */

@@ -208,3 +208,27 @@ Deno.test("vmup waits cfg_limit_waitlock for a VM locked by a live process, then
     await sb.cleanup();
   }
 });
+
+Deno.test("SPICE displays of VMs started together get distinct ports", async () => {
+  const sb = new Sandbox();
+  try {
+    const disks = [1, 2, 3].map((i) => `${sb.work}/s${i}.img`);
+    for (const d of disks) await makeBootSectorDisk(d, { message: "spice" });
+    const r = await sb.run(
+      "vmup",
+      "-o",
+      "vm_qemu_accel=tcg",
+      "-o",
+      "vm_display_type=spice",
+      "-o",
+      "vm_display_portmin=5960",
+      ...disks,
+    );
+    equal(r.code, 0, r.stderr);
+    const ports = [...r.stderr.matchAll(/display spice:\/\/127\.0\.0\.1:(\d+)/g)].map((m) => m[1]);
+    equal(ports.length, 3, r.stderr);
+    equal(new Set(ports).size, 3, `distinct ports: ${ports}`);
+  } finally {
+    await sb.cleanup();
+  }
+});
