@@ -1,17 +1,119 @@
 /**
- * `vmmon` (being written).
+ * `vmmon`: the QEMU monitor of a running VM, its serial console (`-s`), or
+ * its serial log followed as it grows (`-f`).
  * @module
  */
 import type { Command } from "../lib/cli/command.ts";
 import { UsageError } from "../lib/errors.ts";
+import { HmpRunner } from "../lib/monitor/hmp.ts";
+import { readLines } from "../lib/monitor/lines.ts";
+import { PROMPT, runLines } from "../lib/monitor/repl.ts";
+import { configRoots } from "../lib/roots.ts";
+import { attachPiped, attachTerminal, connectSerial } from "../lib/serial/console.ts";
+import { followLog } from "../lib/serial/follow.ts";
+import { resolveSettings } from "../lib/settings/resolve.ts";
+import { Logger } from "../lib/ui/log.ts";
+import { locateVm, targetFile } from "../lib/vm/locate.ts";
+
+/** After piped input ends, how long the guest may stay silent before `vmmon -s` leaves. */
+const QUIET_MS = 1000;
+/** How long `vmmon -s` waits for the first answer to piped input (a guest on a busy host). */
+const FIRST_ANSWER_MS = 10_000;
 
 const command: Command = {
   name: "vmmon",
-  summary: "",
-  help: "",
-  options: { flags: "h" },
-  exec() {
-    throw new UsageError("not available yet in this version of vmtools");
+  summary: "QEMU monitor, serial console or serial log of a running VM",
+  options: { flags: "fhnqsv" },
+  help: `Usage: vmmon [-hnqv] [-s | -f] [path]
+
+Talk to a running VM. path is its home, a file in it, or the socket itself;
+for a bare boot, the directory vmup printed. No path: the current directory.
+
+Without -s or -f: the QEMU human monitor. On a terminal it has line editing,
+history and Tab completion (Ctrl-D leaves; 'quit' stops QEMU at once). From a
+pipe, each line is run as a command and its output printed.
+
+  -n           no line editing on a terminal: read plain lines
+  -s           attach to the guest's serial console (serial.sock); on a
+               terminal Ctrl-] detaches; from a pipe, send the input, print
+               what comes back until the guest is quiet for a second (its
+               first answer may take up to ten seconds)
+  -f           print the serial log (serial.log) and what the guest adds to
+               it, until the VM stops or Ctrl-C
+  -q, -v       less / more messages (repeatable)
+  -h           this help
+
+Examples:
+  vmmon ~/vms/deb                           open the monitor
+  echo 'info status' | vmmon ~/vms/deb      run one command from a script
+  echo 'sendkey ctrl-alt-delete' | vmmon .  reboot the guest
+  vmmon -s ~/vms/deb                        log in on the serial console
+  printf 'uname -a\\n' | vmmon -s ~/vms/deb  run a command in the guest shell
+  vmmon -f ~/vms/deb                        watch the guest boot
+See vmmon(1).
+`,
+  async exec(args, io) {
+    if (args.count.s && args.count.f) {
+      throw new UsageError("-s and -f exclude each other");
+    }
+    if (args.operands.length > 1) {
+      throw new UsageError("one path at most");
+    }
+    const tool = resolveSettings({ roots: configRoots() }).settings;
+    const log = new Logger(
+      io.prog,
+      tool.int("cfg_ui_verbosity") + (args.count.v ?? 0) -
+        (args.count.q ?? 0),
+      io.output,
+    );
+    const target = locateVm(args.operands[0] ?? ".", tool);
+    const notice = (text: string) => {
+      if (log.verbosity >= 1) io.output.err(text);
+    };
+
+    if (args.count.f) {
+      return await followLog(targetFile(target, "serialLog"), {
+        label: target.label,
+        monitor: target.files.monitor,
+        stdout: Deno.stdout,
+        notice,
+      });
+    }
+
+    if (args.count.s) {
+      const conn = await connectSerial(
+        targetFile(target, "serial"),
+        target.label,
+      );
+      const opts = { label: target.label, stdout: Deno.stdout, notice };
+      return io.output.inIsTerminal ? await attachTerminal(conn, opts) : await attachPiped(conn, {
+        ...opts,
+        input: Deno.stdin.readable,
+        quietMs: QUIET_MS,
+        firstAnswerMs: FIRST_ANSWER_MS,
+      });
+    }
+
+    const runner = new HmpRunner(targetFile(target, "monitor"), target.label);
+    const version = await runner.check();
+    if (io.output.inIsTerminal && !args.count.n) {
+      const { interactive, defaultHistoryFile } = await import(
+        "../lib/monitor/interactive.ts"
+      );
+      notice(
+        `QEMU ${version} monitor of ${target.label}; 'help' lists the commands, Ctrl-D leaves\n`,
+      );
+      return await interactive(runner, log, {
+        historyFile: defaultHistoryFile(),
+      });
+    }
+    return await runLines(
+      runner,
+      readLines(Deno.stdin.readable),
+      io.output,
+      log,
+      { prompt: io.output.inIsTerminal ? PROMPT : undefined },
+    );
   },
 };
 

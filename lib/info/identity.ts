@@ -1,0 +1,239 @@
+/**
+ * The identity part of `vminfo` (`-i`): name and state, and in long form the
+ * family links, where to reach the VM, its owner and what it uses.
+ * @module
+ */
+import type { ChainLink } from "../settings/resolve.ts";
+import type { Settings } from "../settings/settings.ts";
+import { QmpClient } from "../qmp/client.ts";
+import { run } from "../spawn.ts";
+import { vmFiles } from "../vm/files.ts";
+import { childrenOf, isVmHome } from "../vm/home.ts";
+import { runningPid } from "../vm/process.ts";
+import { formatSection, humanSize, type Row } from "./format.ts";
+
+/** What `-i` reports; the optional fields come with `-l`. */
+export interface Identity {
+  name: string;
+  home: string;
+  /** `RUNNING` or `not running`, as printed. */
+  state: "RUNNING" | "not running";
+  running: boolean;
+  pid: number | null;
+  /** The parent's home, or `null` for a root VM. */
+  parent?: string | null;
+  children?: number;
+  /** QEMU's run state (`running`, `paused`, …) when it answers. */
+  runState?: string | null;
+  /** `vnc://host:port`, `spice://host:port`, a window type, or `none`. */
+  display?: string | null;
+  monitor?: string;
+  serial?: string;
+  serialLog?: string;
+  owner?: { uid: number | null; user: string | null };
+  /** CPU use of the QEMU process, in percent. */
+  cpuPercent?: number | null;
+  /** Virtual memory of the QEMU process, in bytes. */
+  memory?: number | null;
+  /** Space the home's files take on disk, in bytes (children's homes excluded). */
+  diskUse?: number;
+}
+
+/** Gathers the identity of the VM at `home`. */
+export async function gatherIdentity(
+  home: string,
+  settings: Settings,
+  chain: readonly ChainLink[],
+  long: boolean,
+): Promise<Identity> {
+  const files = vmFiles(home, settings);
+  const pid = await runningPid(files.pid, files.monitor) ?? null;
+  const id: Identity = {
+    name: settings.get("vm_name"),
+    home,
+    state: pid === null ? "not running" : "RUNNING",
+    running: pid !== null,
+    pid,
+  };
+  if (!long) return id;
+  id.parent = chain.length > 1 ? chain[chain.length - 2].home : null;
+  id.children = childrenOf(home, settings).length;
+  const live = pid === null ? undefined : await askQemu(files.monitor);
+  id.runState = live?.runState ?? null;
+  id.display = live?.display ?? null;
+  id.monitor = files.monitor;
+  id.serial = files.serial;
+  id.serialLog = files.serialLog;
+  id.owner = ownerOf(home);
+  const usage = pid === null ? undefined : await processUsage(pid);
+  id.cpuPercent = usage?.cpu ?? null;
+  id.memory = usage?.memory ?? null;
+  id.diskUse = diskUse(home, settings.get("cfg_file_vmsettings"));
+  return id;
+}
+
+/** The rows of the text form; `long` adds everything beyond name, state and pid. */
+export function identityRows(id: Identity, long: boolean): Row[] {
+  const rows: Row[] = [
+    { key: "name", value: id.name },
+    { key: "state", value: id.state },
+  ];
+  const add = (key: string, value: unknown, comment?: string) => {
+    if (value !== undefined && value !== null) {
+      rows.push({ key, value: String(value), comment });
+    }
+  };
+  add("pid", id.pid);
+  if (!long) return rows;
+  add("home", id.home);
+  add("parent", id.parent ?? "", id.parent ? undefined : "none");
+  add("children", id.children);
+  add("run_state", id.runState);
+  add("display", id.display);
+  add("monitor", id.monitor);
+  add("serial", id.serial);
+  add("serial_log", id.serialLog);
+  if (id.owner) {
+    const { uid, user } = id.owner;
+    add("owner", user ?? uid ?? "?", user ? `uid ${uid}` : undefined);
+  }
+  add("cpu_percent", id.cpuPercent);
+  if (typeof id.memory === "number") {
+    add("memory", humanSize(id.memory), "virtual memory of the QEMU process");
+  }
+  if (id.diskUse !== undefined) {
+    add("disk_use", humanSize(id.diskUse), "files in the home, children's homes excluded");
+  }
+  return rows;
+}
+
+/** The text form of the identity part. */
+export function formatIdentity(id: Identity, long: boolean): string {
+  return formatSection("info", identityRows(id, long));
+}
+
+/** Asks the running QEMU for its run state and display; `undefined` when it does not answer. */
+async function askQemu(
+  monitor: string,
+): Promise<{ runState: string | null; display: string | null } | undefined> {
+  let qmp: QmpClient | undefined;
+  try {
+    qmp = await QmpClient.connect(monitor, { timeoutMs: 2000 });
+    const status = await qmp.execute<{ status?: string }>("query-status");
+    return {
+      runState: status.status ?? null,
+      display: await displayOf(qmp),
+    };
+  } catch {
+    return undefined;
+  } finally {
+    qmp?.close();
+  }
+}
+
+/** Where the display can be reached, from QEMU itself. */
+export async function displayOf(qmp: QmpClient): Promise<string | null> {
+  const attempt = async <T>(command: string): Promise<T | undefined> => {
+    try {
+      return await qmp.execute<T>(command, undefined, { timeoutMs: 2000 });
+    } catch {
+      return undefined;
+    }
+  };
+  const vnc = await attempt<{ enabled: boolean; host?: string; service?: string }>(
+    "query-vnc",
+  );
+  if (vnc?.enabled && vnc.service) {
+    return `vnc://${urlHost(vnc.host)}:${vnc.service}`;
+  }
+  const spice = await attempt<{
+    enabled: boolean;
+    host?: string;
+    port?: number;
+    "tls-port"?: number;
+  }>("query-spice");
+  if (spice?.enabled) {
+    const port = spice.port ?? spice["tls-port"];
+    return `spice://${urlHost(spice.host)}:${port ?? "?"}`;
+  }
+  const opts = await attempt<{ type?: string }>("query-display-options");
+  return opts?.type ?? null;
+}
+
+function urlHost(host: string | undefined): string {
+  if (!host) return "?";
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+}
+
+/** CPU percent and virtual memory of a process, from `ps`. */
+async function processUsage(
+  pid: number,
+): Promise<{ cpu: number; memory: number } | undefined> {
+  try {
+    const r = await run("ps", ["-o", "pcpu=,vsz=", "-p", String(pid)], {
+      env: { LC_ALL: "C" },
+    });
+    const m = /^\s*([\d.]+)\s+(\d+)/.exec(r.stdout);
+    return m ? { cpu: Number(m[1]), memory: Number(m[2]) * 1024 } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The owner of the home directory, with the user name from /etc/passwd when listed. */
+export function ownerOf(home: string): { uid: number | null; user: string | null } {
+  let uid: number | null = null;
+  try {
+    uid = Deno.statSync(home).uid;
+  } catch { /* unknown */ }
+  return { uid, user: uid === null ? null : userName(uid) };
+}
+
+/** The name of user `uid` in /etc/passwd, or `null`. */
+export function userName(uid: number, passwd?: string): string | null {
+  let text = passwd;
+  if (text === undefined) {
+    try {
+      text = Deno.readTextFileSync("/etc/passwd");
+    } catch {
+      return null;
+    }
+  }
+  for (const line of text.split("\n")) {
+    const f = line.split(":");
+    if (f.length >= 3 && f[2] === String(uid)) return f[0];
+  }
+  return null;
+}
+
+/**
+ * The disk space the files below `home` take (allocated blocks, as `du`
+ * counts them, so sparse images count for what they use), without the
+ * homes of child VMs living below it and without following links.
+ */
+export function diskUse(home: string, settingsName: string): number {
+  let total = 0;
+  const walk = (dir: string) => {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = [...Deno.readDirSync(dir)];
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const path = `${dir}/${e.name}`;
+      if (e.isSymlink) continue;
+      if (e.isDirectory) {
+        if (!isVmHome(path, settingsName)) walk(path);
+        continue;
+      }
+      try {
+        const info = Deno.lstatSync(path);
+        if (!info.isFile) continue;
+        total += info.blocks !== null ? info.blocks * 512 : info.size;
+      } catch { /* removed meanwhile */ }
+    }
+  };
+  walk(home);
+  return total;
+}

@@ -1,0 +1,225 @@
+/**
+ * The storage part of `vminfo` (`-b`): each enabled hard disk and CD-ROM
+ * drive, its backend, what kind of storage that is and the access the VM
+ * gets; in long form the image details from `qemu-img info`, down the whole
+ * chain of backing files.
+ * @module
+ */
+import { VmError } from "../errors.ts";
+import type { Settings } from "../settings/settings.ts";
+import { normalize } from "../path.ts";
+import { run } from "../spawn.ts";
+import {
+  type Access,
+  effectiveAccess,
+  inspectStorage,
+  parseAccess,
+  type StorageRef,
+} from "../storage/inspect.ts";
+import { formatSection, humanSize, type Row } from "./format.ts";
+
+/** One image of a backing chain, as `qemu-img info` describes it. */
+export interface ImageInfo {
+  filename: string;
+  format: string;
+  virtualSize: number;
+  /** Space taken on the host, in bytes. */
+  actualSize: number | null;
+  /** The backing file as stored in the image (maybe relative). */
+  backingFilename: string | null;
+  backingFormat: string | null;
+}
+
+/** One enabled drive. */
+export interface StorageDevice {
+  /** `hdd1`, `cdrom2`, … */
+  device: string;
+  /** The `vm_storage_*_backend` value as set. */
+  backend: string;
+  kind: "file" | "device" | "dir" | "url" | "empty" | "missing";
+  /** A description such as `qcow2 image` or `block device`. */
+  type: string;
+  /** Image format for files, else `null`. */
+  format: string | null;
+  /** The absolute path or URL QEMU is given. */
+  location: string | null;
+  /** The access the VM gets (`rw`, `snap`, `ro`). */
+  access: Access | null;
+  /** Why the backend cannot be used. */
+  error?: string;
+  /** With `-l`: the image and its backing files, top first. */
+  chain?: ImageInfo[];
+  /** With `-l`: why `qemu-img info` failed. */
+  chainError?: string;
+}
+
+/** The enabled drives of a VM; relative backends are taken from `home`. */
+export async function gatherStorage(
+  home: string,
+  settings: Settings,
+  long: boolean,
+): Promise<StorageDevice[]> {
+  let cap: Access | undefined;
+  try {
+    cap = parseAccess(
+      settings.get("vm_storage_rwmode") || "rw",
+      "vm_storage_rwmode",
+    );
+  } catch { /* shown as unknown access */ }
+  const out: StorageDevice[] = [];
+  for (const kind of ["hdd", "cdrom"] as const) {
+    for (const n of [1, 2]) {
+      const device = `${kind}${n}`;
+      let enabled: boolean;
+      try {
+        enabled = settings.bool(`vm_storage_${device}_enable`);
+      } catch {
+        enabled = true; // a malformed flag is worth showing
+      }
+      if (!enabled) continue;
+      const backend = settings.get(`vm_storage_${device}_backend`);
+      const dev = describe(device, kind === "cdrom", backend, home, cap);
+      if (long && (dev.kind === "file" || dev.kind === "device")) {
+        try {
+          dev.chain = await imageChain(dev.location!);
+        } catch (e) {
+          dev.chainError = (e as Error).message;
+        }
+      }
+      out.push(dev);
+    }
+  }
+  return out;
+}
+
+function describe(
+  device: string,
+  cdrom: boolean,
+  backend: string,
+  home: string,
+  cap: Access | undefined,
+): StorageDevice {
+  const make = (
+    kind: StorageDevice["kind"],
+    type: string,
+    more: Partial<StorageDevice> = {},
+  ): StorageDevice => ({
+    device,
+    backend,
+    kind,
+    type,
+    format: null,
+    location: null,
+    access: null,
+    ...more,
+  });
+  if (backend === "") {
+    return cdrom ? make("empty", "empty drive") : make("missing", "missing", {
+      error: `vm_storage_${device}_backend is empty`,
+    });
+  }
+  let ref: StorageRef;
+  try {
+    ref = inspectStorage(backend, home);
+  } catch (e) {
+    if (!(e instanceof VmError)) throw e;
+    return make("missing", "missing", { error: e.message });
+  }
+  const access = cdrom ? "ro" : cap ? effectiveAccess(ref, cap) : null;
+  const loc = ref.location;
+  switch (loc.kind) {
+    case "file":
+      return make(
+        "file",
+        `${loc.format === "iso" ? "ISO" : loc.format} image`,
+        { format: loc.format, location: loc.path, access },
+      );
+    case "device":
+      return make("device", "block device", { location: loc.path, access });
+    case "dir":
+      return make(
+        "dir",
+        cdrom ? "directory (made into an ISO image at start)" : "directory (virtual FAT disk)",
+        { location: loc.path, access },
+      );
+    case "url":
+      return make("url", `${loc.scheme} URL`, { location: loc.url, access });
+  }
+}
+
+/** Runs `qemu-img info` on `path` and its backing files (sharing locks with a running QEMU). */
+export async function imageChain(path: string): Promise<ImageInfo[]> {
+  const r = await run("qemu-img", [
+    "info",
+    "-U",
+    "--output=json",
+    "--backing-chain",
+    path,
+  ]);
+  if (r.code !== 0) {
+    throw new Error(
+      r.stderr.trim().split("\n").pop()?.replace(/^qemu-img: /, "") ||
+        "qemu-img info failed",
+    );
+  }
+  return parseImageChain(r.stdout);
+}
+
+/** Reads `qemu-img info --output=json --backing-chain` output. */
+export function parseImageChain(json: string): ImageInfo[] {
+  const data = JSON.parse(json);
+  const list: Record<string, unknown>[] = Array.isArray(data) ? data : [data];
+  const str = (v: unknown) => typeof v === "string" ? v : null;
+  const num = (v: unknown) => typeof v === "number" ? v : null;
+  return list.map((img) => ({
+    filename: tidy(str(img["filename"]) ?? "?"),
+    format: str(img["format"]) ?? "?",
+    virtualSize: num(img["virtual-size"]) ?? 0,
+    actualSize: num(img["actual-size"]),
+    backingFilename: str(img["backing-filename"]),
+    backingFormat: str(img["backing-filename-format"]),
+  }));
+}
+
+/** `/a/child/../base/x` → `/a/base/x` (QEMU joins backing paths as stored); other names stay. */
+function tidy(name: string): string {
+  return name.startsWith("/") ? normalize(name) : name;
+}
+
+/** The rows of one drive in the text form. */
+export function storageRows(dev: StorageDevice): Row[] {
+  const d = dev.device;
+  const rows: Row[] = [
+    { key: d, value: dev.backend, comment: dev.type },
+  ];
+  if (dev.location !== null && dev.location !== dev.backend) {
+    rows.push({ key: `${d}_location`, value: dev.location });
+  }
+  if (dev.access) rows.push({ key: `${d}_access`, value: dev.access });
+  if (dev.error) rows.push({ key: `${d}_error`, value: dev.error });
+  if (dev.chainError) {
+    rows.push({ key: `${d}_image_error`, value: dev.chainError });
+  }
+  dev.chain?.forEach((img, i) => {
+    const key = i === 0 ? d : `${d}_backing${i}`;
+    if (i > 0) {
+      const stored = dev.chain![i - 1].backingFilename;
+      rows.push({
+        key,
+        value: img.filename,
+        comment: stored !== null && stored !== img.filename ? `stored as ${stored}` : undefined,
+      });
+    }
+    rows.push({ key: `${key}_format`, value: img.format });
+    rows.push({ key: `${key}_virtual_size`, value: humanSize(img.virtualSize) });
+    if (img.actualSize !== null) {
+      rows.push({ key: `${key}_disk_size`, value: humanSize(img.actualSize) });
+    }
+  });
+  return rows;
+}
+
+/** The text form of the storage part. */
+export function formatStorage(devices: readonly StorageDevice[]): string {
+  return formatSection("storage", devices.flatMap(storageRows));
+}

@@ -1,0 +1,204 @@
+/**
+ * Attaching to a guest's serial console, served by QEMU on a unix socket
+ * (`vm_serial_mode=socket`). On a terminal the keys go to the guest raw and
+ * Ctrl-] detaches; from a pipe the input is sent and the guest's answer
+ * collected until it has been quiet for a moment.
+ * @module
+ */
+import { VmError } from "../errors.ts";
+
+/** The byte Ctrl-] sends, which detaches from the console. */
+export const DETACH_BYTE = 0x1d;
+
+/** Something bytes can be written to (stdout, a socket). */
+export interface ByteSink {
+  write(p: Uint8Array): Promise<number>;
+}
+
+/** Options of {@linkcode attachTerminal} and {@linkcode attachPiped}. */
+export interface ConsoleOptions {
+  /** Names the VM in messages. */
+  label: string;
+  /** Receives what the guest prints. */
+  stdout: ByteSink;
+  /** Messages for the user (stderr). */
+  notice(text: string): void;
+}
+
+/** Connects to the serial socket, turning failures into messages naming the VM. */
+export async function connectSerial(
+  socket: string,
+  label: string,
+): Promise<Deno.UnixConn> {
+  try {
+    return await Deno.connect({ transport: "unix", path: socket });
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new VmError(
+        `${label}: no serial console socket ${socket} (the VM is not running, or vm_serial_mode is not 'socket')`,
+      );
+    }
+    if (e instanceof Deno.errors.ConnectionRefused) {
+      throw new VmError(
+        `${label}: not running (nothing listens on ${socket})`,
+      );
+    }
+    if (e instanceof Deno.errors.NotCapable) throw e;
+    throw new VmError(`${label}: ${socket}: ${(e as Error).message}`);
+  }
+}
+
+/** Writes all of `data` to `sink`. */
+export async function writeAll(sink: ByteSink, data: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < data.length) {
+    offset += await sink.write(data.subarray(offset));
+  }
+}
+
+/** Copies the guest's output to `sink` until the connection ends; calls `onData` on each chunk. */
+async function pumpGuest(
+  conn: Deno.UnixConn,
+  sink: ByteSink,
+  onData: () => void,
+): Promise<void> {
+  const buf = new Uint8Array(64 * 1024);
+  try {
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) return;
+      onData();
+      await writeAll(sink, buf.subarray(0, n));
+    }
+  } catch {
+    // The connection was closed by us: done.
+  }
+}
+
+/**
+ * Interactive use: the terminal goes raw (Ctrl-C and friends reach the
+ * guest), everything typed is sent, everything received is shown, until
+ * Ctrl-] or the VM closes the console. Returns the exit status.
+ */
+export async function attachTerminal(
+  conn: Deno.UnixConn,
+  opts: ConsoleOptions,
+): Promise<number> {
+  const stdin = Deno.stdin;
+  opts.notice(
+    `Connected to the serial console of ${opts.label}; Ctrl-] detaches.\n`,
+  );
+  stdin.setRaw(true);
+  let end: "detached" | "input" | "guest" = "guest";
+  const fromGuest = pumpGuest(conn, opts.stdout, () => {});
+  const toGuest = (async () => {
+    const buf = new Uint8Array(4096);
+    try {
+      for (;;) {
+        const n = await stdin.read(buf);
+        if (n === null) {
+          end = "input";
+          return;
+        }
+        const chunk = buf.subarray(0, n);
+        const stop = chunk.indexOf(DETACH_BYTE);
+        if (stop >= 0) {
+          await writeAll(conn, chunk.subarray(0, stop));
+          end = "detached";
+          return;
+        }
+        await writeAll(conn, chunk);
+      }
+    } catch {
+      // The guest side went away while we were writing.
+    }
+  })();
+  try {
+    await Promise.race([fromGuest, toGuest]);
+  } finally {
+    stdin.setRaw(false);
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+  }
+  opts.notice(
+    end === "guest"
+      ? `\nThe serial console of ${opts.label} was closed (the VM stopped).\n`
+      : `\nDetached from ${opts.label}; the VM keeps running.\n`,
+  );
+  return 0;
+}
+
+/** Options of {@linkcode attachPiped}. */
+export interface PipedOptions extends ConsoleOptions {
+  /** The input to send. */
+  input: ReadableStream<Uint8Array>;
+  /** After the input ends, how long the guest may stay silent before we leave. */
+  quietMs: number;
+  /**
+   * How long to wait for the guest's first answer to input that was sent,
+   * for a guest slowed down by a busy host (default: `quietMs`).
+   */
+  firstAnswerMs?: number;
+}
+
+/**
+ * Scripted use: sends all of `input` to the guest while copying what it
+ * prints, then keeps listening until the guest has been silent for
+ * `quietMs` (or, when it has not answered the input at all yet, for
+ * `firstAnswerMs`). Returns 0; throws a {@linkcode VmError} when the VM
+ * closed the console before the input was all sent.
+ */
+export async function attachPiped(
+  conn: Deno.UnixConn,
+  opts: PipedOptions,
+): Promise<number> {
+  let last = Date.now();
+  let sentAt: number | undefined;
+  let answered = false;
+  let guestGone = false;
+  const fromGuest = pumpGuest(conn, opts.stdout, () => {
+    last = Date.now();
+    if (sentAt !== undefined) answered = true;
+  }).then(() => {
+    guestGone = true;
+  });
+  let sent = true;
+  try {
+    for await (const chunk of opts.input) {
+      if (guestGone) {
+        sent = false;
+        break;
+      }
+      sentAt ??= Date.now();
+      await writeAll(conn, chunk);
+    }
+  } catch {
+    sent = false;
+  }
+  const inputEnd = Date.now();
+  const firstAnswerMs = opts.firstAnswerMs ?? opts.quietMs;
+  while (!guestGone) {
+    const until = sentAt !== undefined && !answered
+      ? inputEnd + firstAnswerMs
+      : Math.max(last, inputEnd) + opts.quietMs;
+    const wait = until - Date.now();
+    if (wait <= 0) break;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      fromGuest,
+      new Promise((r) => timer = setTimeout(r, Math.min(wait, opts.quietMs))),
+    ]);
+    clearTimeout(timer);
+  }
+  try {
+    conn.close();
+  } catch { /* closed by QEMU */ }
+  await fromGuest;
+  if (!sent) {
+    throw new VmError(
+      `${opts.label}: the serial console closed before all input was sent (the VM stopped)`,
+    );
+  }
+  return 0;
+}

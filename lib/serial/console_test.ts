@@ -1,0 +1,96 @@
+import { equal, match, ok } from "node:assert/strict";
+import { attachPiped, type ByteSink, connectSerial } from "./console.ts";
+
+/** A sink collecting text. */
+function textSink(): ByteSink & { text: string } {
+  const dec = new TextDecoder();
+  const sink = {
+    text: "",
+    write(p: Uint8Array): Promise<number> {
+      sink.text += dec.decode(p);
+      return Promise.resolve(p.length);
+    },
+  };
+  return sink;
+}
+
+/** A fake guest on a unix socket: answers each input after `delayMs`. */
+function fakeGuest(path: string, delayMs: number) {
+  const listener = Deno.listen({ transport: "unix", path });
+  const served = (async () => {
+    const conn = await listener.accept();
+    const buf = new Uint8Array(1024);
+    try {
+      for (;;) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        const got = new TextDecoder().decode(buf.subarray(0, n)).trim();
+        await new Promise((r) => setTimeout(r, delayMs));
+        await conn.write(new TextEncoder().encode(`answer to ${got}\n`));
+      }
+    } catch { /* client left */ }
+    conn.close();
+  })();
+  return {
+    async close() {
+      listener.close();
+      await served;
+    },
+  };
+}
+
+Deno.test("attachPiped waits for a slow guest's first answer, then for quiet", async () => {
+  const dir = Deno.makeTempDirSync();
+  const guest = fakeGuest(`${dir}/s.sock`, 700);
+  try {
+    const conn = await connectSerial(`${dir}/s.sock`, "test");
+    const out = textSink();
+    const started = Date.now();
+    const code = await attachPiped(conn, {
+      label: "test",
+      stdout: out,
+      notice: () => {},
+      input: ReadableStream.from([new TextEncoder().encode("ping\n")]),
+      quietMs: 200,
+      firstAnswerMs: 5000,
+    });
+    equal(code, 0);
+    equal(out.text, "answer to ping\n");
+    const took = Date.now() - started;
+    ok(took >= 700 && took < 4000, `took ${took} ms`);
+  } finally {
+    await guest.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("attachPiped with no input leaves after the quiet period", async () => {
+  const dir = Deno.makeTempDirSync();
+  const guest = fakeGuest(`${dir}/s.sock`, 0);
+  try {
+    const conn = await connectSerial(`${dir}/s.sock`, "test");
+    const started = Date.now();
+    const code = await attachPiped(conn, {
+      label: "test",
+      stdout: textSink(),
+      notice: () => {},
+      input: ReadableStream.from<Uint8Array>([]),
+      quietMs: 200,
+      firstAnswerMs: 5000,
+    });
+    equal(code, 0);
+    ok(Date.now() - started < 2000);
+  } finally {
+    await guest.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("connectSerial names the VM when there is no socket", async () => {
+  try {
+    await connectSerial("/nonexistent/serial.sock", "myvm");
+    ok(false, "connected");
+  } catch (e) {
+    match((e as Error).message, /^myvm: no serial console socket/);
+  }
+});

@@ -1,0 +1,80 @@
+import { equal, match } from "node:assert/strict";
+import { VmError } from "../errors.ts";
+import { followLog } from "./follow.ts";
+
+function textSink() {
+  const dec = new TextDecoder();
+  const sink = {
+    text: "",
+    write(p: Uint8Array): Promise<number> {
+      sink.text += dec.decode(p);
+      return Promise.resolve(p.length);
+    },
+  };
+  return sink;
+}
+
+Deno.test("followLog prints the log, then what is added, until the VM stops", async () => {
+  const dir = Deno.makeTempDirSync();
+  const monitor = Deno.listen({ transport: "unix", path: `${dir}/monitor.sock` });
+  const accepting = (async () => {
+    try {
+      for await (const c of monitor) c.close();
+    } catch { /* closed */ }
+  })();
+  try {
+    const log = `${dir}/serial.log`;
+    Deno.writeTextFileSync(log, "booting\n");
+    const out = textSink();
+    const notices: string[] = [];
+    const following = followLog(log, {
+      label: "vm",
+      monitor: `${dir}/monitor.sock`,
+      stdout: out,
+      notice: (t) => notices.push(t),
+      pollMs: 20,
+      checkMs: 50,
+    });
+    await new Promise((r) => setTimeout(r, 150));
+    Deno.writeTextFileSync(log, "login: ", { append: true });
+    await new Promise((r) => setTimeout(r, 150));
+    // A restart truncates the log: following starts over.
+    Deno.writeTextFileSync(log, "again\n");
+    await new Promise((r) => setTimeout(r, 150));
+    monitor.close();
+    Deno.removeSync(`${dir}/monitor.sock`);
+    equal(await following, 0);
+    equal(out.text, "booting\nlogin: again\n");
+    match(notices.join(""), /started over/);
+  } finally {
+    try {
+      monitor.close();
+    } catch { /* closed above */ }
+    await accepting;
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("followLog of a stopped VM prints the last log once; no log is an error", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const out = textSink();
+    const opts = {
+      label: "vm",
+      monitor: `${dir}/monitor.sock`,
+      stdout: out,
+      notice: () => {},
+    };
+    try {
+      await followLog(`${dir}/serial.log`, opts);
+      throw new Error("no error");
+    } catch (e) {
+      equal(e instanceof VmError, true, String(e));
+    }
+    Deno.writeTextFileSync(`${dir}/serial.log`, "last run\n");
+    equal(await followLog(`${dir}/serial.log`, opts), 0);
+    equal(out.text, "last run\n");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
