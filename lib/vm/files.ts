@@ -38,6 +38,6 @@ export function runtimeBase(): string {
 
 /** Makes a fresh private runtime directory for a bare boot of `name`. */
 export function makeRuntimeDir(name: string): string {
-  const safe = name.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 40) || "vm";
+  const safe = name.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 16) || "vm";
   return Deno.makeTempDirSync({ dir: runtimeBase(), prefix: `${safe}.` });
 }

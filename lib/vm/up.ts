@@ -196,6 +196,15 @@ async function boot(
 ): Promise<UpResult> {
   const { log } = tools;
   const name = settings.get("vm_name");
+  for (const socket of [files.monitor, files.serial]) {
+    // The kernel limits unix socket paths (sun_path) to 107 bytes.
+    const bytes = new TextEncoder().encode(socket).length;
+    if (bytes > 107) {
+      throw new VmError(
+        `${socket}: too long for a unix socket (${bytes} bytes, at most 107); use a shorter path`,
+      );
+    }
+  }
   const running = await runningPid(files.pid, files.monitor);
   if (running !== undefined) {
     // Starting is idempotent, so `vmcreate … && vmup …` and retrying scripts just work.

@@ -232,3 +232,17 @@ Deno.test("SPICE displays of VMs started together get distinct ports", async () 
     await sb.cleanup();
   }
 });
+
+Deno.test("a VM home too deep for a unix socket path is refused with a clear message", async () => {
+  const sb = new Sandbox();
+  try {
+    const deep = `${sb.work}/${"d".repeat(60)}/${"e".repeat(40)}`;
+    await makeBootSectorDisk(`${sb.work}/d.img`, { message: "deep" });
+    equal((await sb.run("vmcreate", "-y", "-n", ...TCG, "-c", `${sb.work}/d.img`, deep)).code, 0);
+    const r = await sb.run("vmup", deep);
+    equal(r.code, 1);
+    match(r.stderr, /monitor\.sock: too long for a unix socket \(\d+ bytes, at most 107\)/);
+  } finally {
+    await sb.cleanup();
+  }
+});
