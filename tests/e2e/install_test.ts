@@ -4,18 +4,14 @@
  */
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
+import { GUEST_READY_LINE, linuxGuestIso } from "../fixtures/linux.ts";
 import { PROJECT_ROOT, readOr, Sandbox, waitFor } from "../helpers/vmtools.ts";
 
 Deno.test("scripts/install PREFIX gives working command links and man pages", async () => {
   const sb = new Sandbox();
   try {
     const prefix = `${sb.dir}/prefix with space`;
-    const inst = await new Deno.Command("bash", {
-      args: [`${PROJECT_ROOT}/scripts/install`, prefix],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    equal(inst.code, 0, new TextDecoder().decode(inst.stderr));
+    const run = await installInto(sb, prefix);
     for (
       const name of [
         "vmup",
@@ -37,21 +33,6 @@ Deno.test("scripts/install PREFIX gives working command links and man pages", as
     }
     ok(Deno.statSync(`${prefix}/share/man/man1/vmup.1`).isFile);
     ok(Deno.statSync(`${prefix}/share/man/man5/vmtools.conf.5`).isFile);
-    const run = async (cmd: string, ...args: string[]) => {
-      const out = await new Deno.Command(`${prefix}/bin/${cmd}`, {
-        args,
-        cwd: sb.work,
-        env: { ...sb.env },
-        clearEnv: true,
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      return {
-        code: out.code,
-        stdout: new TextDecoder().decode(out.stdout),
-        stderr: new TextDecoder().decode(out.stderr),
-      };
-    };
     const tcg = ["-o", "vm_qemu_accel=tcg", "-o", "vm_display_type=none"];
     await makeBootSectorDisk(`${sb.work}/disk.img`, { message: "installed vmup" });
     const up = await run("vmup", ...tcg, "./disk.img");
@@ -76,6 +57,73 @@ Deno.test("scripts/install PREFIX gives working command links and man pages", as
       "vm_networking_iface1_mac",
     ]);
     match((await run("vmrndmac")).stdout, /^52:54:00(:[0-9a-f]{2}){3}\n$/);
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+/** Installs into `prefix` and returns a runner for the installed commands. */
+async function installInto(sb: Sandbox, prefix: string) {
+  const inst = await new Deno.Command("bash", {
+    args: [`${PROJECT_ROOT}/scripts/install`, prefix],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  equal(inst.code, 0, new TextDecoder().decode(inst.stderr));
+  return async (cmd: string, ...args: string[]) => {
+    const out = await new Deno.Command(`${prefix}/bin/${cmd}`, {
+      args,
+      cwd: sb.work,
+      env: { ...sb.env },
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const dec = new TextDecoder();
+    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  };
+}
+
+Deno.test("a Linux guest through the installed commands: up, ps, mon, ACPI down", async () => {
+  const sb = new Sandbox();
+  try {
+    const run = await installInto(sb, `${sb.dir}/p`);
+    const iso = `${sb.work}/guest.iso`;
+    Deno.copyFileSync(await linuxGuestIso(), iso);
+    const up = await run(
+      "vmup",
+      "-o",
+      "vm_qemu_accel=tcg",
+      "-o",
+      "vm_display_type=vnc",
+      "-o",
+      "vm_ram_size=256M",
+      "-o",
+      "vm_name=guest",
+      "guest.iso",
+    );
+    equal(up.code, 0, up.stderr);
+    const dir = /files in (.*)$/m.exec(up.stderr)![1];
+    const ps = await run("vmps", "-r", "-o", "nhd", "-d", dir);
+    equal(ps.code, 0, ps.stderr);
+    match(ps.stdout, new RegExp(`^guest +${dir.replace(/[.]/g, "\\.")} +vnc://127\\.0\\.0\\.1:59\\d\\d\\n$`));
+    await waitFor(() => readOr(`${dir}/serial.log`).includes(GUEST_READY_LINE), 120000, "the guest to boot");
+    const status = await new Deno.Command(`${sb.dir}/p/bin/vmmon`, {
+      args: [dir],
+      env: { ...sb.env },
+      clearEnv: true,
+      stdin: "piped",
+      stdout: "piped",
+    }).spawn();
+    const w = status.stdin.getWriter();
+    await w.write(new TextEncoder().encode("info status\n"));
+    await w.close();
+    match(new TextDecoder().decode((await status.output()).stdout), /VM status: running/);
+    const down = await run("vmdown", "-s", "-w", dir);
+    equal(down.code, 0, down.stderr);
+    match(down.stderr, /powered off by the guest/);
+    const gone = await run("vmps", "-n", "-d", dir);
+    equal(gone.code, 1, "vmps -n finds nothing once the guest powered itself off");
   } finally {
     await sb.cleanup();
   }
