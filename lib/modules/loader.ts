@@ -24,6 +24,7 @@ export interface LoadedModule<F> {
 }
 
 const NAME = /^[A-Za-z0-9_]+$/;
+const NO_FILES: ReadonlySet<string> = new Set();
 
 /** Resolves and imports modules for one run of a command. */
 export class ModuleLoader {
@@ -51,18 +52,27 @@ export class ModuleLoader {
     );
   }
 
-  /** The module files present in one root's family folder (read once). */
-  #present(dir: string, family: Family): Set<string> {
-    const key = `${dir}\0${family}`;
-    let names = this.#listing.get(key);
+  /** The module files present in one root's family folder. */
+  #present(dir: string, family: Family): ReadonlySet<string> {
+    // Walk down from the root so that a missing folder costs one failed
+    // listing for all families (failed system calls are slow in Deno).
+    let path = dir;
+    for (const part of ["modules", ...family.split("/")]) {
+      if (!this.#list(path).has(`${part}/`)) return NO_FILES;
+      path += `/${part}`;
+    }
+    return this.#list(path);
+  }
+
+  /** A directory's entries (directories with a trailing slash), read once. */
+  #list(path: string): Set<string> {
+    let names = this.#listing.get(path);
     if (!names) {
       names = new Set();
       try {
-        for (const e of Deno.readDirSync(`${dir}/modules/${family}`)) {
-          if (!e.isDirectory) names.add(e.name);
-        }
-      } catch { /* no such folder: nothing overridden there */ }
-      this.#listing.set(key, names);
+        for (const e of Deno.readDirSync(path)) names.add(e.isDirectory ? `${e.name}/` : e.name);
+      } catch { /* missing or unreadable: nothing overridden there */ }
+      this.#listing.set(path, names);
     }
     return names;
   }
