@@ -5,7 +5,7 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
 import { makeBootIso } from "../fixtures/iso.ts";
-import { PROJECT_ROOT, readOr, Sandbox, waitFor } from "../helpers/vmtools.ts";
+import { readOr, Sandbox, waitFor } from "../helpers/vmtools.ts";
 
 const TCG = ["-o", "vm_qemu_accel=tcg", "-o", "vm_display_type=none"];
 
@@ -189,24 +189,7 @@ Deno.test("every hostile name works with vmcreate and vmup", async () => {
 Deno.test("Ctrl-C at a vmcreate question undoes the half-made VM", async () => {
   const sb = new Sandbox();
   try {
-    const child = new Deno.Command(`${PROJECT_ROOT}/.tools/bin/deno`, {
-      args: [
-        "run",
-        "-q",
-        "--no-prompt",
-        "-P=vmtools",
-        "--config",
-        `${PROJECT_ROOT}/deno.json`,
-        `${PROJECT_ROOT}/main.ts`,
-        "vmcreate",
-        `${sb.work}/half`,
-      ],
-      env: { ...sb.env, VMTOOLS_ARGV0: "vmtools" },
-      clearEnv: true,
-      stdin: "piped",
-      stderr: "piped",
-      stdout: "null",
-    }).spawn();
+    const child = sb.spawn({ stdin: "piped" }, "vmcreate", `${sb.work}/half`);
     const reader = child.stderr.getReader();
     let text = "";
     while (!text.includes("Number of virtual CPUs")) {

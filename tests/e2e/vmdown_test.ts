@@ -8,7 +8,7 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
 import { GUEST_READY_LINE, linuxGuestIso } from "../fixtures/linux.ts";
-import { PROJECT_ROOT, readOr, type RunResult, Sandbox, waitFor } from "../helpers/vmtools.ts";
+import { readOr, type RunResult, Sandbox, waitFor } from "../helpers/vmtools.ts";
 
 const VM = [
   "-o",
@@ -164,35 +164,10 @@ async function runAsOwnUser(
   command: string,
   ...args: string[]
 ): Promise<RunResult> {
-  const out = await new Deno.Command("setpriv", {
-    args: [
-      `--reuid=${OWN_UID}`,
-      `--regid=${OWN_UID}`,
-      "--clear-groups",
-      "--",
-      `${PROJECT_ROOT}/.tools/bin/deno`,
-      "run",
-      "-q",
-      "--no-prompt",
-      "-P=vmtools",
-      "--config",
-      `${PROJECT_ROOT}/deno.json`,
-      `${PROJECT_ROOT}/main.ts`,
-      ...args,
-    ],
-    env: { ...sb.env, VMTOOLS_ARGV0: command },
-    clearEnv: true,
-    cwd: sb.work,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const wrapper = ["setpriv", `--reuid=${OWN_UID}`, `--regid=${OWN_UID}`, "--clear-groups", "--"];
+  const out = await sb.spawn({ wrapper }, command, ...args).output();
   const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
 Deno.test({

@@ -8,7 +8,7 @@
 import { equal, match, ok } from "node:assert/strict";
 import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
 import { GUEST_READY_LINE, linuxGuestIso } from "../fixtures/linux.ts";
-import { PROJECT_ROOT, readOr, Sandbox, waitFor } from "../helpers/vmtools.ts";
+import { readOr, Sandbox, VMTOOLS_COMMAND, waitFor } from "../helpers/vmtools.ts";
 
 const VM = [
   "-o",
@@ -29,29 +29,8 @@ function kill(pidFile: string): void {
 }
 
 /** Starts a vmtools command without waiting for it (for `vmmon -f`). */
-function spawnVmtools(
-  sb: Sandbox,
-  command: string,
-  ...args: string[]
-): Deno.ChildProcess {
-  return new Deno.Command(`${PROJECT_ROOT}/.tools/bin/deno`, {
-    args: [
-      "run",
-      "-q",
-      "--no-prompt",
-      "-P=vmtools",
-      "--config",
-      `${PROJECT_ROOT}/deno.json`,
-      `${PROJECT_ROOT}/main.ts`,
-      ...args,
-    ],
-    env: { ...sb.env, VMTOOLS_ARGV0: command },
-    clearEnv: true,
-    cwd: sb.work,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+function spawnVmtools(sb: Sandbox, command: string, ...args: string[]): Deno.ChildProcess {
+  return sb.spawn({}, command, ...args);
 }
 
 /** Collects a stream's text as it comes; `done` settles at its end. */
@@ -78,14 +57,7 @@ async function onTerminal(
   dialog: { cue: RegExp; type: string }[],
 ): Promise<{ code: number; output: string }> {
   const cmd = [
-    `${PROJECT_ROOT}/.tools/bin/deno`,
-    "run",
-    "-q",
-    "--no-prompt",
-    "-P=vmtools",
-    "--config",
-    `${PROJECT_ROOT}/deno.json`,
-    `${PROJECT_ROOT}/main.ts`,
+    ...VMTOOLS_COMMAND,
     ...args,
   ].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
   const child = new Deno.Command("script", {

@@ -11,6 +11,18 @@ const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 /** The project's root directory. */
 export const PROJECT_ROOT = ROOT;
 
+/** How the tests run vmtools: main.ts under the shipped permission set. */
+export const VMTOOLS_COMMAND: readonly string[] = [
+  `${ROOT}/.tools/bin/deno`,
+  "run",
+  "-q",
+  "--no-prompt",
+  "-P=vmtools",
+  "--config",
+  `${ROOT}/deno.json`,
+  `${ROOT}/main.ts`,
+];
+
 /** What a command run produced. */
 export interface RunResult {
   code: number;
@@ -66,24 +78,11 @@ export class Sandbox {
     command: string,
     ...args: string[]
   ): Promise<RunResult> {
-    const child = new Deno.Command(`${ROOT}/.tools/bin/deno`, {
-      args: [
-        "run",
-        "-q",
-        "--no-prompt",
-        "-P=vmtools",
-        "--config",
-        `${ROOT}/deno.json`,
-        `${ROOT}/main.ts`,
-        ...args,
-      ],
-      env: { ...this.env, VMTOOLS_ARGV0: command, ...opts.env },
-      clearEnv: true,
-      cwd: opts.cwd ?? this.work,
-      stdin: opts.stdin === undefined ? "null" : "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    const child = this.spawn(
+      { ...opts, stdin: opts.stdin === undefined ? "null" : "piped" },
+      command,
+      ...args,
+    );
     if (opts.stdin !== undefined) {
       const w = child.stdin.getWriter();
       await w.write(new TextEncoder().encode(opts.stdin));
@@ -91,11 +90,28 @@ export class Sandbox {
     }
     const out = await child.output();
     const dec = new TextDecoder();
-    return {
-      code: out.code,
-      stdout: dec.decode(out.stdout),
-      stderr: dec.decode(out.stderr),
-    };
+    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  }
+
+  /**
+   * Starts a vmtools command without waiting for it; stdout and stderr are
+   * piped. `wrapper` runs it through another program (e.g. `setpriv …`).
+   */
+  spawn(
+    opts: { env?: Record<string, string>; stdin?: "piped" | "null"; cwd?: string; wrapper?: string[] },
+    command: string,
+    ...args: string[]
+  ): Deno.ChildProcess {
+    const [program, ...programArgs] = [...(opts.wrapper ?? []), ...VMTOOLS_COMMAND, ...args];
+    return new Deno.Command(program, {
+      args: programArgs,
+      env: { ...this.env, VMTOOLS_ARGV0: command, ...opts.env },
+      clearEnv: true,
+      cwd: opts.cwd ?? this.work,
+      stdin: opts.stdin ?? "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
   }
 
   /** Kills every QEMU whose command line mentions this sandbox, then removes it. */
