@@ -5,9 +5,9 @@
  */
 import { equal, match } from "node:assert/strict";
 import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
-import { Sandbox } from "../helpers/vmtools.ts";
+import { HEADLESS_TCG, Sandbox } from "../helpers/vmtools.ts";
 
-const TCG = ["-o", "vm_qemu_accel=tcg", "-o", "vm_display_type=none"];
+const TCG = HEADLESS_TCG;
 
 /** A buildcmd `ram` module that gives `mib` MiB whatever the settings say. */
 const ramModule = (mib: number) => `export default function ram({ qemu }) { qemu.add("-m", "${mib}M"); }\n`;

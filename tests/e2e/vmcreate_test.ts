@@ -5,9 +5,9 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
 import { makeBootIso } from "../fixtures/iso.ts";
-import { readOr, Sandbox, waitFor } from "../helpers/vmtools.ts";
+import { HEADLESS_TCG, readOr, Sandbox, waitFor } from "../helpers/vmtools.ts";
 
-const TCG = ["-o", "vm_qemu_accel=tcg", "-o", "vm_display_type=none"];
+const TCG = HEADLESS_TCG;
 
 /** The settings lines of a file, comments dropped. */
 function settingsLines(path: string): string[] {

@@ -8,16 +8,9 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
 import { GUEST_READY_LINE, linuxGuestIso } from "../fixtures/linux.ts";
-import { readOr, type RunResult, Sandbox, waitFor } from "../helpers/vmtools.ts";
+import { readOr, type RunResult, Sandbox, SMALL_VM, waitFor } from "../helpers/vmtools.ts";
 
-const VM = [
-  "-o",
-  "vm_qemu_accel=tcg",
-  "-o",
-  "vm_display_type=vnc",
-  "-o",
-  "vm_ram_size=32M",
-];
+const VM = SMALL_VM;
 
 /** Makes a VM home `name` in the sandbox booting a boot-sector disk, and starts it. */
 async function startHome(

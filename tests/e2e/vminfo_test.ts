@@ -7,16 +7,9 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
 import { parseSettings } from "../../lib/settings/file.ts";
-import { readOr, Sandbox } from "../helpers/vmtools.ts";
+import { readOr, Sandbox, SMALL_VM } from "../helpers/vmtools.ts";
 
-const VM = [
-  "-o",
-  "vm_qemu_accel=tcg",
-  "-o",
-  "vm_display_type=vnc",
-  "-o",
-  "vm_ram_size=32M",
-];
+const VM = SMALL_VM;
 
 /** The `key=value` line for `key` in vminfo's text, comment included. */
 function line(text: string, key: string): string | undefined {

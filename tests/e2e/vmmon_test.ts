@@ -8,16 +8,9 @@
 import { equal, match, ok } from "node:assert/strict";
 import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
 import { GUEST_READY_LINE, linuxGuestIso } from "../fixtures/linux.ts";
-import { readOr, Sandbox, VMTOOLS_COMMAND, waitFor } from "../helpers/vmtools.ts";
+import { readOr, Sandbox, SMALL_VM, VMTOOLS_COMMAND, waitFor } from "../helpers/vmtools.ts";
 
-const VM = [
-  "-o",
-  "vm_qemu_accel=tcg",
-  "-o",
-  "vm_display_type=vnc",
-  "-o",
-  "vm_ram_size=32M",
-];
+const VM = SMALL_VM;
 
 /** Kills the QEMU named by a pid file, if any. */
 function kill(pidFile: string): void {

@@ -6,16 +6,9 @@
  */
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
-import { readOr, Sandbox, waitFor } from "../helpers/vmtools.ts";
+import { readOr, Sandbox, SMALL_VM, waitFor } from "../helpers/vmtools.ts";
 
-const VM = [
-  "-o",
-  "vm_qemu_accel=tcg",
-  "-o",
-  "vm_display_type=vnc",
-  "-o",
-  "vm_ram_size=32M",
-];
+const VM = SMALL_VM;
 
 /** The lines of some output, trimmed (numbers are right-aligned). */
 function lines(stdout: string): string[] {

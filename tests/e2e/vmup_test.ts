@@ -6,9 +6,9 @@ import { equal, match } from "node:assert/strict";
 import { QmpClient } from "../../lib/qmp/client.ts";
 import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
 import { makeBootIso } from "../fixtures/iso.ts";
-import { readOr, Sandbox, waitFor } from "../helpers/vmtools.ts";
+import { HEADLESS_TCG, readOr, Sandbox, waitFor } from "../helpers/vmtools.ts";
 
-const TCG = ["-o", "vm_qemu_accel=tcg", "-o", "vm_display_type=none"];
+const TCG = HEADLESS_TCG;
 
 /** Boots `path` bare and returns the runtime directory vmup reported. */
 async function bootBare(

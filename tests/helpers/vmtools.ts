@@ -23,6 +23,19 @@ export const VMTOOLS_COMMAND: readonly string[] = [
   `${ROOT}/main.ts`,
 ];
 
+/** Options for a small emulated guest with a VNC display (KVM is unreliable on our machines). */
+export const SMALL_VM: readonly string[] = [
+  "-o",
+  "vm_qemu_accel=tcg",
+  "-o",
+  "vm_display_type=vnc",
+  "-o",
+  "vm_ram_size=32M",
+];
+
+/** Options for an emulated guest without any display. */
+export const HEADLESS_TCG: readonly string[] = ["-o", "vm_qemu_accel=tcg", "-o", "vm_display_type=none"];
+
 /** What a command run produced. */
 export interface RunResult {
   code: number;
