@@ -9,6 +9,7 @@ import { spawn } from "../spawn.ts";
 import type { Logger } from "../ui/log.ts";
 import type { BuiltCommand } from "./build.ts";
 import { removeQuietly } from "./build.ts";
+import { after } from "../timer.ts";
 
 /** Quotes an argument for display as a shell word. */
 export function shellQuote(arg: string): string {
@@ -64,9 +65,9 @@ export async function launchForeground(
       stdout: "inherit",
       stderr: "inherit",
     });
-    setTimeout(() => {
+    after(3000, () => {
       for (const f of cmd.transient) removeQuietly(f);
-    }, 3000);
+    });
     const status = await child.status;
     for (const f of cmd.transient) removeQuietly(f);
     return status.code;

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { after } from "../timer.ts";
 
 /** An asynchronous event sent by QEMU, such as `SHUTDOWN` or `STOP`. */
 export interface QmpEvent {
@@ -161,9 +162,9 @@ export class QmpClient {
     });
     client.#readLoop();
 
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let cancelTimer: (() => void) | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
+      cancelTimer = after(timeoutMs, () => {
         reject(
           new QmpUnavailableError(
             path,
@@ -171,7 +172,7 @@ export class QmpClient {
             `no handshake within ${timeoutMs} ms`,
           ),
         );
-      }, timeoutMs);
+      });
     });
     const closedEarly = client.#closed.then(() => {
       throw new QmpUnavailableError(
@@ -193,7 +194,7 @@ export class QmpClient {
       client.close();
       throw error;
     } finally {
-      clearTimeout(timer);
+      cancelTimer?.();
     }
     return client;
   }
@@ -244,9 +245,9 @@ export class QmpClient {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_EXECUTE_TIMEOUT_MS;
 
     return new Promise<T>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let cancelTimer: (() => void) | undefined;
       const settle = () => {
-        clearTimeout(timer);
+        cancelTimer?.();
         this.#pending.delete(id);
       };
       this.#pending.set(id, {
@@ -261,7 +262,7 @@ export class QmpClient {
         },
       });
       if (Number.isFinite(timeoutMs)) {
-        timer = setTimeout(() => {
+        cancelTimer = after(timeoutMs, () => {
           this.#pending.get(id)?.reject(
             new QmpUnavailableError(
               this.#path,
@@ -269,7 +270,7 @@ export class QmpClient {
               `no reply to ${command} within ${timeoutMs} ms`,
             ),
           );
-        }, timeoutMs);
+        });
       }
       this.#send(message).catch((error) => {
         this.#pending.get(id)?.reject(
@@ -310,11 +311,11 @@ export class QmpClient {
     if (this.#isClosed) return Promise.resolve(undefined);
 
     return new Promise((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let cancelTimer: (() => void) | undefined;
       const waiter: EventWaiter = {
         name,
         resolve: (event) => {
-          clearTimeout(timer);
+          cancelTimer?.();
           const at = this.#waiters.indexOf(waiter);
           if (at >= 0) this.#waiters.splice(at, 1);
           resolve(event);
@@ -322,7 +323,7 @@ export class QmpClient {
       };
       this.#waiters.push(waiter);
       if (Number.isFinite(timeoutMs)) {
-        timer = setTimeout(() => waiter.resolve(undefined), timeoutMs);
+        cancelTimer = after(timeoutMs, () => waiter.resolve(undefined));
       }
     });
   }

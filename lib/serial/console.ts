@@ -6,6 +6,7 @@
  * @module
  */
 import { VmError } from "../errors.ts";
+import { after } from "../timer.ts";
 
 /** The byte Ctrl-] sends, which detaches from the console. */
 export const DETACH_BYTE = 0x1d;
@@ -184,12 +185,12 @@ export async function attachPiped(
       : Math.max(last, inputEnd) + opts.quietMs;
     const wait = until - Date.now();
     if (wait <= 0) break;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let cancelTimer: (() => void) | undefined;
     await Promise.race([
       fromGuest,
-      new Promise((r) => timer = setTimeout(r, Math.min(wait, opts.quietMs))),
+      new Promise<void>((r) => cancelTimer = after(Math.min(wait, opts.quietMs), r)),
     ]);
-    clearTimeout(timer);
+    cancelTimer?.();
   }
   try {
     conn.close();

@@ -7,6 +7,7 @@
 import { VmError } from "../errors.ts";
 import { isListening } from "../vm/process.ts";
 import { type ByteSink, writeAll } from "./console.ts";
+import { sleep } from "../timer.ts";
 
 /** Options of {@linkcode followLog}. */
 export interface FollowOptions {
@@ -66,7 +67,7 @@ export async function followLog(
       }
       if (file) await drain(file, buf, opts.stdout);
       if (!running) return 0;
-      await new Promise((r) => setTimeout(r, pollMs));
+      await sleep(pollMs);
       if (Date.now() - lastCheck >= checkMs) {
         lastCheck = Date.now();
         // One last round reads what the guest wrote before QEMU stopped.

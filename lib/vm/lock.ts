@@ -6,6 +6,7 @@
  */
 import { VmError } from "../errors.ts";
 import { run } from "../spawn.ts";
+import { sleep } from "../timer.ts";
 
 /** A held lock; release it when done. */
 export interface Lock {
@@ -49,7 +50,7 @@ export async function acquireLock(
         `${path}: locked by process ${holder} (waited ${waitSeconds}s; see cfg_limit_waitlock)`,
       );
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }
 

@@ -7,6 +7,7 @@
 import { basename, dirname } from "../path.ts";
 import { QmpClient } from "../qmp/client.ts";
 import { listProcesses } from "./process.ts";
+import { after } from "../timer.ts";
 
 /** A QEMU process found running. */
 export interface RunningVm {
@@ -186,7 +187,7 @@ interface SpiceInfo {
 /** Asks QEMU for the exact name and display; throws when it does not answer. */
 async function refine(vm: RunningVm, timeoutMs: number): Promise<void> {
   let qmp: QmpClient | undefined;
-  const timer = setTimeout(() => qmp?.close(), timeoutMs);
+  const cancelTimer = after(timeoutMs, () => qmp?.close());
   try {
     qmp = await QmpClient.connect(vm.monitor, { timeoutMs });
     const ask = <T>(cmd: string) => qmp!.execute<T>(cmd, undefined, { timeoutMs }).catch(() => undefined);
@@ -199,7 +200,7 @@ async function refine(vm: RunningVm, timeoutMs: number): Promise<void> {
     if (name?.name) vm.name = name.name;
     vm.display = displayFromQmp(vm, vnc, spice, dpy?.type);
   } finally {
-    clearTimeout(timer);
+    cancelTimer?.();
     qmp?.close();
   }
 }

@@ -12,6 +12,7 @@ import { QmpClient } from "../qmp/client.ts";
 import { run } from "../spawn.ts";
 import type { Logger } from "../ui/log.ts";
 import { isListening, listProcesses } from "./process.ts";
+import { after } from "../timer.ts";
 
 /** A way of stopping a VM: `s` power button, `t` SIGTERM, `k` SIGKILL. */
 export type Method = "s" | "t" | "k";
@@ -214,15 +215,15 @@ async function waitStopped(
   for (;;) {
     const waiting = states.filter((s) => !s.stopped && Date.now() - start < limitMs(s));
     if (waiting.length === 0) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let cancelTimer: (() => void) | undefined;
     const cues: Promise<unknown>[] = [
-      new Promise((r) => timer = setTimeout(r, interval)),
+      new Promise<void>((r) => cancelTimer = after(interval, r)),
     ];
     for (const s of waiting) {
       if (s.qmp && !s.qmp.isClosed) cues.push(s.qmp.closed);
     }
     await Promise.race(cues);
-    clearTimeout(timer);
+    cancelTimer?.();
     interval = Math.min(interval * 1.5, POLL_MAX_MS);
     await refresh(waiting, prefix);
   }

@@ -21,6 +21,7 @@ import { makeRuntimeDir, runtimeBase, vmFiles } from "./files.ts";
 import { acquireLock } from "./lock.ts";
 import { runningPid } from "./process.ts";
 import { hasChildren, isVmHome } from "./home.ts";
+import { sleep } from "../timer.ts";
 
 /** What the user asked `vmup` (or `vmcreate`, after creating) to do. */
 export interface UpOptions {
@@ -310,7 +311,7 @@ async function waitForPid(
   for (let i = 0; i < 50; i++) {
     const pid = await runningPid(pidFile, monitor);
     if (pid !== undefined) return pid;
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
   return undefined;
 }
