@@ -232,7 +232,7 @@ async function boot(
     for (const f of [files.pid, files.monitor, files.serial]) removeQuiet(f);
     return { name, files, exitCode };
   }
-  const started = await launchWithFreeSpicePort(cmd, settings, files, host, loader, tools);
+  const started = await launchWithDisplayRetries(cmd, settings, files, host, loader, tools);
   const display = await displayOf(started.args, files.monitor);
   const pid = await waitForPid(files.pid, files.monitor);
   const where = settings.get("vm_home") ? "" : `, files in ${files.dir}`;
@@ -241,10 +241,12 @@ async function boot(
 }
 
 /**
- * Starts the daemon. SPICE, unlike VNC, cannot pick a free port itself, and
- * vmtools may not probe TCP ports: on a bind failure it tries the next port.
+ * Starts the daemon, retrying where the display is the only problem:
+ * SPICE, unlike VNC, cannot pick a free port itself and vmtools may not probe
+ * TCP ports, so a taken port means trying the next one; and a window that
+ * `vm_display_type=auto` asked for but cannot open falls back to VNC.
  */
-async function launchWithFreeSpicePort(
+async function launchWithDisplayRetries(
   first: BuiltCommand,
   settings: Settings,
   files: VmFiles,
@@ -253,16 +255,26 @@ async function launchWithFreeSpicePort(
   tools: Toolbox,
 ): Promise<BuiltCommand> {
   let cmd = first;
-  const spice = first.args.includes("-spice") && settings.get("vm_display_port") === "";
   for (let attempt = 0;; attempt++) {
     try {
       await launchDaemon(cmd, tools.log);
       return cmd;
     } catch (e) {
-      if (!spice || attempt >= 100 || !/Failed to open SPICE sockets/.test(String(e))) throw e;
-      const next = Number(settings.get("vm_display_portmin") || 5900) + 1;
-      tools.log.debug(`SPICE port taken, trying ${next}`);
-      settings.set("vm_display_portmin", String(next));
+      const message = String(e);
+      const type = settings.get("vm_display_type");
+      if (
+        attempt < 100 && type === "spice" && !settings.get("vm_display_port") && /SPICE sockets/.test(message)
+      ) {
+        const next = Number(settings.get("vm_display_portmin") || 5900) + 1;
+        tools.log.debug(`SPICE port taken, trying ${next}`);
+        settings.set("vm_display_portmin", String(next));
+      } else if (
+        type === "auto" && host.graphical &&
+        /gtk initialization failed|Display '\w+' is not available/.test(message)
+      ) {
+        tools.log.warn("no window could be opened on this display; serving VNC instead");
+        settings.set("vm_display_type", "vnc");
+      } else throw e;
       cmd = await buildCommand(settings, files, host, loader, tools.log);
     }
   }

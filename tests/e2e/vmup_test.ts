@@ -246,3 +246,23 @@ Deno.test("a VM home too deep for a unix socket path is refused with a clear mes
     await sb.cleanup();
   }
 });
+
+Deno.test("display auto opens a window where a display server is set, and falls back to VNC when it cannot", async () => {
+  const sb = new Sandbox();
+  try {
+    const disk = `${sb.work}/d.img`;
+    await makeBootSectorDisk(disk, { message: "x" });
+    const r = await sb.runWith(
+      { env: { DISPLAY: ":99" } },
+      "vmup",
+      "-o",
+      "vm_qemu_accel=tcg",
+      disk,
+    );
+    equal(r.code, 0, r.stderr);
+    match(r.stderr, /no window could be opened on this display; serving VNC instead/);
+    match(r.stderr, /display vnc:\/\/127\.0\.0\.1:59\d\d/);
+  } finally {
+    await sb.cleanup();
+  }
+});
