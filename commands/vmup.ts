@@ -5,7 +5,8 @@
 import type { Command } from "../lib/cli/command.ts";
 import { session } from "../lib/cli/command.ts";
 import type { ParsedArgs } from "../lib/cli/getopt.ts";
-import { VmError } from "../lib/errors.ts";
+import { UsageError, VmError } from "../lib/errors.ts";
+import { isVmHome } from "../lib/vm/home.ts";
 import { up, type UpOptions } from "../lib/vm/up.ts";
 import { BUILTIN_MODULES } from "../modules/registry.ts";
 
@@ -67,6 +68,10 @@ See vmup(1).
   async exec(args, io) {
     const { tools, overrides } = session(args, io, BUILTIN_MODULES);
     const opts = upOptions(args, overrides);
+    if (!args.operands.length && !isVmHome(Deno.cwd())) {
+      // Booting the current directory as a FAT disk is never what a bare `vmup` means.
+      throw new UsageError("the current directory is not a VM home (no vm.settings); name a VM or an image");
+    }
     const paths = args.operands.length ? args.operands : ["."];
     let failed = 0;
     for (const path of paths) {

@@ -1,0 +1,73 @@
+/**
+ * One program, thirteen names: dispatch by the invoked name or by
+ * `vmtools COMMAND`, help everywhere, and clear refusals.
+ */
+import { equal, match } from "node:assert/strict";
+import { Sandbox } from "../helpers/vmtools.ts";
+
+const NAMES = [
+  "vmup",
+  "vmcreate",
+  "vmdown",
+  "vmps",
+  "vminfo",
+  "vmcp",
+  "vmfork",
+  "vmmerge",
+  "vmmv",
+  "vmrm",
+  "vmfix",
+  "vmmon",
+  "vmrndmac",
+];
+const NOT_YET = ["vmcp", "vmfork", "vmmerge", "vmmv", "vmrm", "vmfix"];
+
+Deno.test("every command name answers -h, or says it is not available yet", async () => {
+  const sb = new Sandbox();
+  try {
+    for (const name of NAMES) {
+      const r = await sb.run(name, "-h");
+      if (NOT_YET.includes(name)) {
+        equal(r.code, 2, name);
+        equal(r.stderr, `${name}: not available yet in this version of vmtools\n`);
+      } else {
+        equal(r.code, 0, `${name}: ${r.stderr}`);
+        match(r.stdout, new RegExp(`^Usage: ${name} `), name);
+        match(r.stdout, /Example/, `${name} -h shows examples`);
+      }
+    }
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("vmtools COMMAND and vmtools SHORTNAME dispatch; unknown commands exit 2", async () => {
+  const sb = new Sandbox();
+  try {
+    match((await sb.run("vmtools", "vmrndmac", "02:")).stdout, /^02(:[0-9a-f]{2}){5}\n$/);
+    match((await sb.run("vmtools", "rndmac")).stdout, /^52:54:00/);
+    match((await sb.run("vmtools", "up", "-h")).stdout, /^Usage: vmup /);
+    const none = await sb.run("vmtools");
+    equal(none.code, 2);
+    match(none.stderr, /^Usage: vmtools COMMAND/);
+    const unknown = await sb.run("vmtools", "frobnicate");
+    equal(unknown.code, 2);
+    match(unknown.stderr, /^vmtools: unknown command 'frobnicate'/);
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("vmup without a path needs the current directory to be a VM home", async () => {
+  const sb = new Sandbox();
+  try {
+    const r = await sb.run("vmup");
+    equal(r.code, 2);
+    match(r.stderr, /^vmup: the current directory is not a VM home/);
+    const bad = await sb.run("vmrndmac", "52:5");
+    equal(bad.code, 2);
+    match(bad.stderr, /'52:5': expected up to six colon-separated hex pairs/);
+  } finally {
+    await sb.cleanup();
+  }
+});
