@@ -216,3 +216,40 @@ Deno.test("Ctrl-C at a vmcreate question undoes the half-made VM", async () => {
     await sb.cleanup();
   }
 });
+
+Deno.test("third-party images are converted to qcow2 in the home, or used in snapshot mode when declined", async () => {
+  const sb = new Sandbox();
+  try {
+    await makeBootSectorDisk(`${sb.work}/raw.img`, { message: "from vmdk" });
+    for (const fmt of ["vmdk", "vdi"]) {
+      const out = await new Deno.Command("qemu-img", {
+        args: ["convert", "-f", "raw", "-O", fmt, `${sb.work}/raw.img`, `${sb.work}/src.${fmt}`],
+      }).output();
+      equal(out.code, 0);
+    }
+    const yes = await sb.run("vmcreate", "-y", ...TCG, "-c", "src.vmdk", "conv");
+    equal(yes.code, 0, yes.stderr);
+    match(readOr(`${sb.work}/conv/vm.settings`), /^vm_storage_hdd1_backend=src\.qcow2$/m);
+    const info = await new Deno.Command("qemu-img", {
+      args: ["info", "-U", `${sb.work}/conv/src.qcow2`],
+      stdout: "piped",
+    })
+      .output();
+    match(new TextDecoder().decode(info.stdout), /file format: qcow2/);
+    await waitFor(
+      () => readOr(`${sb.work}/conv/serial.log`).includes("from vmdk"),
+      15000,
+      "the converted disk to boot",
+    );
+    const no = await sb.runWith({ stdin: "\n\nno\nno\n" }, "vmcreate", "-n", "-c", "src.vdi", "keep");
+    equal(no.code, 0, no.stderr);
+    match(
+      readOr(`${sb.work}/keep/vm.settings`),
+      new RegExp(`^vm_storage_hdd1_backend=${sb.work}/src\\.vdi$`, "m"),
+    );
+    const line = await sb.run("vmup", "-n", "-vvv", ...TCG, "keep");
+    match(line.stderr, /src\.vdi,format=vdi,id=hdd1,snapshot=on/);
+  } finally {
+    await sb.cleanup();
+  }
+});
