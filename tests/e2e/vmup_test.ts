@@ -266,3 +266,35 @@ Deno.test("display auto opens a window where a display server is set, and falls 
     await sb.cleanup();
   }
 });
+
+Deno.test("a directory boots as a FAT disk, and as a CD-ROM through an ISO made on the fly", async () => {
+  const sb = new Sandbox();
+  try {
+    const disk = `${sb.work}/d.img`;
+    await makeBootSectorDisk(disk, { message: "dirs" });
+    sb.write("work/files/hello.txt", "hello\n");
+    const fat = await sb.run("vmup", "-n", "-vvv", ...TCG, `${sb.work}/files`);
+    equal(fat.code, 0, fat.stderr);
+    match(fat.stderr, /-drive file=fat:[^ ]*\/files,format=raw,id=hdd1,snapshot=on/);
+    const r = await sb.run("vmup", ...TCG, "-d", `${sb.work}/files`, disk);
+    equal(r.code, 0, r.stderr);
+    const dir = /files in (.*)$/m.exec(r.stderr)![1];
+    const qmp = await QmpClient.connect(`${dir}/monitor.sock`, { timeoutMs: 5000 });
+    try {
+      const blocks = await qmp.execute<{ inserted?: { file: string; ro: boolean } }[]>("query-block");
+      const cd = blocks.find((b) => b.inserted?.file.endsWith(".iso"));
+      equal(cd?.inserted?.ro, true);
+      let exists = true;
+      try {
+        Deno.statSync(cd!.inserted!.file);
+      } catch {
+        exists = false;
+      }
+      equal(exists, false, "the ISO file is gone once QEMU holds it open");
+    } finally {
+      qmp.close();
+    }
+  } finally {
+    await sb.cleanup();
+  }
+});
