@@ -12,6 +12,7 @@ import { buildIso } from "../storage/iso.ts";
 import { effectiveAccess, escapeComma, inspectStorage, parseAccess } from "../storage/inspect.ts";
 import type { Logger } from "../ui/log.ts";
 import { QemuCommandLine } from "./command.ts";
+import { removeQuietly } from "../remove.ts";
 
 /** A built command and the temporary files QEMU needs only until it has opened them. */
 export interface BuiltCommand {
@@ -99,11 +100,4 @@ export function moduleLog(log: Logger) {
     debug: (m: string) => log.debug(m),
     warn: (m: string) => log.warn(m),
   };
-}
-
-/** Deletes a file, ignoring a missing one. */
-export function removeQuietly(path: string): void {
-  try {
-    Deno.removeSync(path);
-  } catch { /* already gone */ }
 }

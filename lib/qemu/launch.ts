@@ -8,7 +8,7 @@ import { VmError } from "../errors.ts";
 import { spawn } from "../spawn.ts";
 import type { Logger } from "../ui/log.ts";
 import type { BuiltCommand } from "./build.ts";
-import { removeQuietly } from "./build.ts";
+import { removeQuietly } from "../remove.ts";
 import { after } from "../timer.ts";
 
 /** Quotes an argument for display as a shell word. */

@@ -5,6 +5,7 @@
  */
 import type { VmFiles } from "../modules/api.ts";
 import type { Settings } from "../settings/settings.ts";
+import { runningPid } from "./process.ts";
 
 /** The files of a VM whose runtime files live in `dir`. */
 export function vmFiles(dir: string, settings: Settings): VmFiles {
@@ -40,4 +41,26 @@ export function runtimeBase(): string {
 export function makeRuntimeDir(name: string): string {
   const safe = name.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 16) || "vm";
   return Deno.makeTempDirSync({ dir: runtimeBase(), prefix: `${safe}.` });
+}
+
+/** Removes runtime directories of bare boots whose QEMU is gone. */
+export async function sweepRuntimeDirs(): Promise<void> {
+  let base: string;
+  try {
+    base = runtimeBase();
+  } catch {
+    return;
+  }
+  for (const entry of Deno.readDirSync(base)) {
+    if (!entry.isDirectory) continue;
+    const dir = `${base}/${entry.name}`;
+    const pidFile = `${dir}/qemu.pid`;
+    try {
+      const age = Date.now() - (Deno.statSync(dir).mtime?.getTime() ?? 0);
+      if (
+        age > 60_000 &&
+        await runningPid(pidFile, `${dir}/monitor.sock`) === undefined
+      ) Deno.removeSync(dir, { recursive: true });
+    } catch { /* raced with another vmtools */ }
+  }
 }

@@ -6,6 +6,7 @@
  */
 import { basename, dirname } from "../path.ts";
 import { QmpClient } from "../qmp/client.ts";
+import { displayUrl, queryDisplays, type SpiceInfo, type VncInfo } from "../qemu/display.ts";
 import { listProcesses } from "./process.ts";
 import { after } from "../timer.ts";
 
@@ -170,20 +171,6 @@ export function displayFromArgs(args: string): string {
   return display ? display.split(",")[0] : "?";
 }
 
-interface VncInfo {
-  enabled: boolean;
-  host?: string;
-  service?: string;
-  family?: string;
-}
-
-interface SpiceInfo {
-  enabled: boolean;
-  host?: string;
-  port?: number;
-  "tls-port"?: number;
-}
-
 /** Asks QEMU for the exact name and display; throws when it does not answer. */
 async function refine(vm: RunningVm, timeoutMs: number): Promise<void> {
   let qmp: QmpClient | undefined;
@@ -191,10 +178,9 @@ async function refine(vm: RunningVm, timeoutMs: number): Promise<void> {
   try {
     qmp = await QmpClient.connect(vm.monitor, { timeoutMs });
     const ask = <T>(cmd: string) => qmp!.execute<T>(cmd, undefined, { timeoutMs }).catch(() => undefined);
-    const [name, vnc, spice, dpy] = await Promise.all([
+    const [name, { vnc, spice }, dpy] = await Promise.all([
       ask<{ name?: string }>("query-name"),
-      ask<VncInfo>("query-vnc"),
-      ask<SpiceInfo>("query-spice"),
+      queryDisplays(qmp, timeoutMs),
       ask<{ type?: string }>("query-display-options"),
     ]);
     if (name?.name) vm.name = name.name;
@@ -212,14 +198,8 @@ function displayFromQmp(
   type: string | undefined,
 ): string {
   const has = (opt: string) => optionValue(vm.args, opt) !== undefined;
-  if (vnc?.enabled && vnc.service) {
-    const host = vnc.family === "ipv6" ? `[${vnc.host}]` : vnc.host;
-    return `vnc://${host}:${vnc.service}`;
-  }
-  if (spice?.enabled && (spice.port || spice["tls-port"])) {
-    const host = spice.host?.includes(":") ? `[${spice.host}]` : spice.host;
-    return `spice://${host ?? "0.0.0.0"}:${spice.port || spice["tls-port"]}`;
-  }
+  const url = displayUrl(vnc, spice);
+  if (url) return url;
   if ((has("-vnc") && vnc) || (has("-spice") && spice)) return "disabled";
   if (has("-vnc") || has("-spice")) return vm.display;
   if (type && type !== "default") return type;

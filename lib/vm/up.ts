@@ -10,6 +10,7 @@ import { ModuleLoader } from "../modules/loader.ts";
 import { basename, resolve } from "../path.ts";
 import { QmpClient } from "../qmp/client.ts";
 import { buildCommand, type BuiltCommand } from "../qemu/build.ts";
+import { displayUrl, queryDisplays } from "../qemu/display.ts";
 import { formatCommand, launchDaemon, launchForeground } from "../qemu/launch.ts";
 import { parseSettings, type SettingsFile, setValue } from "../settings/file.ts";
 import { resolveSettings } from "../settings/resolve.ts";
@@ -17,11 +18,12 @@ import type { Settings } from "../settings/settings.ts";
 import { inspectStorage, isCdrom, splitPrefix } from "../storage/inspect.ts";
 import type { Toolbox } from "../toolbox.ts";
 import { configure } from "./configure.ts";
-import { makeRuntimeDir, runtimeBase, vmFiles } from "./files.ts";
+import { makeRuntimeDir, sweepRuntimeDirs, vmFiles } from "./files.ts";
 import { acquireLock } from "./lock.ts";
 import { runningPid } from "./process.ts";
 import { hasChildren, isVmHome } from "./home.ts";
 import { sleep } from "../timer.ts";
+import { removeQuietly } from "../remove.ts";
 
 /** What the user asked `vmup` (or `vmcreate`, after creating) to do. */
 export interface UpOptions {
@@ -157,10 +159,10 @@ async function upBare(
       tools,
       host,
     );
-    if (opts.noBoot || opts.interactive) removeTree(dir);
+    if (opts.noBoot || opts.interactive) removeQuietly(dir, true);
     return result;
   } catch (e) {
-    removeTree(dir);
+    removeQuietly(dir, true);
     throw e;
   }
 }
@@ -219,17 +221,17 @@ async function boot(
   );
   const cmd = await buildCommand(settings, files, host, loader, log);
   if (opts.noBoot) {
-    for (const f of cmd.transient) removeQuiet(f);
+    for (const f of cmd.transient) removeQuietly(f);
     log.step(`${name}: would run ${formatCommand(cmd)}`);
     return { name, files };
   }
-  for (const f of [files.pid, files.monitor, files.serial]) removeQuiet(f);
+  for (const f of [files.pid, files.monitor, files.serial]) removeQuietly(f);
   if (!settings.bool("vm_qemu_daemonize")) {
     log.info(
       `${name}: starting in the foreground; the QEMU monitor is on this terminal`,
     );
     const exitCode = await launchForeground(cmd, log);
-    for (const f of [files.pid, files.monitor, files.serial]) removeQuiet(f);
+    for (const f of [files.pid, files.monitor, files.serial]) removeQuietly(f);
     return { name, files, exitCode };
   }
   const started = await launchWithDisplayRetries(cmd, settings, files, host, loader, tools);
@@ -280,39 +282,22 @@ async function launchWithDisplayRetries(
   }
 }
 
-/** Where the VM's display can be reached, asking QEMU for the VNC port it picked. */
-export async function displayOf(
-  args: readonly string[],
-  monitor: string,
-): Promise<string> {
-  const opt = (o: string) => {
-    const i = args.indexOf(o);
-    return i >= 0 ? args[i + 1] : undefined;
-  };
-  if (opt("-vnc")) {
+/** Where the VM's display can be reached, asking QEMU for the port it picked. */
+async function displayOf(args: readonly string[], monitor: string): Promise<string> {
+  if (args.includes("-vnc") || args.includes("-spice")) {
     let qmp: QmpClient | undefined;
     try {
       qmp = await QmpClient.connect(monitor, { timeoutMs: 3000 });
-      const info = await qmp.execute<
-        { enabled: boolean; host?: string; service?: string }
-      >("query-vnc");
-      if (info.enabled && info.service) {
-        return `vnc://${info.host}:${info.service}`;
-      }
+      const { vnc, spice } = await queryDisplays(qmp, 3000);
+      return displayUrl(vnc, spice) ?? "?";
     } catch {
-      return "vnc://?";
+      return "?";
     } finally {
       qmp?.close();
     }
-    return "vnc://?";
   }
-  const spice = opt("-spice");
-  if (spice) {
-    const port = /port=(\d+)/.exec(spice)?.[1];
-    const addr = /addr=([^,]+)/.exec(spice)?.[1] ?? "127.0.0.1";
-    return `spice://${addr}:${port}`;
-  }
-  return opt("-display") ?? "default";
+  const i = args.indexOf("-display");
+  return i >= 0 ? args[i + 1] : "default";
 }
 
 /** QEMU writes its pid file from the daemon child: give it a moment. */
@@ -326,38 +311,4 @@ async function waitForPid(
     await sleep(20);
   }
   return undefined;
-}
-
-/** Removes runtime directories of bare boots whose QEMU is gone. */
-async function sweepRuntimeDirs(): Promise<void> {
-  let base: string;
-  try {
-    base = runtimeBase();
-  } catch {
-    return;
-  }
-  for (const entry of Deno.readDirSync(base)) {
-    if (!entry.isDirectory) continue;
-    const dir = `${base}/${entry.name}`;
-    const pidFile = `${dir}/qemu.pid`;
-    try {
-      const age = Date.now() - (Deno.statSync(dir).mtime?.getTime() ?? 0);
-      if (
-        age > 60_000 &&
-        await runningPid(pidFile, `${dir}/monitor.sock`) === undefined
-      ) removeTree(dir);
-    } catch { /* raced with another vmtools */ }
-  }
-}
-
-function removeQuiet(path: string): void {
-  try {
-    Deno.removeSync(path);
-  } catch { /* not there */ }
-}
-
-function removeTree(path: string): void {
-  try {
-    Deno.removeSync(path, { recursive: true });
-  } catch { /* not there */ }
 }
