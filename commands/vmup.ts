@@ -19,18 +19,19 @@ export function upOptions(
   overrides: [string, string][],
 ): UpOptions {
   const v = args.values;
-  const extra: [string, string][] = [];
-  if (args.count.b) extra.push(["vm_boot_menu", "yes"]);
-  if (args.count.s) extra.push(["vm_storage_rwmode", "snap"]);
-  if (args.count.r) extra.push(["vm_storage_rwmode", "ro"]);
-  if (args.count.z) extra.push(["vm_qemu_compress", "yes"]);
+  const runOnly: [string, string][] = [];
+  if (args.count.b) runOnly.push(["vm_boot_menu", "yes"]);
+  if (args.count.z) runOnly.push(["vm_qemu_compress", "yes"]);
+  const accessCap = args.count.r ? "ro" : args.count.s ? "snap" : undefined;
   const boot = [...(v.C ?? []).map(() => "c"), ...(v.D ?? []).map(() => "d")];
   return {
     disks: [...(v.C ?? []), ...(v.c ?? [])],
     cdroms: [...(v.D ?? []), ...(v.d ?? [])],
     bootFrom: boot.length ? (v.D?.length ? "d" : "c") : undefined,
     templates: v.t ?? [],
-    overrides: [...overrides, ...extra],
+    overrides,
+    runOnly,
+    accessCap,
     interactive: Boolean(args.count.i),
     noBoot: Boolean(args.count.n),
   };

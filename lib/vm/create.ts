@@ -29,7 +29,8 @@ export async function createVm(
   tools: Toolbox,
 ): Promise<string> {
   const home = resolve(homeArg);
-  const tool = resolveSettings({ roots: tools.roots, overrides: opts.overrides }).settings;
+  const tool =
+    resolveSettings({ roots: tools.roots, overrides: [...opts.overrides, ...opts.runOnly] }).settings;
   const settingsName = tool.get("cfg_file_vmsettings");
   if (isVmHome(home, settingsName)) {
     throw new VmError(`${homeArg}: already holds a VM`);
@@ -85,7 +86,7 @@ async function writeNewVm(
     setValue(file, `vm_storage_${kind}${n}_backend`, absoluteStorage(spec));
   });
   if (opts.bootFrom) setValue(file, "vm_boot_order", opts.bootFrom);
-  const cfgOverrides = opts.overrides.filter(([k]) => k.startsWith("cfg_"));
+  const cfgOverrides = [...opts.overrides.filter(([k]) => k.startsWith("cfg_")), ...opts.runOnly];
   const resolveFile = (f: SettingsFile) =>
     resolveSettings({
       roots: tools.roots,

@@ -15,7 +15,14 @@ import { formatCommand, launchDaemon, launchForeground } from "../qemu/launch.ts
 import { parseSettings, type SettingsFile, setValue } from "../settings/file.ts";
 import { resolveSettings } from "../settings/resolve.ts";
 import type { Settings } from "../settings/settings.ts";
-import { inspectStorage, isCdrom, splitPrefix } from "../storage/inspect.ts";
+import {
+  type Access,
+  inspectStorage,
+  isCdrom,
+  parseAccess,
+  splitPrefix,
+  stricter,
+} from "../storage/inspect.ts";
 import type { Toolbox } from "../toolbox.ts";
 import { configure } from "./configure.ts";
 import { makeRuntimeDir, sweepRuntimeDirs, vmFiles } from "./files.ts";
@@ -33,7 +40,12 @@ export interface UpOptions {
   /** Boot from disk (`-C`) or CD-ROM (`-D`). */
   bootFrom?: "c" | "d";
   templates: string[];
+  /** `-o` values (vmcreate stores those for VMs). */
   overrides: [string, string][];
+  /** Values of flags such as `-b` and `-z`: for this run only, never stored. */
+  runOnly: [string, string][];
+  /** `-s` or `-r`: the strictest disk access this run allows. */
+  accessCap?: Access;
   interactive: boolean;
   noBoot: boolean;
 }
@@ -65,7 +77,7 @@ export async function up(
 ): Promise<UpResult> {
   const settingsName = resolveSettings({
     roots: tools.roots,
-    overrides: opts.overrides,
+    overrides: [...opts.overrides, ...opts.runOnly],
   }).settings.get(
     "cfg_file_vmsettings",
   );
@@ -84,7 +96,7 @@ async function upHome(
     roots: tools.roots,
     home,
     templates: opts.templates,
-    overrides: opts.overrides,
+    overrides: [...opts.overrides, ...opts.runOnly],
   });
   const lock = await acquireLock(
     `${home}/${settings.get("cfg_file_lock")}`,
@@ -138,7 +150,7 @@ async function upBare(
         home: dir,
         file: f,
         templates: opts.templates,
-        overrides: opts.overrides,
+        overrides: [...opts.overrides, ...opts.runOnly],
       })
         .settings;
     const settings = await configure({
@@ -187,6 +199,10 @@ function attachExtra(settings: Settings, opts: UpOptions): void {
   for (const d of opts.disks) attach("hdd", d);
   for (const d of opts.cdroms) attach("cdrom", d);
   if (opts.bootFrom) settings.set("vm_boot_order", opts.bootFrom, cmdline);
+  if (opts.accessCap) {
+    const current = parseAccess(settings.get("vm_storage_rwmode") || "rw", "vm_storage_rwmode");
+    settings.set("vm_storage_rwmode", stricter(current, opts.accessCap), cmdline);
+  }
   if (opts.interactive) settings.set("vm_qemu_daemonize", "no", cmdline);
 }
 

@@ -253,3 +253,21 @@ Deno.test("third-party images are converted to qcow2 in the home, or used in sna
     await sb.cleanup();
   }
 });
+
+Deno.test("run flags (-s, -b, -z) are not stored by vmcreate, and -s never loosens a stricter VM", async () => {
+  const sb = new Sandbox();
+  try {
+    await makeBootSectorDisk(`${sb.work}/d.img`, { message: "x" });
+    const r = await sb.run("vmcreate", "-y", "-n", "-s", "-b", "-z", ...TCG, "-c", "d.img", "vm");
+    equal(r.code, 0, r.stderr);
+    const text = readOr(`${sb.work}/vm/vm.settings`);
+    equal(/vm_storage_rwmode|vm_boot_menu|vm_qemu_compress/.test(text), false, text);
+    sb.write("work/vm/vm.settings", text + "vm_storage_rwmode=ro\nvm_storage_hdd_interface=virtio\n");
+    const line = await sb.run("vmup", "-n", "-vvv", "-s", "-b", "vm");
+    equal(line.code, 0, line.stderr);
+    match(line.stderr, /-boot order=cd,menu=on/);
+    match(line.stderr, /d\.img,format=raw,id=hdd1,readonly=on,if=virtio/);
+  } finally {
+    await sb.cleanup();
+  }
+});
