@@ -11,6 +11,7 @@ import { vmFiles } from "../vm/files.ts";
 import { childrenOf, isVmHome } from "../vm/home.ts";
 import { runningPid } from "../vm/process.ts";
 import { formatSection, humanSize, type Row } from "./format.ts";
+import { userName } from "../users.ts";
 
 /** What `-i` reports; the optional fields come with `-l`. */
 export interface Identity {
@@ -187,23 +188,6 @@ export function ownerOf(home: string): { uid: number | null; user: string | null
     uid = Deno.statSync(home).uid;
   } catch { /* unknown */ }
   return { uid, user: uid === null ? null : userName(uid) };
-}
-
-/** The name of user `uid` in /etc/passwd, or `null`. */
-export function userName(uid: number, passwd?: string): string | null {
-  let text = passwd;
-  if (text === undefined) {
-    try {
-      text = Deno.readTextFileSync("/etc/passwd");
-    } catch {
-      return null;
-    }
-  }
-  for (const line of text.split("\n")) {
-    const f = line.split(":");
-    if (f.length >= 3 && f[2] === String(uid)) return f[0];
-  }
-  return null;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { equal } from "node:assert/strict";
-import { diskUse, identityRows, userName } from "./identity.ts";
+import { diskUse, identityRows } from "./identity.ts";
+import { userName } from "../users.ts";
 
 Deno.test("userName reads /etc/passwd lines", () => {
   const passwd = "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/sh\n";

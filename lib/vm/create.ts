@@ -17,6 +17,7 @@ import {
 import { resolveSettings } from "../settings/resolve.ts";
 import { inspectStorage, isCdrom, type StorageRef } from "../storage/inspect.ts";
 import { undoOnInterrupt } from "../ui/interrupt.ts";
+import { currentUser } from "../users.ts";
 import type { Toolbox } from "../toolbox.ts";
 import { configure } from "./configure.ts";
 import { isVmHome } from "./home.ts";
@@ -111,8 +112,7 @@ async function writeNewVm(
 
 /** A settings file with the customary header comment. */
 export function newSettingsFile(path: string, origin: string): SettingsFile {
-  const user = Deno.env.get("USER") || Deno.env.get("LOGNAME") ||
-    `uid ${Deno.uid()}`;
+  const user = currentUser();
   const header = `# ${new Date().toISOString().slice(0, 19).replace("T", " ")} by ${user}: ${origin}\n`;
   return parseSettings(header, path, "vm");
 }
