@@ -9,11 +9,11 @@ import { VmError } from "../errors.ts";
 import type { Roots } from "../roots.ts";
 import type { Family } from "./api.ts";
 
-/** Loads a built-in module. */
-export type BuiltinLoader = () => Promise<{ default: unknown }>;
+/** Loads one family's built-in modules, as a record from name to function. */
+export type BuiltinLoader = () => Promise<Readonly<Record<string, unknown>>>;
 
-/** The built-in modules, by family and name. */
-export type BuiltinRegistry = Record<Family, Record<string, BuiltinLoader>>;
+/** The built-in modules, by family. */
+export type BuiltinRegistry = Record<Family, BuiltinLoader>;
 
 /** A module ready to run. */
 export interface LoadedModule<F> {
@@ -100,8 +100,8 @@ export class ModuleLoader {
       }
       return { name, source: path, run: checkFunction<F>(mod.default, path) };
     }
-    const builtin = this.builtins[family][name];
-    if (!builtin) {
+    const builtin = (await this.builtins[family]())[name];
+    if (builtin === undefined) {
       throw new VmError(
         `${listSetting}: no module '${name}' in modules/${family}/ of ${dirs.join(", ")} nor built in`,
       );
@@ -109,7 +109,7 @@ export class ModuleLoader {
     return {
       name,
       source: "built-in",
-      run: checkFunction<F>((await builtin()).default, `built-in ${name}`),
+      run: checkFunction<F>(builtin, `built-in ${name}`),
     };
   }
 }

@@ -1,0 +1,13 @@
+/** The built-in buildcmd modules, by name. */
+export { default as qemu } from "./qemu.ts";
+export { default as boot } from "./boot.ts";
+export { default as cpu } from "./cpu.ts";
+export { default as display } from "./display.ts";
+export { default as keyboard } from "./keyboard.ts";
+export { default as monitor } from "./monitor.ts";
+export { default as serial } from "./serial.ts";
+export { default as name } from "./name.ts";
+export { default as networking } from "./networking.ts";
+export { default as ram } from "./ram.ts";
+export { default as storage_cdrom } from "./storage_cdrom.ts";
+export { default as storage_hdd } from "./storage_hdd.ts";

@@ -1,0 +1,2 @@
+/** The built-in configure/templates modules, by name. */
+export { default as autodetect } from "./autodetect.ts";
