@@ -220,7 +220,9 @@ See vmps(1).
       prefix: tool.get("cfg_qemu_cmdprefix"),
       settingsName: tool.get("cfg_file_vmsettings"),
       select,
-      query: !args.count.n,
+      // Only names and displays need QEMU's own answer; the rest is in ps.
+      query: !args.count.n &&
+        (Boolean(args.count.json) || [...fields, ...keys].some((l) => "nd".includes(l.toLowerCase()))),
       onQueryError: (vm, e) =>
         log.debug(
           `pid ${vm.pid}: monitor ${vm.monitor} did not answer (${
