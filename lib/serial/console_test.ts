@@ -1,18 +1,6 @@
 import { equal, match, ok } from "node:assert/strict";
-import { attachPiped, type ByteSink, connectSerial } from "./console.ts";
-
-/** A sink collecting text. */
-function textSink(): ByteSink & { text: string } {
-  const dec = new TextDecoder();
-  const sink = {
-    text: "",
-    write(p: Uint8Array): Promise<number> {
-      sink.text += dec.decode(p);
-      return Promise.resolve(p.length);
-    },
-  };
-  return sink;
-}
+import { attachPiped, connectSerial } from "./console.ts";
+import { textSink } from "./testing.ts";
 
 /** A fake guest on a unix socket: answers each input after `delayMs`. */
 function fakeGuest(path: string, delayMs: number) {

@@ -1,18 +1,7 @@
 import { equal, match } from "node:assert/strict";
 import { VmError } from "../errors.ts";
 import { followLog } from "./follow.ts";
-
-function textSink() {
-  const dec = new TextDecoder();
-  const sink = {
-    text: "",
-    write(p: Uint8Array): Promise<number> {
-      sink.text += dec.decode(p);
-      return Promise.resolve(p.length);
-    },
-  };
-  return sink;
-}
+import { textSink } from "./testing.ts";
 
 Deno.test("followLog prints the log, then what is added, until the VM stops", async () => {
   const dir = Deno.makeTempDirSync();

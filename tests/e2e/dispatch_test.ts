@@ -3,29 +3,14 @@
  * `vmtools COMMAND`, help everywhere, and clear refusals.
  */
 import { equal, match } from "node:assert/strict";
-import { Sandbox } from "../helpers/vmtools.ts";
+import { COMMAND_NAMES, Sandbox } from "../helpers/vmtools.ts";
 
-const NAMES = [
-  "vmup",
-  "vmcreate",
-  "vmdown",
-  "vmps",
-  "vminfo",
-  "vmcp",
-  "vmfork",
-  "vmmerge",
-  "vmmv",
-  "vmrm",
-  "vmfix",
-  "vmmon",
-  "vmrndmac",
-];
 const NOT_YET = ["vmcp", "vmfork", "vmmerge", "vmmv", "vmrm", "vmfix"];
 
 Deno.test("every command name answers -h, or says it is not available yet", async () => {
   const sb = new Sandbox();
   try {
-    for (const name of NAMES) {
+    for (const name of COMMAND_NAMES) {
       const r = await sb.run(name, "-h");
       if (NOT_YET.includes(name)) {
         equal(r.code, 2, name);

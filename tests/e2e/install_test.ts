@@ -5,30 +5,14 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
 import { GUEST_READY_LINE, linuxGuestIso } from "../fixtures/linux.ts";
-import { PROJECT_ROOT, readOr, Sandbox, waitFor } from "../helpers/vmtools.ts";
+import { COMMAND_NAMES, PROJECT_ROOT, readOr, Sandbox, waitFor } from "../helpers/vmtools.ts";
 
 Deno.test("scripts/install PREFIX gives working command links and man pages", async () => {
   const sb = new Sandbox();
   try {
     const prefix = `${sb.dir}/prefix with space`;
     const run = await installInto(sb, prefix);
-    for (
-      const name of [
-        "vmup",
-        "vmcreate",
-        "vmdown",
-        "vmps",
-        "vminfo",
-        "vmcp",
-        "vmfork",
-        "vmmerge",
-        "vmmv",
-        "vmrm",
-        "vmfix",
-        "vmmon",
-        "vmrndmac",
-      ]
-    ) {
+    for (const name of COMMAND_NAMES) {
       equal(Deno.readLinkSync(`${prefix}/bin/${name}`), "vmtools", name);
     }
     ok(Deno.statSync(`${prefix}/share/man/man1/vmup.1`).isFile);

@@ -7,8 +7,6 @@ import { equal, match } from "node:assert/strict";
 import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
 import { HEADLESS_TCG, Sandbox } from "../helpers/vmtools.ts";
 
-const TCG = HEADLESS_TCG;
-
 /** A buildcmd `ram` module that gives `mib` MiB whatever the settings say. */
 const ramModule = (mib: number) => `export default function ram({ qemu }) { qemu.add("-m", "${mib}M"); }\n`;
 
@@ -17,7 +15,7 @@ async function commandLine(
   disk: string,
   ...extra: string[]
 ): Promise<string> {
-  const r = await sb.run("vmup", "-n", "-vvv", ...TCG, ...extra, disk);
+  const r = await sb.run("vmup", "-n", "-vvv", ...HEADLESS_TCG, ...extra, disk);
   equal(r.code, 0, r.stderr);
   return /would run (.*)$/m.exec(r.stderr)![1];
 }
@@ -85,23 +83,23 @@ Deno.test("broken modules are named: syntax error, throwing, no function, unknow
       "share/modules/buildcmd/ram.ts",
       "export default function ram( {\n",
     );
-    let r = await sb.run("vmup", "-n", ...TCG, disk);
+    let r = await sb.run("vmup", "-n", ...HEADLESS_TCG, disk);
     equal(r.code, 1);
     match(r.stderr, new RegExp(`^vmup: module ${path} failed to load: `));
     sb.write(
       "share/modules/buildcmd/ram.ts",
       `export default () => { throw new Error("no RAM today"); };\n`,
     );
-    r = await sb.run("vmup", "-n", ...TCG, disk);
+    r = await sb.run("vmup", "-n", ...HEADLESS_TCG, disk);
     equal(r.code, 1);
     equal(r.stderr, `vmup: module ${path}: no RAM today\n`);
     sb.write("share/modules/buildcmd/ram.ts", `export const x = 1;\n`);
-    r = await sb.run("vmup", "-n", ...TCG, disk);
+    r = await sb.run("vmup", "-n", ...HEADLESS_TCG, disk);
     equal(r.stderr, `vmup: module ${path} must default-export a function\n`);
     r = await sb.run(
       "vmup",
       "-n",
-      ...TCG,
+      ...HEADLESS_TCG,
       "-o",
       "cfg_modules_buildcmd=qemu nope",
       disk,
@@ -114,7 +112,7 @@ Deno.test("broken modules are named: syntax error, throwing, no function, unknow
     r = await sb.run(
       "vmup",
       "-n",
-      ...TCG,
+      ...HEADLESS_TCG,
       "-o",
       "cfg_modules_buildcmd=qemu ../x",
       disk,

@@ -5,9 +5,7 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
 import { makeBootIso } from "../fixtures/iso.ts";
-import { HEADLESS_TCG, readOr, Sandbox, waitFor } from "../helpers/vmtools.ts";
-
-const TCG = HEADLESS_TCG;
+import { HEADLESS_TCG, HOSTILE_NAMES, readOr, Sandbox, waitFor } from "../helpers/vmtools.ts";
 
 /** The settings lines of a file, comments dropped. */
 function settingsLines(path: string): string[] {
@@ -110,7 +108,7 @@ Deno.test("vmcreate -t stores the template and -y boots a created VM", async () 
     const r = await sb.run(
       "vmcreate",
       "-y",
-      ...TCG,
+      ...HEADLESS_TCG,
       "-t",
       "modern",
       "-c",
@@ -129,32 +127,10 @@ Deno.test("vmcreate -t stores the template and -y boots a created VM", async () 
   }
 });
 
-const HOSTILE = [
-  "foo",
-  "[f]oo",
-  ".foo",
-  "foobar.iso",
-  "*",
-  ">",
-  "\\",
-  "$$",
-  "foo,,bar",
-  "foo bar",
-  "tab\there",
-  "it's",
-  'dq"x',
-  "back`tick",
-  "fóò",
-  "-",
-  "--",
-  "-n",
-  " ",
-];
-
 Deno.test("every hostile name works with vmcreate and vmup", async () => {
   const sb = new Sandbox();
   try {
-    for (const name of HOSTILE) {
+    for (const name of HOSTILE_NAMES) {
       const disk = `${sb.work}/${name}.img`;
       await makeBootSectorDisk(disk, { message: `hi ${name}` });
       const home = `${sb.work}/${name}`;
@@ -162,7 +138,7 @@ Deno.test("every hostile name works with vmcreate and vmup", async () => {
         "vmcreate",
         "-y",
         "-n",
-        ...TCG,
+        ...HEADLESS_TCG,
         "-c",
         disk,
         "--",
@@ -177,7 +153,7 @@ Deno.test("every hostile name works with vmcreate and vmup", async () => {
         `boot of ${name}`,
       );
       await sb.cleanupVms();
-      const b = await sb.run("vmup", "-s", ...TCG, "--", disk);
+      const b = await sb.run("vmup", "-s", ...HEADLESS_TCG, "--", disk);
       equal(b.code, 0, `bare vmup ${JSON.stringify(name)}: ${b.stderr}`);
       await sb.cleanupVms();
     }
@@ -227,7 +203,7 @@ Deno.test("third-party images are converted to qcow2 in the home, or used in sna
       }).output();
       equal(out.code, 0);
     }
-    const yes = await sb.run("vmcreate", "-y", ...TCG, "-c", "src.vmdk", "conv");
+    const yes = await sb.run("vmcreate", "-y", ...HEADLESS_TCG, "-c", "src.vmdk", "conv");
     equal(yes.code, 0, yes.stderr);
     match(readOr(`${sb.work}/conv/vm.settings`), /^vm_storage_hdd1_backend=src\.qcow2$/m);
     const info = await new Deno.Command("qemu-img", {
@@ -247,7 +223,7 @@ Deno.test("third-party images are converted to qcow2 in the home, or used in sna
       readOr(`${sb.work}/keep/vm.settings`),
       new RegExp(`^vm_storage_hdd1_backend=${sb.work}/src\\.vdi$`, "m"),
     );
-    const line = await sb.run("vmup", "-n", "-vvv", ...TCG, "keep");
+    const line = await sb.run("vmup", "-n", "-vvv", ...HEADLESS_TCG, "keep");
     match(line.stderr, /src\.vdi,format=vdi,id=hdd1,snapshot=on/);
   } finally {
     await sb.cleanup();
@@ -258,7 +234,7 @@ Deno.test("run flags (-s, -b, -z) are not stored by vmcreate, and -s never loose
   const sb = new Sandbox();
   try {
     await makeBootSectorDisk(`${sb.work}/d.img`, { message: "x" });
-    const r = await sb.run("vmcreate", "-y", "-n", "-s", "-b", "-z", ...TCG, "-c", "d.img", "vm");
+    const r = await sb.run("vmcreate", "-y", "-n", "-s", "-b", "-z", ...HEADLESS_TCG, "-c", "d.img", "vm");
     equal(r.code, 0, r.stderr);
     const text = readOr(`${sb.work}/vm/vm.settings`);
     equal(/vm_storage_rwmode|vm_boot_menu|vm_qemu_compress/.test(text), false, text);

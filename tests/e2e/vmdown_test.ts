@@ -10,8 +10,6 @@ import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
 import { GUEST_READY_LINE, linuxGuestIso } from "../fixtures/linux.ts";
 import { readOr, type RunResult, Sandbox, SMALL_VM, waitFor } from "../helpers/vmtools.ts";
 
-const VM = SMALL_VM;
-
 /** Makes a VM home `name` in the sandbox booting a boot-sector disk, and starts it. */
 async function startHome(
   sb: Sandbox,
@@ -23,7 +21,7 @@ async function startHome(
     "vmcreate",
     "-y",
     "-n",
-    ...VM,
+    ...SMALL_VM,
     ...settings,
     "-c",
     `${name}.img`,
@@ -103,7 +101,7 @@ Deno.test("vmdown -p stops a bare boot and removes its runtime directory; wrong 
   const sb = new Sandbox();
   try {
     await makeBootSectorDisk(`${sb.work}/disk.img`, { message: "bare" });
-    const up = await sb.run("vmup", ...VM, "disk.img");
+    const up = await sb.run("vmup", ...SMALL_VM, "disk.img");
     equal(up.code, 0, up.stderr);
     const dir = /files in (.*)$/m.exec(up.stderr)![1];
     const pid = await waitFor(
@@ -117,7 +115,7 @@ Deno.test("vmdown -p stops a bare boot and removes its runtime directory; wrong 
     deepEqual(entries(`${sb.dir}/run/vmtools`), []);
 
     // A runtime directory works as a home too.
-    const up2 = await sb.run("vmup", ...VM, "disk.img");
+    const up2 = await sb.run("vmup", ...SMALL_VM, "disk.img");
     equal(up2.code, 0, up2.stderr);
     const dir2 = /files in (.*)$/m.exec(up2.stderr)![1];
     const r2 = await sb.run("vmdown", "-k", dir2);
@@ -176,7 +174,7 @@ Deno.test({
       await new Deno.Command("chown", {
         args: ["-R", `${OWN_UID}:${OWN_UID}`, sb.dir],
       }).output();
-      const up = await runAsOwnUser(sb, "vmup", ...VM, ...disks);
+      const up = await runAsOwnUser(sb, "vmup", ...SMALL_VM, ...disks);
       equal(up.code, 0, up.stderr);
 
       const ps = await runAsOwnUser(sb, "vmps", "-r", "-o", "nd");
@@ -258,7 +256,7 @@ Deno.test("vmps -d and vmdown find VMs whose homes have awkward names", async ()
         "vmcreate",
         "-y",
         "-n",
-        ...VM,
+        ...SMALL_VM,
         "-o",
         "vm_qemu_shutdown_timeout=1",
         "-c",

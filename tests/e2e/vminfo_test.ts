@@ -9,8 +9,6 @@ import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
 import { parseSettings } from "../../lib/settings/file.ts";
 import { readOr, Sandbox, SMALL_VM } from "../helpers/vmtools.ts";
 
-const VM = SMALL_VM;
-
 /** The `key=value` line for `key` in vminfo's text, comment included. */
 function line(text: string, key: string): string | undefined {
   return text.split("\n").find((l) => l.startsWith(`${key}=`));
@@ -21,7 +19,7 @@ Deno.test("vminfo: a running VM, in text and JSON", async () => {
   const home = `${sb.work}/vm`;
   try {
     await makeBootSectorDisk(`${sb.work}/boot.img`, { message: "hello" });
-    const c = await sb.run("vmcreate", "-y", "-n", ...VM, "-c", "boot.img", "vm");
+    const c = await sb.run("vmcreate", "-y", "-n", ...SMALL_VM, "-c", "boot.img", "vm");
     equal(c.code, 0, c.stderr);
 
     const idle = await sb.run("vminfo", "-i", "vm");

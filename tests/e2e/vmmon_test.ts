@@ -10,8 +10,6 @@ import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
 import { GUEST_READY_LINE, linuxGuestIso } from "../fixtures/linux.ts";
 import { readOr, Sandbox, SMALL_VM, VMTOOLS_COMMAND, waitFor } from "../helpers/vmtools.ts";
 
-const VM = SMALL_VM;
-
 /** Kills the QEMU named by a pid file, if any. */
 function kill(pidFile: string): void {
   const pid = Number(readOr(pidFile).trim());
@@ -98,7 +96,7 @@ Deno.test("vmmon: monitor, quit, serial log and console of a boot-sector guest",
     await makeBootSectorDisk(`${sb.work}/boot.img`, {
       message: "VMMON-BOOT-MESSAGE",
     });
-    const c = await sb.run("vmcreate", "-y", "-n", ...VM, "-c", "boot.img", "./vm");
+    const c = await sb.run("vmcreate", "-y", "-n", ...SMALL_VM, "-c", "boot.img", "./vm");
     equal(c.code, 0, c.stderr);
     const up = await sb.run("vmup", "./vm");
     equal(up.code, 0, up.stderr);

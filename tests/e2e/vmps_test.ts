@@ -8,8 +8,6 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
 import { readOr, Sandbox, SMALL_VM, waitFor } from "../helpers/vmtools.ts";
 
-const VM = SMALL_VM;
-
 /** The lines of some output, trimmed (numbers are right-aligned). */
 function lines(stdout: string): string[] {
   return stdout.split("\n").map((l) => l.trim());
@@ -27,12 +25,12 @@ Deno.test("vmps shows pid, name, home and display; -o, -s, -r, -n, -p, -d, -u an
       await makeBootSectorDisk(`${sb.work}/${n}.img`, { message: `hi ${n}` });
     }
     for (const n of ["alpha", "beta"]) {
-      const c = await sb.run("vmcreate", "-y", "-n", ...VM, "-c", `${n}.img`, n);
+      const c = await sb.run("vmcreate", "-y", "-n", ...SMALL_VM, "-c", `${n}.img`, n);
       equal(c.code, 0, c.stderr);
     }
     const up = await sb.run("vmup", "alpha", "beta");
     equal(up.code, 0, up.stderr);
-    const bare = await sb.run("vmup", ...VM, "gamma.img");
+    const bare = await sb.run("vmup", ...SMALL_VM, "gamma.img");
     equal(bare.code, 0, bare.stderr);
     const runDir = /files in (.*)$/m.exec(bare.stderr)![1];
     const alpha = `${sb.work}/alpha`, beta = `${sb.work}/beta`;

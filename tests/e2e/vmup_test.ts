@@ -8,15 +8,13 @@ import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
 import { makeBootIso } from "../fixtures/iso.ts";
 import { HEADLESS_TCG, readOr, Sandbox, waitFor } from "../helpers/vmtools.ts";
 
-const TCG = HEADLESS_TCG;
-
 /** Boots `path` bare and returns the runtime directory vmup reported. */
 async function bootBare(
   sb: Sandbox,
   path: string,
   ...extra: string[]
 ): Promise<string> {
-  const r = await sb.run("vmup", ...TCG, ...extra, path);
+  const r = await sb.run("vmup", ...HEADLESS_TCG, ...extra, path);
   equal(r.code, 0, r.stderr);
   const dir = /files in (.*)$/m.exec(r.stderr)?.[1];
   if (!dir) {
@@ -127,13 +125,13 @@ Deno.test("vmup -n prepares without booting and -s/-r cap the disk access", asyn
   try {
     const disk = `${sb.work}/d.img`;
     await makeBootSectorDisk(disk, { message: "x" });
-    const snap = await sb.run("vmup", "-n", "-vvv", "-s", ...TCG, disk);
+    const snap = await sb.run("vmup", "-n", "-vvv", "-s", ...HEADLESS_TCG, disk);
     equal(snap.code, 0, snap.stderr);
     match(
       snap.stderr,
       /would run .*-drive file=[^ ]*d\.img,format=raw,id=hdd1,snapshot=on/,
     );
-    const ro = await sb.run("vmup", "-n", "-r", ...TCG, disk);
+    const ro = await sb.run("vmup", "-n", "-r", ...HEADLESS_TCG, disk);
     equal(ro.code, 1);
     match(ro.stderr, /hdd1 .*IDE disks cannot be read-only/);
     const virtio = await sb.run(
@@ -141,7 +139,7 @@ Deno.test("vmup -n prepares without booting and -s/-r cap the disk access", asyn
       "-n",
       "-vvv",
       "-r",
-      ...TCG,
+      ...HEADLESS_TCG,
       "-o",
       "vm_storage_hdd_interface=virtio",
       disk,
@@ -177,7 +175,7 @@ Deno.test("vmup -i keeps QEMU in the foreground with its monitor on stdin/stdout
   try {
     const disk = `${sb.work}/d.img`;
     await makeBootSectorDisk(disk, { message: "fg" });
-    const r = await sb.runWith({ stdin: "info status\nquit\n" }, "vmup", "-i", ...TCG, disk);
+    const r = await sb.runWith({ stdin: "info status\nquit\n" }, "vmup", "-i", ...HEADLESS_TCG, disk);
     equal(r.code, 0, r.stderr);
     match(r.stdout, /VM status: running/);
     equal([...Deno.readDirSync(`${sb.dir}/run/vmtools`)].length, 0, "the runtime directory is removed after");
@@ -192,7 +190,7 @@ Deno.test("vmup waits cfg_limit_waitlock for a VM locked by a live process, then
   try {
     const disk = `${sb.work}/d.img`;
     await makeBootSectorDisk(disk, { message: "locked" });
-    equal((await sb.run("vmcreate", "-y", "-n", ...TCG, "-c", disk, "vm")).code, 0);
+    equal((await sb.run("vmcreate", "-y", "-n", ...HEADLESS_TCG, "-c", disk, "vm")).code, 0);
     Deno.symlinkSync(String(sleeper.pid), `${sb.work}/vm/.vm.settings.lock`);
     const r = await sb.run("vmup", "-o", "cfg_limit_waitlock=1", "vm");
     equal(r.code, 1);
@@ -238,7 +236,7 @@ Deno.test("a VM home too deep for a unix socket path is refused with a clear mes
   try {
     const deep = `${sb.work}/${"d".repeat(60)}/${"e".repeat(40)}`;
     await makeBootSectorDisk(`${sb.work}/d.img`, { message: "deep" });
-    equal((await sb.run("vmcreate", "-y", "-n", ...TCG, "-c", `${sb.work}/d.img`, deep)).code, 0);
+    equal((await sb.run("vmcreate", "-y", "-n", ...HEADLESS_TCG, "-c", `${sb.work}/d.img`, deep)).code, 0);
     const r = await sb.run("vmup", deep);
     equal(r.code, 1);
     match(r.stderr, /monitor\.sock: too long for a unix socket \(\d+ bytes, at most 107\)/);
@@ -273,10 +271,10 @@ Deno.test("a directory boots as a FAT disk, and as a CD-ROM through an ISO made 
     const disk = `${sb.work}/d.img`;
     await makeBootSectorDisk(disk, { message: "dirs" });
     sb.write("work/files/hello.txt", "hello\n");
-    const fat = await sb.run("vmup", "-n", "-vvv", ...TCG, `${sb.work}/files`);
+    const fat = await sb.run("vmup", "-n", "-vvv", ...HEADLESS_TCG, `${sb.work}/files`);
     equal(fat.code, 0, fat.stderr);
     match(fat.stderr, /-drive file=fat:[^ ]*\/files,format=raw,id=hdd1,snapshot=on/);
-    const r = await sb.run("vmup", ...TCG, "-d", `${sb.work}/files`, disk);
+    const r = await sb.run("vmup", ...HEADLESS_TCG, "-d", `${sb.work}/files`, disk);
     equal(r.code, 0, r.stderr);
     const dir = /files in (.*)$/m.exec(r.stderr)![1];
     const qmp = await QmpClient.connect(`${dir}/monitor.sock`, { timeoutMs: 5000 });

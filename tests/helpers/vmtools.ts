@@ -36,6 +36,46 @@ export const SMALL_VM: readonly string[] = [
 /** Options for an emulated guest without any display. */
 export const HEADLESS_TCG: readonly string[] = ["-o", "vm_qemu_accel=tcg", "-o", "vm_display_type=none"];
 
+/** The thirteen command names, as links to the one program. */
+export const COMMAND_NAMES: readonly string[] = [
+  "vmup",
+  "vmcreate",
+  "vmdown",
+  "vmps",
+  "vminfo",
+  "vmcp",
+  "vmfork",
+  "vmmerge",
+  "vmmv",
+  "vmrm",
+  "vmfix",
+  "vmmon",
+  "vmrndmac",
+];
+
+/** Names every command must cope with (REFERENCE §8), as file and directory names. */
+export const HOSTILE_NAMES: readonly string[] = [
+  "foo",
+  "[f]oo",
+  ".foo",
+  "foobar.iso",
+  "*",
+  ">",
+  "\\",
+  "$$",
+  "foo,,bar",
+  "foo bar",
+  "tab\there",
+  "it's",
+  'dq"x',
+  "back`tick",
+  "fóò",
+  "-",
+  "--",
+  "-n",
+  " ",
+];
+
 /** What a command run produced. */
 export interface RunResult {
   code: number;
