@@ -8,9 +8,7 @@ import { UsageError } from "../lib/errors.ts";
 import { resolve } from "../lib/path.ts";
 import { configRoots } from "../lib/roots.ts";
 import { resolveSettings } from "../lib/settings/resolve.ts";
-import type { Settings } from "../lib/settings/settings.ts";
-import { Logger } from "../lib/ui/log.ts";
-import { readPidFile } from "../lib/vm/process.ts";
+import { vmFiles } from "../lib/vm/files.ts";
 import { listRunningVms, type RunningVm } from "../lib/vm/running.ts";
 
 interface Field {
@@ -67,10 +65,7 @@ function letters(option: string, value: string): string[] {
 }
 
 /** Which VMs to show, from -a, -d, -p, -u and the operands that follow. */
-function selector(
-  args: ParsedArgs,
-  tool: Settings,
-): (vm: RunningVm) => boolean {
+function selector(args: ParsedArgs): (vm: RunningVm) => boolean {
   const given = ["a", "d", "p", "u"].filter((k) => args.count[k] || args.values[k]);
   if (given.length > 1) {
     throw new UsageError("-a, -d, -p and -u cannot be combined");
@@ -85,21 +80,7 @@ function selector(
       return () => true;
     case "d": {
       const homes = new Set(values.map(realPath));
-      // ps shows some characters (tabs…) as `?`, hiding such a home in the
-      // command line: its pid file tells then.
-      const byPid = new Map<number, string>();
-      for (const home of values) {
-        const pid = readPidFile(`${home}/${tool.get("cfg_file_pid")}`);
-        if (pid !== undefined) byPid.set(pid, resolve(home));
-      }
-      return (vm) => {
-        if (vm.home !== "" && homes.has(realPath(vm.home))) return true;
-        const home = byPid.get(vm.pid);
-        if (home === undefined || vm.home !== "") return false;
-        vm.home = home;
-        vm.monitor = `${home}/${tool.get("cfg_file_monitor")}`;
-        return true;
-      };
+      return (vm) => vm.home !== "" && homes.has(realPath(vm.home));
     }
     case "p": {
       const pids = new Set(values.map((p) => {
@@ -210,25 +191,11 @@ See vmps(1).
     const fields = letters("o", args.values.o?.at(-1) ?? "pnd").map((l) => l.toLowerCase());
     const keys = args.values.s ? letters("s", args.values.s.join("")) : [];
     const tool = resolveSettings({ roots: configRoots() }).settings;
-    const select = selector(args, tool);
-    const log = new Logger(
-      io.prog,
-      tool.int("cfg_ui_verbosity") + (args.count.v ?? 0) - (args.count.q ?? 0),
-      io.output,
-    );
+    const select = selector(args);
     const vms = await listRunningVms({
       prefix: tool.get("cfg_qemu_cmdprefix"),
-      settingsName: tool.get("cfg_file_vmsettings"),
+      files: (dir) => vmFiles(dir, tool),
       select,
-      // Only names and displays need QEMU's own answer; the rest is in ps.
-      query: !args.count.n &&
-        (Boolean(args.count.json) || [...fields, ...keys].some((l) => "nd".includes(l.toLowerCase()))),
-      onQueryError: (vm, e) =>
-        log.debug(
-          `pid ${vm.pid}: monitor ${vm.monitor} did not answer (${
-            e instanceof Error ? e.message : e
-          }); showing what its command line tells`,
-        ),
     });
     if (args.count.n) return vms.length ? 0 : 1;
     sortVms(vms, keys);

@@ -14,6 +14,8 @@ export interface SpawnOptions {
   stderr?: "piped" | "inherit" | "null";
   env?: Record<string, string>;
   cwd?: string;
+  /** Start it in a session (and process group) of its own: no terminal signal reaches it. */
+  detached?: boolean;
 }
 
 /**

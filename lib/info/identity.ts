@@ -9,7 +9,7 @@ import { QmpClient } from "../qmp/client.ts";
 import { run } from "../spawn.ts";
 import { vmFiles } from "../vm/files.ts";
 import { childrenOf, isVmHome } from "../vm/home.ts";
-import { runningPid } from "../vm/process.ts";
+import { runningFrom } from "../vm/record.ts";
 import { formatSection, humanSize, type Row } from "./format.ts";
 import { userName } from "../users.ts";
 
@@ -48,7 +48,7 @@ export async function gatherIdentity(
   long: boolean,
 ): Promise<Identity> {
   const files = vmFiles(home, settings);
-  const pid = await runningPid(files.pid, files.monitor) ?? null;
+  const pid = (await runningFrom(files, settings.get("cfg_qemu_cmdprefix")))?.record.pid ?? null;
   const id: Identity = {
     name: settings.get("vm_name"),
     home,

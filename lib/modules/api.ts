@@ -58,10 +58,16 @@ export interface QemuCommand {
 export interface VmFiles {
   /** The VM home, or for a bare boot the private runtime directory. */
   dir: string;
+  /** QEMU's pid file (`cfg_file_pid`). */
   pid: string;
+  /** The QMP socket (`cfg_file_monitor`). */
   monitor: string;
+  /** The serial console socket (`cfg_file_serial`). */
   serial: string;
+  /** The serial console log (`cfg_file_seriallog`). */
   serialLog: string;
+  /** What vmup records about the running VM (`cfg_file_record`). */
+  record: string;
 }
 
 /** What vmtools knows about the host. */
@@ -113,15 +119,25 @@ export interface ConfigureContext {
   ): Promise<string>;
   /** True for `vmup` on a bare path (nothing is kept), false for `vmcreate`. */
   bare: boolean;
+  /** True when every question takes its proposal unasked (`-y`): a module must not guess where a user would choose. */
+  assumeYes: boolean;
   /** The new VM's home (for a bare boot: the runtime directory). */
   dir: string;
   /** Disks and CD-ROMs the user gave, as parsed storage references. */
   disks: StorageRef[];
   cdroms: StorageRef[];
   storage: StorageTools;
-  /** Converts an image to qcow2 with progress; returns the new file's path. */
+  /**
+   * Converts an image to qcow2 at `target`, with progress; returns the new
+   * file's path. Refuses to overwrite an existing `target`; undone (removed)
+   * if the creation fails later.
+   */
   convert(source: string, target: string): Promise<string>;
-  /** Creates a blank qcow2 image of `size` (e.g. `40G`); returns its path. */
+  /**
+   * Creates a blank qcow2 image of `size` (e.g. `40G`) at `path`; returns
+   * its path. Refuses to overwrite an existing file; undone if the creation
+   * fails later.
+   */
   createDisk(path: string, size: string): Promise<string>;
   randomMac(prefix: string): string;
   log: ModuleLog;

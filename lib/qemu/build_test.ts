@@ -14,7 +14,7 @@ const quiet: Logger = new Logger("test", -1, {
   inIsTerminal: false,
 });
 
-async function build(text: string, graphical = false) {
+async function build(text: string, graphical = false, overrides: [string, string][] = []) {
   const dir = Deno.makeTempDirSync({ prefix: "vmtools-build-" });
   Deno.writeTextFileSync(`${dir}/disk,1.img`, "");
   Deno.mkdirSync(`${dir}/cd dir`);
@@ -30,7 +30,7 @@ async function build(text: string, graphical = false) {
     `${home}/vm.settings`,
     "vm",
   );
-  const { settings } = resolveSettings({ roots, home, file });
+  const { settings } = resolveSettings({ roots, home, file, overrides });
   const loader = new ModuleLoader(roots, false, BUILTIN_MODULES);
   try {
     const cmd = await buildCommand(
@@ -79,7 +79,8 @@ vm_qemu_accel=tcg
     "usb-tablet",
     "-pidfile",
     `${home}/qemu.pid`,
-    "-daemonize",
+    "-sandbox",
+    "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
     "-boot",
     "order=dc,menu=on",
     "-smp",
@@ -131,6 +132,16 @@ Deno.test("auto acceleration lets QEMU fall back to TCG and never asks for -cpu 
   const window = await build("vm_display_type=auto\nvm_qemu_accel=kvm\n", true);
   equal(window.cmd.args[window.cmd.args.indexOf("-display") + 1], "gtk");
   equal(window.cmd.args[window.cmd.args.indexOf("-cpu") + 1], "host");
+});
+
+Deno.test("QEMU runs sandboxed unless the user (not the VM's own files) says no; -daemonize is dropped", async () => {
+  const sandbox = (args: string[]) => args.includes("-sandbox");
+  equal(sandbox((await build("")).cmd.args), true);
+  equal(sandbox((await build("vm_qemu_sandbox=no\n")).cmd.args), true, "a VM home cannot turn it off");
+  equal(sandbox((await build("", false, [["vm_qemu_sandbox", "no"]])).cmd.args), false);
+  const { cmd } = await build("vm_qemu_params='-daemonize -no-reboot'\n");
+  equal(cmd.args.includes("-daemonize"), false);
+  equal(cmd.args.includes("-no-reboot"), true);
 });
 
 Deno.test("settings the modules cannot use are named", async () => {

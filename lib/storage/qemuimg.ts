@@ -1,22 +1,20 @@
 /**
- * Creating and converting images with `qemu-img`, with progress on a terminal.
+ * Creating and converting images with `qemu-img`, as steps of a change: an
+ * existing file is never overwritten, a half-made image never stays, and a
+ * conversion shows its progress on a terminal.
  * @module
  */
+import type { Change } from "../change/change.ts";
 import { VmError } from "../errors.ts";
-import { run, spawn } from "../spawn.ts";
+import { basename } from "../path.ts";
+import { followQemuImg, Progress } from "../ui/progress.ts";
 import type { Logger } from "../ui/log.ts";
 
-/** Creates a blank qcow2 image of `size` (e.g. `40G`). */
-export async function createImage(
-  path: string,
-  size: string,
-  log: Logger,
-): Promise<void> {
-  log.at(5, `qemu-img create -f qcow2 ${path} ${size}`);
-  const r = await run("qemu-img", ["create", "-q", "-f", "qcow2", path, size]);
-  if (r.code !== 0) {
-    throw new VmError(`cannot create ${path}: ${lastLine(r.stderr)}`);
-  }
+/** Creates a blank qcow2 image of `size` (e.g. `40G`) at `path`, which must not exist. */
+export async function createImage(change: Change, path: string, size: string, log: Logger): Promise<void> {
+  change.create(path);
+  const { code, stderr } = await runQemuImg(change, ["create", "-q", "-f", "qcow2", path, size], log);
+  if (code !== 0) throw new VmError(`cannot create ${path}: ${lastLine(stderr)}`);
 }
 
 /** Options of {@linkcode convertImage}. */
@@ -27,20 +25,23 @@ export interface ConvertOptions {
 }
 
 /**
- * Converts an image to qcow2. Writes to a temporary name and renames at the
- * end, so an interrupted conversion leaves no half image behind.
+ * Converts an image to qcow2 at `target`, which must not exist. The image is
+ * written under a temporary name and linked into place at the end, so that
+ * a file appearing at `target` meanwhile is not overwritten either.
  */
 export async function convertImage(
+  change: Change,
   source: string,
   target: string,
   log: Logger,
   opts: ConvertOptions = {},
 ): Promise<void> {
+  if (exists(target)) throw new VmError(`${target}: already exists; not overwriting it`);
   const tmp = `${target}.part-${Deno.pid}`;
-  const progress = log.output.errIsTerminal && log.verbosity >= 2;
+  change.create(tmp);
   const args = [
     "convert",
-    ...(progress ? ["-p"] : []),
+    "-p",
     ...(opts.from ? ["-f", opts.from] : []),
     "-O",
     "qcow2",
@@ -48,33 +49,57 @@ export async function convertImage(
     source,
     tmp,
   ];
-  log.at(5, `qemu-img ${args.join(" ")}`);
   log.at(2, `converting ${source} to ${target}`);
-  const child = spawn("qemu-img", args, {
-    stdin: "null",
-    stdout: progress ? "inherit" : "null",
-    stderr: "piped",
-  });
-  const cleanup = () => {
-    try {
-      Deno.removeSync(tmp);
-    } catch { /* not created yet */ }
-  };
-  const onSignal = () => {
-    cleanup();
-  };
-  Deno.addSignalListener("SIGINT", onSignal);
+  const progress = new Progress(log, `converting ${basename(source)}`, sizeOf(source));
+  const { code, stderr } = await runQemuImg(change, args, log, progress);
+  progress.done(code === 0);
+  if (code !== 0) throw new VmError(`cannot convert ${source}: ${lastLine(stderr)}`);
+  change.create(target);
   try {
-    const out = await child.output();
-    if (out.code !== 0) {
-      cleanup();
-      throw new VmError(
-        `cannot convert ${source}: ${lastLine(new TextDecoder().decode(out.stderr))}`,
-      );
-    }
-    Deno.renameSync(tmp, target);
-  } finally {
-    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.linkSync(tmp, target);
+  } catch (e) {
+    throw new VmError(
+      `${target}: ${
+        e instanceof Deno.errors.AlreadyExists
+          ? "appeared meanwhile; not overwriting it"
+          : (e as Error).message
+      }`,
+    );
+  }
+  Deno.removeSync(tmp);
+}
+
+/** Runs qemu-img as a helper of `change`; its `-p` progress goes to `progress`. */
+async function runQemuImg(
+  change: Change,
+  args: string[],
+  log: Logger,
+  progress?: Progress,
+): Promise<{ code: number; stderr: string }> {
+  log.at(5, `qemu-img ${args.join(" ")}`);
+  const child = change.spawn("qemu-img", args, { stdin: "null", stdout: "piped", stderr: "piped" });
+  const [status, , err] = await Promise.all([
+    child.status,
+    progress ? followQemuImg(child.stdout, progress) : child.stdout.cancel(),
+    new Response(child.stderr).text(),
+  ]);
+  return { code: status.code, stderr: err };
+}
+
+function sizeOf(path: string): number | undefined {
+  try {
+    return Deno.statSync(path).size;
+  } catch {
+    return undefined;
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 

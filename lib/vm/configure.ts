@@ -4,6 +4,7 @@
  * asking the user where they need to.
  * @module
  */
+import type { Change } from "../change/change.ts";
 import { randomMac } from "../mac.ts";
 import type { ConfigureContext, ConfigureModule } from "../modules/api.ts";
 import { ModuleLoader, runModule } from "../modules/loader.ts";
@@ -16,6 +17,8 @@ import type { Toolbox } from "../toolbox.ts";
 
 /** A VM being configured. */
 export interface ConfigureJob {
+  /** The change that disks made or converted for it belong to. */
+  change: Change;
   /** The new VM's settings file (in memory), which receives the values. */
   file: SettingsFile;
   /** Its home, or the runtime directory of a bare boot. */
@@ -58,13 +61,14 @@ export async function configure(job: ConfigureJob): Promise<Settings> {
     get storage() {
       return storageTools(settings, job.dir, tools.log, []);
     },
+    assumeYes: tools.prompter.assumeYes,
     convert: async (source, target) => {
-      await convertImage(source, target, tools.log, { compress });
+      await convertImage(job.change, source, target, tools.log, { compress });
       tools.log.info(`converted ${source} to ${target}`);
       return target;
     },
     createDisk: async (path, size) => {
-      await createImage(path, size, tools.log);
+      await createImage(job.change, path, size, tools.log);
       tools.log.info(`created ${size} disk ${path}`);
       return path;
     },

@@ -1,10 +1,15 @@
 /**
  * Creating a VM home: a settings file that records only what differs from
- * what the VM inherits, plus any disk the configure modules made.
+ * what the VM inherits, plus any disk the configure modules made. The home
+ * is locked before anything is looked at, so of several vmcreate of one home
+ * exactly one creates it; everything is one change, undone on any error or
+ * interruption and, after a kill, by the next command on that home.
  * @module
  */
+import { type Change, withChange } from "../change/change.ts";
+import { recoverChanges } from "../change/recover.ts";
 import { VmError } from "../errors.ts";
-import { resolve } from "../path.ts";
+import { dirname, resolve } from "../path.ts";
 import {
   addTemplates,
   assignments,
@@ -15,13 +20,15 @@ import {
   writeFileAtomic,
 } from "../settings/file.ts";
 import { resolveSettings } from "../settings/resolve.ts";
+import type { Settings } from "../settings/settings.ts";
 import { inspectStorage, isCdrom, type StorageRef } from "../storage/inspect.ts";
-import { undoOnInterrupt } from "../ui/interrupt.ts";
 import { currentUser } from "../users.ts";
 import type { Toolbox } from "../toolbox.ts";
 import { configure } from "./configure.ts";
+import { vmFiles } from "./files.ts";
 import { isVmHome } from "./home.ts";
-import { absoluteStorage, type UpOptions } from "./up.ts";
+import { acquireLock } from "./lock.ts";
+import { absoluteStorage, checkSocketPaths, type UpOptions } from "./up.ts";
 
 /** Creates a VM at `home` (made when missing; it must not hold a VM yet). */
 export async function createVm(
@@ -32,44 +39,90 @@ export async function createVm(
   const home = resolve(homeArg);
   const tool =
     resolveSettings({ roots: tools.roots, overrides: [...opts.overrides, ...opts.runOnly] }).settings;
-  const settingsName = tool.get("cfg_file_vmsettings");
-  if (isVmHome(home, settingsName)) {
-    throw new VmError(`${homeArg}: already holds a VM`);
-  }
+  // Everything that can be checked is checked before anything is made.
+  checkSocketPaths(vmFiles(home, tool));
   const refs = [...opts.disks, ...opts.cdroms].map((s) => inspectStorage(s));
-  let made = false;
+  const made = makeDirs(home, homeArg);
+  const lockPath = `${home}/${tool.get("cfg_file_lock")}`;
+  let lock;
   try {
-    Deno.statSync(home);
-  } catch {
-    Deno.mkdirSync(home, { recursive: true });
-    made = true;
-  }
-  const before = new Set(listFiles(home));
-  const rollback = () => {
-    if (made) Deno.removeSync(home, { recursive: true });
-    else {for (const f of listFiles(home).filter((f) => !before.has(f))) {
-        Deno.removeSync(`${home}/${f}`, { recursive: true });
-      }}
-  };
-  try {
-    return await undoOnInterrupt(
-      rollback,
-      () => writeNewVm(home, settingsName, refs, opts, tools),
-    );
+    lock = await acquireLock(lockPath, tool.int("cfg_limit_waitlock"));
   } catch (e) {
-    rollback();
+    removeEmptyDirs(made);
     throw e;
+  }
+  let created = false;
+  try {
+    const pattern = tool.get("cfg_file_tmpdir");
+    await recoverChanges(home, pattern, tools.log);
+    if (isVmHome(home, tool.get("cfg_file_vmsettings"))) throw new VmError(`${homeArg}: already holds a VM`);
+    await withChange(home, { pattern, label: `vmcreate ${home}`, log: tools.log }, async (change) => {
+      for (const dir of made) change.made(dir);
+      if (made.length) change.madeLock(lockPath);
+      await writeNewVm(change, home, tool, refs, opts, tools);
+    });
+    created = true;
+    return home;
+  } finally {
+    lock.release();
+    if (!created) removeEmptyDirs(made);
+  }
+}
+
+/** Makes `home` and its missing parents; returns those made, outermost first. */
+function makeDirs(home: string, shown: string): string[] {
+  const missing: string[] = [];
+  for (let dir = home; !isThere(dir, shown); dir = dirname(dir)) missing.unshift(dir);
+  for (const [i, dir] of missing.entries()) {
+    try {
+      Deno.mkdirSync(dir, { mode: 0o755 });
+    } catch (e) {
+      if (e instanceof Deno.errors.AlreadyExists) {
+        // Another vmcreate made it first: from here on it is not ours.
+        missing.splice(i);
+        return [...missing, ...makeDirs(home, shown)];
+      }
+      removeEmptyDirs(missing.slice(0, i));
+      throw new VmError(`${dir}: cannot make the directory: ${(e as Error).message}`);
+    }
+  }
+  return missing;
+}
+
+/** Whether `dir` exists (as a directory: anything else there is an error naming it). */
+function isThere(dir: string, shown: string): boolean {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(dir);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw new VmError(`${dir}: ${(e as Error).message}`);
+  }
+  if (!info.isDirectory) {
+    throw new VmError(`${dir === resolve(shown) ? shown : dir}: exists and is not a directory`);
+  }
+  return true;
+}
+
+/** Removes the directories in `dirs` that are empty, innermost first. */
+function removeEmptyDirs(dirs: readonly string[]): void {
+  for (const dir of [...dirs].reverse()) {
+    try {
+      Deno.removeSync(dir);
+    } catch { /* not empty, or already gone */ }
   }
 }
 
 async function writeNewVm(
+  change: Change,
   home: string,
-  settingsName: string,
+  tool: Settings,
   refs: StorageRef[],
   opts: UpOptions,
   tools: Toolbox,
-): Promise<string> {
-  const file = newSettingsFile(`${home}/${settingsName}`, "initial creation");
+): Promise<void> {
+  const settingsPath = `${home}/${tool.get("cfg_file_vmsettings")}`;
+  const file = newSettingsFile(settingsPath, "initial creation");
   addTemplates(file, opts.templates);
   for (const [k, v] of opts.overrides) {
     if (k.startsWith("vm_")) setValue(file, k, v);
@@ -96,6 +149,7 @@ async function writeNewVm(
       overrides: cfgOverrides,
     }).settings;
   await configure({
+    change,
     file,
     dir: home,
     bare: false,
@@ -105,9 +159,9 @@ async function writeNewVm(
     tools,
   });
   keepOnlyDifferences(file, resolveFile);
+  change.create(settingsPath);
   writeFileAtomic(file.path, formatSettings(file));
   tools.log.info(`created VM ${home}`);
-  return home;
 }
 
 /** A settings file with the customary header comment. */
@@ -129,8 +183,4 @@ function keepOnlyDifferences(
       setValue(file, name, undefined);
     }
   }
-}
-
-function listFiles(dir: string): string[] {
-  return [...Deno.readDirSync(dir)].map((e) => e.name);
 }

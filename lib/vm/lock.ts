@@ -1,11 +1,12 @@
 /**
- * A per-VM lock against concurrent changes: a symbolic link whose target is
- * the holder's pid, created atomically. A lock whose holder is gone is
- * taken over; a live one is waited for up to `cfg_limit_waitlock` seconds.
+ * A per-VM lock against concurrent changes: an advisory `flock` on the lock
+ * file (`cfg_file_lock`). The kernel drops it when its holder exits, however
+ * it exits, so a lock is never stale and no process id has to be trusted.
+ * The file exists only while the lock is held; it names the holder for
+ * messages.
  * @module
  */
 import { VmError } from "../errors.ts";
-import { run } from "../spawn.ts";
 import { sleep } from "../timer.ts";
 
 /** A held lock; release it when done. */
@@ -14,58 +15,109 @@ export interface Lock {
   release(): void;
 }
 
-/** Takes the lock at `path`, waiting up to `waitSeconds`. */
-export async function acquireLock(
-  path: string,
-  waitSeconds: number,
-): Promise<Lock> {
+/** Takes the lock at `path`, waiting up to `waitSeconds` for its holder. */
+export async function acquireLock(path: string, waitSeconds: number): Promise<Lock> {
   const deadline = Date.now() + waitSeconds * 1000;
   for (;;) {
-    try {
-      Deno.symlinkSync(String(Deno.pid), path);
-      return {
-        path,
-        release: () => {
-          try {
-            Deno.removeSync(path);
-          } catch { /* already gone */ }
-        },
-      };
-    } catch (e) {
-      if (!(e instanceof Deno.errors.AlreadyExists)) {
-        throw new VmError(
-          `${path}: cannot create lock: ${(e as Error).message}`,
-        );
-      }
-    }
-    const holder = lockHolder(path);
-    if (holder === undefined || !(await alive(holder))) {
-      try {
-        Deno.removeSync(path);
-      } catch { /* someone else cleaned it */ }
+    clearLegacyLock(path);
+    const file = openLockFile(path);
+    if (file.tryLockSync(true)) {
+      // The holder before us unlinks the file before unlocking it: a lock on
+      // a file no longer at `path` protects nothing, so try again.
+      if (sameFile(file, path)) return held(file, path);
+      file.close();
       continue;
     }
+    const holder = readHolder(file);
+    file.close();
     if (Date.now() >= deadline) {
       throw new VmError(
-        `${path}: locked by process ${holder} (waited ${waitSeconds}s; see cfg_limit_waitlock)`,
+        `${path}: locked by ${
+          holder ? `process ${holder}` : "another process"
+        } (waited ${waitSeconds}s; see cfg_limit_waitlock)`,
       );
     }
     await sleep(100);
   }
 }
 
-/** The pid a lock names, if readable. */
-export function lockHolder(path: string): number | undefined {
+/** Whether someone holds the lock at `path` right now. */
+export function isLocked(path: string): boolean {
+  let file: Deno.FsFile;
   try {
-    const n = Number(Deno.readLinkSync(path));
-    return Number.isInteger(n) && n > 0 ? n : undefined;
+    file = Deno.openSync(path, { read: true });
   } catch {
-    return undefined;
+    return false;
+  }
+  try {
+    return !file.tryLockSync(true);
+  } finally {
+    file.close();
   }
 }
 
-/** Whether a process lives (zombies do not). /proc is closed to vmtools, so ask ps. */
-async function alive(pid: number): Promise<boolean> {
-  const r = await run("ps", ["-o", "stat=", "-p", String(pid)]);
-  return r.code === 0 && !/^[ZX]/.test(r.stdout.trim());
+/** The process named in a lock file, if it is held. */
+export function lockHolder(path: string): number | undefined {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, { read: true });
+  } catch {
+    return undefined;
+  }
+  try {
+    return file.tryLockSync(true) ? undefined : readHolder(file);
+  } finally {
+    file.close();
+  }
+}
+
+function openLockFile(path: string): Deno.FsFile {
+  try {
+    return Deno.openSync(path, { read: true, write: true, create: true, mode: 0o644 });
+  } catch (e) {
+    throw new VmError(`${path}: cannot create lock: ${(e as Error).message}`);
+  }
+}
+
+function held(file: Deno.FsFile, path: string): Lock {
+  file.truncateSync(0);
+  file.writeSync(new TextEncoder().encode(`${Deno.pid}\n`));
+  let released = false;
+  return {
+    path,
+    release: () => {
+      if (released) return;
+      released = true;
+      try {
+        Deno.removeSync(path);
+      } catch { /* removed by hand */ }
+      file.close();
+    },
+  };
+}
+
+function sameFile(file: Deno.FsFile, path: string): boolean {
+  try {
+    return Deno.statSync(path).ino === file.statSync().ino;
+  } catch {
+    return false;
+  }
+}
+
+function readHolder(file: Deno.FsFile): number | undefined {
+  const buf = new Uint8Array(32);
+  const n = file.readSync(buf) ?? 0;
+  const pid = Number(new TextDecoder().decode(buf.subarray(0, n)).trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/**
+ * Earlier versions (and the original shell tool) locked with a symbolic link
+ * naming the holder's pid. This version never makes one, and opening it would
+ * follow it: remove it.
+ */
+function clearLegacyLock(path: string): void {
+  try {
+    if (Deno.lstatSync(path).isSymlink) Deno.removeSync(path);
+  } catch { /* not there, or someone else cleaned it */ }
 }

@@ -18,6 +18,8 @@ export interface ProcInfo {
   cpu: number;
   /** Virtual memory in KiB. */
   vsz: number;
+  /** When it started, in ms since the epoch (to the second: `ps` tells no finer). */
+  started: number;
   /** The command line, as one string (ps joins arguments with spaces). */
   args: string;
 }
@@ -28,17 +30,18 @@ export async function listProcesses(prefix: string): Promise<ProcInfo[]> {
     "-e",
     "-ww",
     "-o",
-    "pid=,uid=,user:32=,stat=,pcpu=,vsz=,args=",
+    "pid=,uid=,user:32=,stat=,pcpu=,vsz=,etimes=,args=",
   ], {
     // C numbers, but UTF-8 paths kept as they are (C would show `?`).
     env: { LC_ALL: "C.UTF-8" },
   });
+  const now = Date.now();
   const out: ProcInfo[] = [];
   for (const line of r.stdout.split("\n")) {
-    const m = /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(\S+)\s+([\d.]+)\s+(\d+)\s(.*)$/
+    const m = /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(\S+)\s+([\d.]+)\s+(\d+)\s+(\d+)\s(.*)$/
       .exec(line);
     if (!m || m[4].startsWith("Z")) continue;
-    const program = m[7].split(" ")[0];
+    const program = m[8].split(" ")[0];
     if (!program.slice(program.lastIndexOf("/") + 1).startsWith(prefix)) {
       continue;
     }
@@ -49,8 +52,33 @@ export async function listProcesses(prefix: string): Promise<ProcInfo[]> {
       state: m[4],
       cpu: +m[5],
       vsz: +m[6],
-      args: m[7],
+      started: now - Number(m[7]) * 1000,
+      args: m[8],
     });
+  }
+  return out;
+}
+
+/**
+ * Whether a process that `ps` saw start at `seen` (to the second) is the one
+ * that was recorded starting at `recorded`: a process id is reused only by
+ * a process started later, and ps rounds elapsed time down by up to 1 s.
+ */
+export function sameStart(seen: number, recorded: number): boolean {
+  return Math.abs(seen - recorded) <= 2000;
+}
+
+/** The program name and start time of live processes among `pids` (zombies excluded). */
+export async function processStarts(
+  pids: readonly number[],
+): Promise<Map<number, { program: string; started: number }>> {
+  const out = new Map<number, { program: string; started: number }>();
+  if (pids.length === 0) return out;
+  const r = await run("ps", ["-o", "pid=,stat=,etimes=,comm=", "-p", pids.join(",")]);
+  const now = Date.now();
+  for (const line of r.stdout.split("\n")) {
+    const m = /^\s*(\d+)\s+(\S+)\s+(\d+)\s+(.*)$/.exec(line);
+    if (m && !m[2].startsWith("Z")) out.set(+m[1], { program: m[4], started: now - Number(m[3]) * 1000 });
   }
   return out;
 }
@@ -64,23 +92,4 @@ export async function isListening(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** Reads a pid file; `undefined` when missing or malformed. */
-export function readPidFile(path: string): number | undefined {
-  try {
-    const n = Number(Deno.readTextFileSync(path).trim());
-    return Number.isInteger(n) && n > 0 ? n : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The pid of a VM's QEMU when it runs: its pid file names it and its QMP socket answers. */
-export async function runningPid(
-  pidFile: string,
-  monitor: string,
-): Promise<number | undefined> {
-  const pid = readPidFile(pidFile);
-  return pid !== undefined && await isListening(monitor) ? pid : undefined;
 }

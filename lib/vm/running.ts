@@ -1,14 +1,15 @@
 /**
- * Discovering running VMs: every QEMU process `ps` shows, with what its
- * command line tells (monitor socket, VM home, name, display) refined by
- * asking each QEMU over QMP, all monitors at once and briefly.
+ * Discovering running VMs: every QEMU process `ps` shows (one run), matched
+ * with the records vmup linked from the user's runtime directory by pid and
+ * start time. A matched process is a VM vmtools started: its home, monitor,
+ * name and display come from its record. Any other QEMU (started by hand, or
+ * another user's) is listed with what `ps` tells: nothing taken from its
+ * command line identifies it; only its `-name` is shown, as a hint.
  * @module
  */
-import { basename, dirname } from "../path.ts";
-import { QmpClient } from "../qmp/client.ts";
-import { displayUrl, queryDisplays, type SpiceInfo, type VncInfo } from "../qemu/display.ts";
-import { listProcesses } from "./process.ts";
-import { after } from "../timer.ts";
+import type { VmFiles } from "../modules/api.ts";
+import { listProcesses, sameStart } from "./process.ts";
+import { indexedDirs, readRecord, unlinkIndexed } from "./record.ts";
 
 /** A QEMU process found running. */
 export interface RunningVm {
@@ -19,116 +20,74 @@ export interface RunningVm {
   cpu: number;
   /** Virtual memory in KiB. */
   mem: number;
+  /** When it started, in ms since the epoch (to the second). */
+  started: number;
   /** The command line as `ps` shows it (arguments joined by spaces). */
   args: string;
-  /** The QMP socket from `-qmp unix:…`; `""` when there is none. */
+  /** The QMP socket; `""` for a QEMU vmtools did not start. */
   monitor: string;
-  /**
-   * The VM home when the monitor socket's directory holds the VM settings
-   * file, a bare boot's runtime directory, or `""` when unknown.
-   */
+  /** The VM home or a bare boot's runtime directory; `""` for a QEMU vmtools did not start. */
   home: string;
   /** Whether {@linkcode home} is a bare boot's runtime directory. */
   bare: boolean;
-  /** The VM name (QMP `query-name`, else `-name`); `""` when unknown. */
+  /** The VM name; for a QEMU vmtools did not start, its `-name` as far as `ps` shows it. */
   name: string;
   /**
-   * `none`, `disabled`, `sdl`, `gtk` (or another window type),
-   * `vnc://addr:port`, `spice://addr:port`, or `?` when it cannot be told.
+   * `none`, `sdl`, `gtk` (or another window type), `vnc://addr:port`,
+   * `spice://addr:port`, or `?` when it cannot be told.
    */
   display: string;
+  /** The record's token, for VMs vmtools started. */
+  token?: string;
 }
 
-/** What {@linkcode listRunningVms} looks for and how. */
+/** What {@linkcode listRunningVms} looks for. */
 export interface ListRunningOptions {
   /** Program name prefix of QEMU (`cfg_qemu_cmdprefix`). */
   prefix: string;
-  /** Name of the VM settings file (`cfg_file_vmsettings`); default `vm.settings`. */
-  settingsName?: string;
-  /**
-   * Keeps only the VMs it accepts; runs before QEMU is asked anything, on
-   * what `ps` and the command line tell (home and monitor are known).
-   */
+  /** The runtime files of a VM directory (file names from the tool settings). */
+  files: (dir: string) => VmFiles;
+  /** Keeps only the VMs it accepts. */
   select?: (vm: RunningVm) => boolean;
-  /** Ask each QEMU over QMP for its name and display (default true). */
-  query?: boolean;
-  /** Limit for each QMP conversation in ms (default 1000). */
-  timeoutMs?: number;
-  /** Told when a monitor does not answer (the command line's view is kept). */
-  onQueryError?: (vm: RunningVm, error: unknown) => void;
 }
 
 /** Lists the running QEMU processes, in pid order. */
-export async function listRunningVms(
-  opts: ListRunningOptions,
-): Promise<RunningVm[]> {
-  const settingsName = opts.settingsName ?? "vm.settings";
+export async function listRunningVms(opts: ListRunningOptions): Promise<RunningVm[]> {
   const procs = await listProcesses(opts.prefix);
-  const vms = procs.map((p): RunningVm => {
-    const monitor = monitorOf(p.args);
-    const { home, bare } = homeOf(monitor, settingsName);
-    return {
-      pid: p.pid,
-      uid: p.uid,
-      user: p.user,
-      cpu: p.cpu,
-      mem: p.vsz,
-      args: p.args,
-      monitor,
-      home,
-      bare,
-      name: nameFromArgs(p.args),
-      display: displayFromArgs(p.args),
-    };
-  }).filter((vm) => opts.select?.(vm) ?? true);
-  vms.sort((a, b) => a.pid - b.pid);
-  if (opts.query ?? true) {
-    await Promise.all(
-      vms.map((vm) =>
-        vm.monitor &&
-        refine(vm, opts.timeoutMs ?? 1000).catch((e) => opts.onQueryError?.(vm, e))
-      ),
-    );
-  }
-  return vms;
-}
-
-/** The socket of `-qmp unix:PATH[,opts]` in a `ps` command line (`,,` undone). */
-export function monitorOf(args: string): string {
-  const m = /(?:^| )-qmp unix:(.*)$/.exec(args);
-  if (!m) return "";
-  const rest = m[1];
-  let path = "";
-  for (let i = 0; i < rest.length; i++) {
-    if (rest[i] === ",") {
-      if (rest[i + 1] !== ",") return path;
-      i++;
+  const byPid = new Map(procs.map((p) => [p.pid, p]));
+  const recorded = new Map<
+    number,
+    Pick<RunningVm, "home" | "bare" | "monitor" | "name" | "display" | "token">
+  >();
+  for (const [token, dir] of indexedDirs()) {
+    const files = opts.files(dir);
+    const rec = readRecord(files);
+    const proc = rec && rec.token === token ? byPid.get(rec.pid) : undefined;
+    if (!rec || !proc || !sameStart(proc.started, rec.started) || proc.uid !== Deno.uid()) {
+      unlinkIndexed(token); // that VM is gone
+      continue;
     }
-    path += rest[i];
+    recorded.set(rec.pid, {
+      home: dir,
+      bare: rec.bare,
+      monitor: files.monitor,
+      name: rec.name,
+      display: rec.display,
+      token,
+    });
   }
-  // Without options the path runs into the next argument: cut it there.
-  const next = path.search(/ -[A-Za-z]/);
-  return next >= 0 ? path.slice(0, next) : path;
-}
-
-/** Where a VM with monitor socket `monitor` keeps its files. */
-function homeOf(
-  monitor: string,
-  settingsName: string,
-): { home: string; bare: boolean } {
-  if (!monitor.startsWith("/")) return { home: "", bare: false };
-  const dir = dirname(monitor);
-  try {
-    if (Deno.statSync(`${dir}/${settingsName}`).isFile) {
-      return { home: dir, bare: false };
-    }
-  } catch { /* no settings file: not a VM home */ }
-  // Bare boots live in $XDG_RUNTIME_DIR/vmtools/NAME.XXXX (or
-  // $TMPDIR/vmtools-UID/NAME.XXXX); see files.ts.
-  if (/^vmtools(-\d+)?$/.test(basename(dirname(dir)))) {
-    return { home: dir, bare: true };
-  }
-  return { home: "", bare: false };
+  const vms = procs.map((p): RunningVm => ({
+    pid: p.pid,
+    uid: p.uid,
+    user: p.user,
+    cpu: p.cpu,
+    mem: p.vsz,
+    started: p.started,
+    args: p.args,
+    ...(recorded.get(p.pid) ??
+      { home: "", bare: false, monitor: "", name: nameFromArgs(p.args), display: displayFromArgs(p.args) }),
+  })).filter((vm) => opts.select?.(vm) ?? true);
+  return vms.sort((a, b) => a.pid - b.pid);
 }
 
 /** The value following option `opt` in a `ps` command line. */
@@ -140,7 +99,7 @@ function optionValue(args: string, opt: string): string | undefined {
   return next >= 0 ? rest.slice(0, next) : rest;
 }
 
-/** The name given with `-name NAME` or `-name guest=NAME,…` in a `ps` command line. */
+/** The name given with `-name NAME` or `-name guest=NAME,…` in a `ps` command line (a hint only). */
 export function nameFromArgs(args: string): string {
   const value = optionValue(args, "-name");
   if (value === undefined) return "";
@@ -169,39 +128,4 @@ export function displayFromArgs(args: string): string {
   if (/(?:^| )-nographic(?: |$)/.test(args)) return "none";
   const display = optionValue(args, "-display");
   return display ? display.split(",")[0] : "?";
-}
-
-/** Asks QEMU for the exact name and display; throws when it does not answer. */
-async function refine(vm: RunningVm, timeoutMs: number): Promise<void> {
-  let qmp: QmpClient | undefined;
-  const cancelTimer = after(timeoutMs, () => qmp?.close());
-  try {
-    qmp = await QmpClient.connect(vm.monitor, { timeoutMs });
-    const ask = <T>(cmd: string) => qmp!.execute<T>(cmd, undefined, { timeoutMs }).catch(() => undefined);
-    const [name, { vnc, spice }, dpy] = await Promise.all([
-      ask<{ name?: string }>("query-name"),
-      queryDisplays(qmp, timeoutMs),
-      ask<{ type?: string }>("query-display-options"),
-    ]);
-    if (name?.name) vm.name = name.name;
-    vm.display = displayFromQmp(vm, vnc, spice, dpy?.type);
-  } finally {
-    cancelTimer?.();
-    qmp?.close();
-  }
-}
-
-function displayFromQmp(
-  vm: RunningVm,
-  vnc: VncInfo | undefined,
-  spice: SpiceInfo | undefined,
-  type: string | undefined,
-): string {
-  const has = (opt: string) => optionValue(vm.args, opt) !== undefined;
-  const url = displayUrl(vnc, spice);
-  if (url) return url;
-  if ((has("-vnc") && vnc) || (has("-spice") && spice)) return "disabled";
-  if (has("-vnc") || has("-spice")) return vm.display;
-  if (type && type !== "default") return type;
-  return vm.display;
 }

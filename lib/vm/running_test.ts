@@ -1,28 +1,5 @@
 import { equal } from "node:assert/strict";
-import { displayFromArgs, monitorOf, nameFromArgs } from "./running.ts";
-
-Deno.test("monitorOf reads the QMP socket from a ps command line", () => {
-  equal(
-    monitorOf(
-      "/usr/bin/qemu-system-x86_64 -qmp unix:/vm/a b/monitor.sock,server=on,wait=off -name x",
-    ),
-    "/vm/a b/monitor.sock",
-  );
-  equal(
-    monitorOf("qemu-system-x86_64 -qmp unix:/vm/foo,,bar/m.sock,server=on"),
-    "/vm/foo,bar/m.sock",
-  );
-  equal(
-    monitorOf("qemu-system-x86_64 -qmp unix:/vm/a -b/m.sock,server=on"),
-    "/vm/a -b/m.sock",
-  );
-  equal(
-    monitorOf("qemu-system-x86_64 -qmp unix:/tmp/m.sock -daemonize"),
-    "/tmp/m.sock",
-  );
-  equal(monitorOf("qemu-system-x86_64 -qmp tcp:localhost:4444"), "");
-  equal(monitorOf("qemu-system-x86_64 -m 1G"), "");
-});
+import { displayFromArgs, nameFromArgs } from "./running.ts";
 
 Deno.test("nameFromArgs undoes doubled commas and reads guest=", () => {
   equal(nameFromArgs("qemu-system-x86_64 -name foo,,bar -m 1G"), "foo,bar");

@@ -11,7 +11,10 @@
 import { QmpClient } from "../qmp/client.ts";
 import { run } from "../spawn.ts";
 import type { Logger } from "../ui/log.ts";
-import { isListening, listProcesses } from "./process.ts";
+import type { VmFiles } from "../modules/api.ts";
+import { removeQuietly } from "../remove.ts";
+import { isListening, listProcesses, sameStart } from "./process.ts";
+import { removeRecord, unlinkIndexed } from "./record.ts";
 import { after } from "../timer.ts";
 
 /** A way of stopping a VM: `s` power button, `t` SIGTERM, `k` SIGKILL. */
@@ -30,14 +33,18 @@ const METHOD_NAMES: Record<Method, string> = {
 export interface ShutdownTarget {
   /** How messages call it (its name, else `pid N`). */
   label: string;
-  /** Its QEMU process; without one only the power button can be used. */
+  /** Its QEMU process; without one, signals go through the monitor (`quit`) and SIGKILL is impossible. */
   pid?: number;
+  /** When that process started (ms since the epoch): a pid reused by another process is not signalled. */
+  started?: number;
   /** Its QMP socket, `""` when none. */
   monitor: string;
   /** How long to wait for it after each method, in ms. */
   timeoutMs: number;
-  /** Files to remove once it has stopped (pid file, sockets). */
-  leftovers: string[];
+  /** Its runtime files (pid file, sockets, record), removed once it has stopped. */
+  files?: VmFiles;
+  /** Its record's token: the record is removed only while it still names this VM. */
+  token?: string;
   /** A bare boot's runtime directory, removed as a whole once it has stopped. */
   runtimeDir?: string;
 }
@@ -89,9 +96,9 @@ export async function shutdown(
   const wait = opts.wait || methods.length > 1;
   const states: State[] = targets.map((target) => ({ target, stopped: false }));
   try {
-    if (methods.includes("s")) {
-      await Promise.all(states.map((s) => openMonitor(s)));
-    }
+    await Promise.all(
+      states.filter((s) => methods.includes("s") || s.target.pid === undefined).map((s) => openMonitor(s)),
+    );
     await refresh(states, opts.prefix);
     for (const [i, method] of methods.entries()) {
       const alive = states.filter((s) => !s.stopped);
@@ -137,17 +144,14 @@ export async function shutdown(
 /** Removes what a stopped VM left behind, unless something listens again. */
 export async function tidy(target: ShutdownTarget): Promise<void> {
   if (target.monitor && await isListening(target.monitor)) return;
+  if (target.token) unlinkIndexed(target.token);
   if (target.runtimeDir) {
-    try {
-      Deno.removeSync(target.runtimeDir, { recursive: true });
-    } catch { /* already gone */ }
+    removeQuietly(target.runtimeDir, true);
     return;
   }
-  for (const f of target.leftovers) {
-    try {
-      Deno.removeSync(f);
-    } catch { /* not there */ }
-  }
+  if (!target.files) return;
+  removeRecord(target.files, target.token);
+  for (const f of [target.files.pid, target.files.monitor, target.files.serial]) removeQuietly(f);
 }
 
 async function openMonitor(s: State): Promise<void> {
@@ -180,7 +184,12 @@ async function apply(s: State, method: Method): Promise<void> {
     return;
   }
   if (s.target.pid === undefined) {
-    s.failure = `cannot send ${METHOD_NAMES[method]}: no QEMU process found`;
+    if (method === "t" && s.qmp && !s.qmp.isClosed) {
+      // No process id to trust: ask QEMU itself to quit, which is what SIGTERM does.
+      await s.qmp.execute("quit", undefined, { timeoutMs: 5000 }).catch(() => {});
+      return;
+    }
+    s.failure = `cannot send ${METHOD_NAMES[method]}: its QEMU process is not known`;
     return;
   }
   const r = await run("kill", [
@@ -195,10 +204,12 @@ async function apply(s: State, method: Method): Promise<void> {
 /** Marks the states whose VM has gone. */
 async function refresh(states: State[], prefix: string): Promise<void> {
   if (states.length === 0) return;
-  const live = new Set((await listProcesses(prefix)).map((p) => p.pid));
+  const live = new Map((await listProcesses(prefix)).map((p) => [p.pid, p.started]));
   await Promise.all(states.map(async (s) => {
-    const gone = s.target.pid !== undefined
-      ? !live.has(s.target.pid)
+    const { pid, started } = s.target;
+    const seen = pid === undefined ? undefined : live.get(pid);
+    const gone = pid !== undefined
+      ? seen === undefined || (started !== undefined && !sameStart(seen, started))
       : !(s.target.monitor && await isListening(s.target.monitor));
     if (gone) s.stopped = true;
   }));

@@ -2,6 +2,10 @@
  * Choosing what `vmdown` stops: VM homes given by path, or running QEMU
  * processes (every one of the user's, or by pid), each with the timeout and
  * the leftover files its settings name.
+ *
+ * A home's VM is what its record and its monitor socket agree on (see
+ * `record.ts`); the home is locked while it is looked at, so a vmup that is
+ * starting it finishes first.
  * @module
  */
 import { resolve } from "../path.ts";
@@ -10,9 +14,12 @@ import { resolveSettings } from "../settings/resolve.ts";
 import type { Settings } from "../settings/settings.ts";
 import { vmFiles } from "./files.ts";
 import { isVmHome } from "./home.ts";
-import { isListening, readPidFile } from "./process.ts";
+import { acquireLock, type Lock } from "./lock.ts";
+import { isListening } from "./process.ts";
+import { isOwnSocket, runningFrom, type RunningHome } from "./record.ts";
 import { listRunningVms, type RunningVm } from "./running.ts";
 import { type ShutdownTarget, tidy } from "./shutdown.ts";
+import { VmError } from "../errors.ts";
 
 /** What target selection needs. */
 export interface TargetContext {
@@ -41,8 +48,7 @@ function realPath(path: string): string {
 function running(ctx: TargetContext): Promise<RunningVm[]> {
   return listRunningVms({
     prefix: ctx.tool.get("cfg_qemu_cmdprefix"),
-    settingsName: ctx.tool.get("cfg_file_vmsettings"),
-    query: false,
+    files: (dir) => vmFiles(dir, ctx.tool),
   });
 }
 
@@ -51,101 +57,106 @@ function timeoutMs(settings: Settings): number {
   return Number.isFinite(s) && s > 0 ? s * 1000 : 0;
 }
 
-/** A target for a VM home from its settings. */
-function homeTarget(
-  home: string,
+/** A target for the VM of a home (or runtime directory) with these settings. */
+function dirTarget(
+  dir: string,
   settings: Settings,
-  vm: RunningVm | undefined,
-  pid: number | undefined,
+  found: RunningHome | undefined,
+  bare: boolean,
 ): ShutdownTarget {
-  const files = vmFiles(home, settings);
+  const files = vmFiles(dir, settings);
   return {
-    label: settings.get("vm_name") || vm?.name || `pid ${pid}`,
-    pid: vm?.pid ?? pid,
-    monitor: vm?.monitor || files.monitor,
+    label: found?.record.name || settings.get("vm_name") || dir,
+    pid: found?.record.pid,
+    started: found?.record.started,
+    monitor: isOwnSocket(files.monitor) ? files.monitor : "",
     timeoutMs: timeoutMs(settings),
-    leftovers: [files.pid, files.monitor, files.serial],
+    files,
+    token: found?.record.token,
+    runtimeDir: bare ? dir : undefined,
   };
 }
 
 /** A target for a running QEMU process found by `ps`. */
 function processTarget(vm: RunningVm, ctx: TargetContext): ShutdownTarget {
+  let settings = ctx.tool;
   if (vm.home && !vm.bare) {
     try {
-      const { settings } = resolveSettings({
-        roots: ctx.roots,
-        home: vm.home,
-        overrides: ctx.overrides,
-      });
-      return homeTarget(vm.home, settings, vm, vm.pid);
-    } catch { /* unreadable settings: treat it as a VM without a home */ }
+      settings = resolveSettings({ roots: ctx.roots, home: vm.home, overrides: ctx.overrides }).settings;
+    } catch { /* unreadable settings: the tool's defaults will do */ }
   }
   return {
     label: vm.name || `pid ${vm.pid}`,
     pid: vm.pid,
+    started: vm.started,
     monitor: vm.monitor,
-    timeoutMs: timeoutMs(ctx.tool),
-    leftovers: [],
+    timeoutMs: timeoutMs(settings),
+    files: vm.home ? vmFiles(vm.home, settings) : undefined,
+    token: vm.token,
     runtimeDir: vm.bare ? vm.home : undefined,
   };
 }
 
 /**
  * The VMs of the homes at `paths` (a bare boot's runtime directory counts
- * as a home). A home that is not running has its stale pid file and
- * sockets removed and is reported.
+ * as a home). A home that is not running has its stale runtime files
+ * removed and is reported.
  */
-export async function selectHomes(
-  paths: readonly string[],
-  ctx: TargetContext,
-): Promise<Selection> {
+export async function selectHomes(paths: readonly string[], ctx: TargetContext): Promise<Selection> {
   const settingsName = ctx.tool.get("cfg_file_vmsettings");
-  const vms = await running(ctx);
+  const prefix = ctx.tool.get("cfg_qemu_cmdprefix");
   const out: Selection = { targets: [], errors: [] };
+  let vms: RunningVm[] | undefined;
   for (const path of paths) {
     const abs = resolve(path);
-    const real = realPath(abs);
     const shown = path === "." || path === "./" ? abs : path;
-    const vm = vms.find((v) => v.home && realPath(v.home) === real);
     if (!isVmHome(abs, settingsName)) {
-      if (vm?.bare) out.targets.push(processTarget(vm, ctx));
+      // A bare boot's runtime directory, as vmup printed it.
+      vms ??= await running(ctx);
+      const vm = vms.find((v) => v.bare && realPath(v.home) === realPath(abs));
+      if (vm) out.targets.push(processTarget(vm, ctx));
       else out.errors.push(`${shown}: not a VM home (no ${settingsName})`);
       continue;
     }
     let settings: Settings;
     try {
-      settings = resolveSettings({
-        roots: ctx.roots,
-        home: abs,
-        overrides: ctx.overrides,
-      }).settings;
+      settings = resolveSettings({ roots: ctx.roots, home: abs, overrides: ctx.overrides }).settings;
     } catch (e) {
       out.errors.push((e as Error).message);
       continue;
     }
     const files = vmFiles(abs, settings);
-    if (vm) {
-      out.targets.push(homeTarget(abs, settings, vm, vm.pid));
-    } else if (await isListening(files.monitor)) {
-      // ps hides its home (it shows some characters as `?`), or its QEMU is
-      // not among the processes ps shows us: the pid file may tell.
-      const pid = readPidFile(files.pid);
-      const known = vms.find((v) => v.pid === pid);
-      out.targets.push(
-        homeTarget(
-          abs,
-          settings,
-          known && { ...known, monitor: files.monitor },
-          undefined,
-        ),
-      );
-    } else {
-      const target = homeTarget(abs, settings, undefined, undefined);
-      await tidy(target);
-      out.errors.push(`${shown}: not running`);
+    const lock = await lockIfWritable(
+      `${abs}/${settings.get("cfg_file_lock")}`,
+      settings.int("cfg_limit_waitlock"),
+    );
+    try {
+      const found = await runningFrom(files, prefix);
+      if (found) {
+        out.targets.push(dirTarget(abs, settings, found, false));
+      } else if (isOwnSocket(files.monitor) && await isListening(files.monitor)) {
+        // Started by hand (or by an older vmtools) on this home's monitor
+        // socket: it can be asked to stop, but no pid is known.
+        out.targets.push(dirTarget(abs, settings, undefined, false));
+      } else {
+        await tidy(dirTarget(abs, settings, undefined, false));
+        out.errors.push(`${shown}: not running`);
+      }
+    } finally {
+      lock?.release();
     }
   }
   return { targets: dedupe(out.targets), errors: out.errors };
+}
+
+/** The home's lock, or nothing for a home this user cannot write (it cannot be changed then). */
+async function lockIfWritable(path: string, waitSeconds: number): Promise<Lock | undefined> {
+  try {
+    return await acquireLock(path, waitSeconds);
+  } catch (e) {
+    if (e instanceof VmError && /cannot create lock/.test(e.message)) return undefined;
+    throw e;
+  }
 }
 
 /** The running VMs `select` accepts (all of the user's, or some pids). */

@@ -8,10 +8,10 @@ import { probeHost } from "../host.ts";
 import type { HostInfo, VmFiles } from "../modules/api.ts";
 import { ModuleLoader } from "../modules/loader.ts";
 import { basename, resolve } from "../path.ts";
-import { QmpClient } from "../qmp/client.ts";
+import type { QmpClient } from "../qmp/client.ts";
 import { buildCommand, type BuiltCommand } from "../qemu/build.ts";
 import { displayUrl, queryDisplays } from "../qemu/display.ts";
-import { formatCommand, launchDaemon, launchForeground } from "../qemu/launch.ts";
+import { formatCommand, launchDetached, type Launched, launchForeground } from "../qemu/launch.ts";
 import { parseSettings, type SettingsFile, setValue } from "../settings/file.ts";
 import { resolveSettings } from "../settings/resolve.ts";
 import type { Settings } from "../settings/settings.ts";
@@ -24,12 +24,14 @@ import {
   stricter,
 } from "../storage/inspect.ts";
 import type { Toolbox } from "../toolbox.ts";
+import { withChange } from "../change/change.ts";
 import { configure } from "./configure.ts";
-import { makeRuntimeDir, sweepRuntimeDirs, vmFiles } from "./files.ts";
+import { vmFiles } from "./files.ts";
+import { makeRuntimeDir } from "./runtime_dir.ts";
+import { sweepRuntimeDirs } from "./sweep.ts";
 import { acquireLock } from "./lock.ts";
-import { runningPid } from "./process.ts";
+import { newToken, removeRecord, runningFrom, writeRecord } from "./record.ts";
 import { hasChildren, isVmHome } from "./home.ts";
-import { sleep } from "../timer.ts";
 import { removeQuietly } from "../remove.ts";
 
 /** What the user asked `vmup` (or `vmcreate`, after creating) to do. */
@@ -75,15 +77,11 @@ export async function up(
   tools: Toolbox,
   host = probeHost(),
 ): Promise<UpResult> {
-  const settingsName = resolveSettings({
-    roots: tools.roots,
-    overrides: [...opts.overrides, ...opts.runOnly],
-  }).settings.get(
-    "cfg_file_vmsettings",
-  );
+  const tool =
+    resolveSettings({ roots: tools.roots, overrides: [...opts.overrides, ...opts.runOnly] }).settings;
   const abs = resolve(path);
-  if (isVmHome(abs, settingsName)) return await upHome(abs, opts, tools, host);
-  return await upBare(path, opts, tools, host);
+  if (isVmHome(abs, tool.get("cfg_file_vmsettings"))) return await upHome(abs, opts, tools, host);
+  return await upBare(path, opts, tools, host, tool);
 }
 
 async function upHome(
@@ -123,9 +121,10 @@ async function upBare(
   opts: UpOptions,
   tools: Toolbox,
   host: HostInfo,
+  tool: Settings,
 ): Promise<UpResult> {
   const ref = inspectStorage(path);
-  await sweepRuntimeDirs();
+  await sweepRuntimeDirs(tool, tools.log);
   const dir = makeRuntimeDir(basename(path));
   try {
     const file = parseSettings("", `${dir}/vm.settings`, "vm");
@@ -153,15 +152,22 @@ async function upBare(
         overrides: [...opts.overrides, ...opts.runOnly],
       })
         .settings;
-    const settings = await configure({
-      file,
+    // Conversions beside the image outlive the boot; the change undoes them on failure.
+    const settings = await withChange(
       dir,
-      bare: true,
-      disks: cdrom ? [] : [ref],
-      cdroms: cdrom ? [ref] : [],
-      resolve: resolveFile,
-      tools,
-    });
+      { pattern: tool.get("cfg_file_tmpdir"), label: `vmup ${path}`, log: tools.log },
+      (change) =>
+        configure({
+          change,
+          file,
+          dir,
+          bare: true,
+          disks: cdrom ? [] : [ref],
+          cdroms: cdrom ? [ref] : [],
+          resolve: resolveFile,
+          tools,
+        }),
+    );
     settings.set("vm_home", "");
     attachExtra(settings, opts);
     const result = await boot(
@@ -215,20 +221,13 @@ async function boot(
 ): Promise<UpResult> {
   const { log } = tools;
   const name = settings.get("vm_name");
-  for (const socket of [files.monitor, files.serial]) {
-    // The kernel limits unix socket paths (sun_path) to 107 bytes.
-    const bytes = new TextEncoder().encode(socket).length;
-    if (bytes > 107) {
-      throw new VmError(
-        `${socket}: too long for a unix socket (${bytes} bytes, at most 107); use a shorter path`,
-      );
-    }
-  }
-  const running = await runningPid(files.pid, files.monitor);
-  if (running !== undefined) {
+  checkSocketPaths(files);
+  const running = await runningFrom(files, settings.get("cfg_qemu_cmdprefix"));
+  if (running) {
     // Starting is idempotent, so `vmcreate … && vmup …` and retrying scripts just work.
-    log.at(0, `${name}: already running (pid ${running}), not started again`);
-    return { name, pid: running, files };
+    const { pid, display } = running.record;
+    log.at(0, `${name}: already running (pid ${pid}), not started again`);
+    return { name, pid, display, files };
   }
   const loader = new ModuleLoader(
     tools.roots,
@@ -241,27 +240,57 @@ async function boot(
     log.step(`${name}: would run ${formatCommand(cmd)}`);
     return { name, files };
   }
-  for (const f of [files.pid, files.monitor, files.serial]) removeQuietly(f);
+  clearRuntimeFiles(files);
+  const token = newToken();
+  const bare = !settings.get("vm_home");
+  const record = (pid: number, started: number, display: string) =>
+    writeRecord(files, { token, pid, started, name, display, dir: files.dir, bare });
   if (!settings.bool("vm_qemu_daemonize")) {
     log.info(
       `${name}: starting in the foreground; the QEMU monitor is on this terminal`,
     );
-    const exitCode = await launchForeground(cmd, log);
-    for (const f of [files.pid, files.monitor, files.serial]) removeQuietly(f);
-    return { name, files, exitCode };
+    try {
+      const exitCode = await launchForeground(cmd, token, log, (pid, started) => record(pid, started, "?"));
+      return { name, files, exitCode };
+    } finally {
+      clearRuntimeFiles(files);
+    }
   }
-  const started = await launchWithDisplayRetries(cmd, settings, files, host, loader, tools);
-  const display = await displayOf(started.args, files.monitor);
-  const pid = await waitForPid(files.pid, files.monitor);
-  const where = settings.get("vm_home") ? "" : `, files in ${files.dir}`;
-  log.at(0, `${name}: running (pid ${pid ?? "?"}), display ${display}${where}`);
-  return { name, pid, display, files };
+  const { args, launched } = await launchWithDisplayRetries(cmd, settings, files, host, loader, tools, token);
+  let display: string;
+  try {
+    display = await displayOf(args, launched.qmp);
+  } finally {
+    launched.qmp.close();
+  }
+  record(launched.pid, launched.started, display);
+  const where = bare ? `, files in ${files.dir}` : "";
+  log.at(0, `${name}: running (pid ${launched.pid}), display ${display}${where}`);
+  return { name, pid: launched.pid, display, files };
+}
+
+/** The kernel limits unix socket paths (sun_path) to 107 bytes. */
+export function checkSocketPaths(files: VmFiles): void {
+  for (const socket of [files.monitor, files.serial]) {
+    const bytes = new TextEncoder().encode(socket).length;
+    if (bytes > 107) {
+      throw new VmError(
+        `${socket}: too long for a unix socket (${bytes} bytes, at most 107); use a shorter path`,
+      );
+    }
+  }
+}
+
+/** Removes what a VM that no longer runs left behind (pid file, sockets, record). */
+function clearRuntimeFiles(files: VmFiles): void {
+  removeRecord(files);
+  for (const f of [files.pid, files.monitor, files.serial]) removeQuietly(f);
 }
 
 /**
- * Starts the daemon, retrying where the display is the only problem:
- * SPICE, unlike VNC, cannot pick a free port itself and vmtools may not probe
- * TCP ports, so a taken port means trying the next one; and a window that
+ * Starts QEMU, retrying where the display is the only problem: SPICE,
+ * unlike VNC, cannot pick a free port itself and vmtools may not probe TCP
+ * ports, so a taken port means trying the next one; and a window that
  * `vm_display_type=auto` asked for but cannot open falls back to VNC.
  */
 async function launchWithDisplayRetries(
@@ -271,12 +300,12 @@ async function launchWithDisplayRetries(
   host: HostInfo,
   loader: ModuleLoader,
   tools: Toolbox,
-): Promise<BuiltCommand> {
+  token: string,
+): Promise<{ args: string[]; launched: Launched }> {
   let cmd = first;
   for (let attempt = 0;; attempt++) {
     try {
-      await launchDaemon(cmd, tools.log);
-      return cmd;
+      return { args: cmd.args, launched: await launchDetached(cmd, files.monitor, token, tools.log) };
     } catch (e) {
       const message = String(e);
       const type = settings.get("vm_display_type");
@@ -293,38 +322,22 @@ async function launchWithDisplayRetries(
         tools.log.warn("no window could be opened on this display; serving VNC instead");
         settings.set("vm_display_type", "vnc");
       } else throw e;
+      clearRuntimeFiles(files);
       cmd = await buildCommand(settings, files, host, loader, tools.log);
     }
   }
 }
 
 /** Where the VM's display can be reached, asking QEMU for the port it picked. */
-async function displayOf(args: readonly string[], monitor: string): Promise<string> {
+async function displayOf(args: readonly string[], qmp: QmpClient): Promise<string> {
   if (args.includes("-vnc") || args.includes("-spice")) {
-    let qmp: QmpClient | undefined;
     try {
-      qmp = await QmpClient.connect(monitor, { timeoutMs: 3000 });
       const { vnc, spice } = await queryDisplays(qmp, 3000);
       return displayUrl(vnc, spice) ?? "?";
     } catch {
       return "?";
-    } finally {
-      qmp?.close();
     }
   }
   const i = args.indexOf("-display");
   return i >= 0 ? args[i + 1] : "default";
-}
-
-/** QEMU writes its pid file from the daemon child: give it a moment. */
-async function waitForPid(
-  pidFile: string,
-  monitor: string,
-): Promise<number | undefined> {
-  for (let i = 0; i < 50; i++) {
-    const pid = await runningPid(pidFile, monitor);
-    if (pid !== undefined) return pid;
-    await sleep(20);
-  }
-  return undefined;
 }

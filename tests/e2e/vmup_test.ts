@@ -2,7 +2,7 @@
  * vmup boots real guests under QEMU (TCG): raw and qcow2 boot-sector disks
  * and an El Torito ISO print on the serial line, and QMP reports them running.
  */
-import { equal, match } from "node:assert/strict";
+import { deepEqual, equal, match } from "node:assert/strict";
 import { QmpClient } from "../../lib/qmp/client.ts";
 import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
 import { makeBootIso } from "../fixtures/iso.ts";
@@ -186,22 +186,34 @@ Deno.test("vmup -i keeps QEMU in the foreground with its monitor on stdin/stdout
 
 Deno.test("vmup waits cfg_limit_waitlock for a VM locked by a live process, then gives up", async () => {
   const sb = new Sandbox();
-  const sleeper = new Deno.Command("sleep", { args: ["30"] }).spawn();
+  let holder: Deno.ChildProcess | undefined;
   try {
     const disk = `${sb.work}/d.img`;
     await makeBootSectorDisk(disk, { message: "locked" });
     equal((await sb.run("vmcreate", "-y", "-n", ...HEADLESS_TCG, "-c", disk, "vm")).code, 0);
-    Deno.symlinkSync(String(sleeper.pid), `${sb.work}/vm/.vm.settings.lock`);
+    const lock = `${sb.work}/vm/.vm.settings.lock`;
+    // Another process holds the VM's lock (an flock, as vmtools takes it) and names itself in it.
+    holder = new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `const f = Deno.openSync(${JSON.stringify(lock)}, { write: true, create: true }); f.lockSync(true);
+         f.writeSync(new TextEncoder().encode(Deno.pid + "\\n")); console.log("held"); setInterval(() => {}, 1000);`,
+      ],
+      stdout: "piped",
+    }).spawn();
+    const reader = holder.stdout.getReader();
+    await reader.read();
+    reader.releaseLock();
     const r = await sb.run("vmup", "-o", "cfg_limit_waitlock=1", "vm");
     equal(r.code, 1);
-    match(r.stderr, /vm\/\.vm\.settings\.lock: locked by process \d+ \(waited 1s/);
-    sleeper.kill("SIGKILL");
-    await sleeper.status;
+    match(r.stderr, new RegExp(`vm/\\.vm\\.settings\\.lock: locked by process ${holder.pid} \\(waited 1s`));
+    holder.kill("SIGKILL");
+    await holder.output();
     const again = await sb.run("vmup", "-n", "vm");
-    equal(again.code, 0, `a dead holder's lock is taken over: ${again.stderr}`);
+    equal(again.code, 0, `a dead holder's lock is free: ${again.stderr}`);
   } finally {
     try {
-      sleeper.kill("SIGKILL");
+      holder?.kill("SIGKILL");
     } catch { /* already dead */ }
     await sb.cleanup();
   }
@@ -236,7 +248,13 @@ Deno.test("a VM home too deep for a unix socket path is refused with a clear mes
   try {
     const deep = `${sb.work}/${"d".repeat(60)}/${"e".repeat(40)}`;
     await makeBootSectorDisk(`${sb.work}/d.img`, { message: "deep" });
-    equal((await sb.run("vmcreate", "-y", "-n", ...HEADLESS_TCG, "-c", `${sb.work}/d.img`, deep)).code, 0);
+    // vmcreate refuses a home that could never start, before making anything.
+    const c = await sb.run("vmcreate", "-y", "-n", ...HEADLESS_TCG, "-c", `${sb.work}/d.img`, deep);
+    equal(c.code, 1);
+    match(c.stderr, /monitor\.sock: too long for a unix socket \(\d+ bytes, at most 107\)/);
+    deepEqual([...Deno.readDirSync(sb.work)].map((e) => e.name), ["d.img"]);
+    // A home made by hand is refused by vmup with the same message.
+    sb.write(`${deep}/vm.settings`, "vm_storage_hdd1_enable=yes\nvm_storage_hdd1_backend=../../d.img\n");
     const r = await sb.run("vmup", deep);
     equal(r.code, 1);
     match(r.stderr, /monitor\.sock: too long for a unix socket \(\d+ bytes, at most 107\)/);

@@ -3,12 +3,15 @@ import type { ConfigureContext } from "../../../lib/modules/api.ts";
 /**
  * Offers to convert third-party disk images (vmdk, vdi, vhd, …) to qcow2:
  * into the VM home for a new VM, beside the image for a bare boot. Declined
- * images are used in snapshot mode.
+ * images are used in snapshot mode. A conversion never writes over a file:
+ * when `NAME.qcow2` exists the question proposes `NAME-1.qcow2` (the next
+ * free name); with `-y`, where nobody could agree to another name, it is an
+ * error naming the file.
  */
 export default async function storageHddImport(
   ctx: ConfigureContext,
 ): Promise<void> {
-  const { settings, set, ask, storage, convert, dir, bare } = ctx;
+  const { settings, set, ask, storage, convert, dir, bare, assumeYes } = ctx;
   for (const n of [1, 2]) {
     if (!settings.bool(`vm_storage_hdd${n}_enable`)) continue;
     const ref = storage.inspect(settings.get(`vm_storage_hdd${n}_backend`));
@@ -21,21 +24,35 @@ export default async function storageHddImport(
         `${loc.path}: .ova archives are not supported yet; extract the disk (tar xf) and pass it`,
       );
     }
+    const name = loc.path.slice(loc.path.lastIndexOf("/") + 1).replace(/\.[^.]*$/, "");
+    const targetDir = bare ? loc.path.slice(0, loc.path.lastIndexOf("/")) : dir;
+    const preferred = `${targetDir}/${name}.qcow2`;
+    const target = freeName(targetDir, name);
+    if (target !== preferred && assumeYes) {
+      throw new Error(
+        `${preferred} already exists: not converting ${loc.path} over it (answer the question without -y to pick another name)`,
+      );
+    }
+    const note = target === preferred ? "" : ` (${name}.qcow2 exists)`;
     const answer = await ask(
-      `Convert ${loc.path} (${loc.format}) to qcow2 (yes/no)`,
+      `Convert ${loc.path} (${loc.format}) to qcow2 as ${target}${note} (yes/no)`,
       "yes",
       (a) => /^(y|yes|n|no)$/i.test(a) ? undefined : "yes or no",
     );
     if (!/^y/i.test(answer)) continue;
-    const base = loc.path.slice(loc.path.lastIndexOf("/") + 1).replace(
-      /\.[^.]*$/,
-      "",
-    );
-    const targetDir = bare ? loc.path.slice(0, loc.path.lastIndexOf("/")) : dir;
-    const target = await convert(loc.path, `${targetDir}/${base}.qcow2`);
-    set(
-      `vm_storage_hdd${n}_backend`,
-      bare ? target : target.slice(dir.length + 1),
-    );
+    const made = await convert(loc.path, target);
+    set(`vm_storage_hdd${n}_backend`, bare ? made : made.slice(dir.length + 1));
+  }
+}
+
+/** `DIR/NAME.qcow2`, or the first of `NAME-1.qcow2`, `NAME-2.qcow2`, … that does not exist. */
+function freeName(dir: string, name: string): string {
+  for (let i = 0;; i++) {
+    const path = `${dir}/${name}${i ? `-${i}` : ""}.qcow2`;
+    try {
+      Deno.lstatSync(path);
+    } catch {
+      return path;
+    }
   }
 }

@@ -1,0 +1,98 @@
+/**
+ * The journal of a multi-step change: one JSON object a line in the file
+ * `journal` of a backup directory (`cfg_file_tmpdir`, made beside the data so
+ * that renames stay on one file system). Each step is written before it is
+ * carried out, so that whatever a killed process leaves behind can be undone
+ * from the journal alone (see `recover.ts`).
+ * @module
+ */
+import { VmError } from "../errors.ts";
+
+/** One line of a journal. Every path is absolute. */
+export type Entry =
+  /** Opens the journal: who changes what. */
+  | { op: "begin"; pid: number; time: number; label: string }
+  /** A directory was made (undone by removing it if it is empty). */
+  | { op: "mkdir"; path: string }
+  /** The lock file of a home this change made (removed when undone at once, kept by a later recovery, which holds it). */
+  | { op: "lock"; path: string }
+  /** A file or directory tree is about to be made where nothing was (undone by removing it). */
+  | { op: "create"; path: string }
+  /** `path` is about to change; its original was saved as `copy` (undone by moving it back). */
+  | { op: "keep"; path: string; copy: string }
+  /** `from` is about to be renamed to `to` (undone by renaming it back). */
+  | { op: "rename"; from: string; to: string }
+  /** A helper program was started (undone by stopping it, if it still runs). */
+  | { op: "proc"; pid: number; program: string; time: number }
+  /** The change is complete: nothing is undone, the directory only removed. */
+  | { op: "commit" };
+
+/** The name of the journal file inside a backup directory. */
+export const JOURNAL_FILE = "journal";
+
+/** Backup directory names of a `cfg_file_tmpdir` pattern: its trailing X's become random letters. */
+export function backupDirPattern(
+  pattern: string,
+): { prefix: string; width: number; test(name: string): boolean } {
+  const m = /^(.*?)(X*)$/.exec(pattern)!;
+  const prefix = m[1], width = m[2].length;
+  const re = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}[A-Za-z0-9]{${width}}$`);
+  return { prefix, width, test: (name) => re.test(name) };
+}
+
+/** Makes a fresh private backup directory in `dir`. */
+export function makeBackupDir(dir: string, pattern: string): string {
+  const { prefix, width } = backupDirPattern(pattern);
+  const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  for (let attempt = 0;; attempt++) {
+    const random = [...crypto.getRandomValues(new Uint8Array(width))].map((b) => letters[b % letters.length]);
+    const path = `${dir}/${prefix}${random.join("")}`;
+    try {
+      Deno.mkdirSync(path, { mode: 0o700 });
+      return path;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists) || attempt > 20) {
+        throw new VmError(`${path}: cannot make a backup directory: ${(e as Error).message}`);
+      }
+    }
+  }
+}
+
+/** Appends entries to a journal file. */
+export class JournalWriter {
+  #file: Deno.FsFile;
+
+  constructor(readonly path: string) {
+    try {
+      this.#file = Deno.openSync(path, { append: true, create: true, mode: 0o600 });
+    } catch (e) {
+      throw new VmError(`${path}: cannot write the change journal: ${(e as Error).message}`);
+    }
+  }
+
+  /** Writes one entry (a whole line in one write, so a kill never leaves half a line). */
+  write(entry: Entry): void {
+    const line = new TextEncoder().encode(JSON.stringify(entry) + "\n");
+    let done = 0;
+    while (done < line.length) done += this.#file.writeSync(line.subarray(done));
+  }
+
+  close(): void {
+    try {
+      this.#file.close();
+    } catch { /* already closed */ }
+  }
+}
+
+/** Reads a journal; a torn last line (a kill mid-write) is ignored. */
+export function readJournal(path: string): Entry[] {
+  const entries: Entry[] = [];
+  for (const line of Deno.readTextFileSync(path).split("\n")) {
+    if (line === "") continue;
+    try {
+      const entry = JSON.parse(line);
+      if (entry && typeof entry.op === "string") entries.push(entry as Entry);
+    } catch { /* torn line */ }
+  }
+  return entries;
+}

@@ -1,0 +1,99 @@
+/**
+ * Finishing what killed commands left: the backup directories in a home
+ * whose journal belongs to a process that is gone. A committed change only
+ * needs its directory removed; any other is undone, and the helper programs
+ * it started are stopped if they still run.
+ * @module
+ */
+import { run } from "../spawn.ts";
+import type { Logger } from "../ui/log.ts";
+import { processStarts, sameStart } from "../vm/process.ts";
+import { backupDirPattern, type Entry, JOURNAL_FILE, readJournal } from "./journal.ts";
+import { undoEntries } from "./undo.ts";
+
+/** What was found and done about one backup directory. */
+export interface Recovery {
+  backupDir: string;
+  label: string;
+  /** `reverted`, `finished` (it had committed), `running` (its owner lives), or `failed`. */
+  outcome: "reverted" | "finished" | "running" | "failed";
+  problems: string[];
+}
+
+/** The backup directories in `dir` (names matching the `cfg_file_tmpdir` pattern). */
+export function backupDirsIn(dir: string, pattern: string): string[] {
+  const { test } = backupDirPattern(pattern);
+  const out: string[] = [];
+  try {
+    for (const e of Deno.readDirSync(dir)) if (e.isDirectory && test(e.name)) out.push(`${dir}/${e.name}`);
+  } catch { /* an unreadable home has nothing we could undo */ }
+  return out.sort();
+}
+
+/**
+ * Undoes or finishes the changes left in `dir` by processes that are gone.
+ * With `dryRun` nothing is touched; the outcomes say what would be done.
+ */
+export async function recoverChanges(
+  dir: string,
+  pattern: string,
+  log: Logger,
+  dryRun = false,
+): Promise<Recovery[]> {
+  const out: Recovery[] = [];
+  for (const backupDir of backupDirsIn(dir, pattern)) {
+    let entries: Entry[];
+    try {
+      entries = readJournal(`${backupDir}/${JOURNAL_FILE}`);
+    } catch {
+      entries = []; // killed before its first line: nothing was done yet
+    }
+    const begin = entries.find((e) => e.op === "begin");
+    const label = begin?.op === "begin" ? begin.label : "an unknown change";
+    if (begin?.op === "begin" && await ownerLives(begin.pid, begin.time)) {
+      out.push({ backupDir, label, outcome: "running", problems: [] });
+      continue;
+    }
+    const committed = entries.some((e) => e.op === "commit");
+    if (dryRun) {
+      out.push({ backupDir, label, outcome: committed ? "finished" : "reverted", problems: [] });
+      continue;
+    }
+    if (!committed) await stopHelpers(entries);
+    const problems = committed ? [] : undoEntries(entries, false);
+    if (problems.length === 0) {
+      try {
+        Deno.removeSync(backupDir, { recursive: true });
+        if (!committed) undoEntries(entries.filter((e) => e.op === "mkdir"), false);
+      } catch (e) {
+        problems.push(`removing ${backupDir}: ${(e as Error).message}`);
+      }
+    }
+    const outcome = problems.length ? "failed" : committed ? "finished" : "reverted";
+    out.push({ backupDir, label, outcome, problems });
+    if (outcome === "failed") {
+      log.warn(`could not undo the interrupted change '${label}' (${backupDir}): ${problems.join("; ")}`);
+    } else {
+      log.info(`${outcome === "reverted" ? "undid" : "finished"} the interrupted change '${label}'`);
+    }
+  }
+  return out;
+}
+
+/** Whether the process that began a journal at `time` still runs (a reused pid started later). */
+async function ownerLives(pid: number, time: number): Promise<boolean> {
+  const proc = (await processStarts([pid])).get(pid);
+  return proc !== undefined && proc.started <= time + 1000;
+}
+
+/** Stops helper programs a dead change started, if they are still the same processes. */
+async function stopHelpers(entries: readonly Entry[]): Promise<void> {
+  const procs = entries.filter((e) => e.op === "proc");
+  const live = await processStarts(procs.map((p) => p.pid));
+  for (const p of procs) {
+    const seen = live.get(p.pid);
+    if (seen && p.program.startsWith(seen.program) && sameStart(seen.started, p.time)) {
+      await run("kill", ["-KILL", String(p.pid)]);
+    }
+  }
+}

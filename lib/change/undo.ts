@@ -1,0 +1,90 @@
+/**
+ * Undoing journal entries, for a change that fails or is interrupted and for
+ * the journal of one that was killed. Every undo tolerates a step that was
+ * written down but never carried out.
+ * @module
+ */
+import type { Entry } from "./journal.ts";
+
+/**
+ * Undoes the file-system entries of a journal, last first; returns what
+ * could not be undone. `live` is true for the process that made the change
+ * (it still holds the locks it recorded), false for a later recovery.
+ */
+export function undoEntries(entries: readonly Entry[], live: boolean): string[] {
+  const problems: string[] = [];
+  for (const entry of [...entries].reverse()) {
+    try {
+      if (entry.op === "lock") {
+        if (live) removeIfThere(entry.path, false);
+        continue;
+      }
+      undoOne(entry);
+    } catch (e) {
+      problems.push(`${describe(entry)}: ${(e as Error).message}`);
+    }
+  }
+  return problems;
+}
+
+function undoOne(entry: Entry): void {
+  switch (entry.op) {
+    case "create":
+      removeIfThere(entry.path, true);
+      break;
+    case "mkdir":
+      try {
+        Deno.removeSync(entry.path); // only when empty: it may hold things that are not ours
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound) && !isNotEmpty(e)) throw e;
+      }
+      break;
+    case "keep":
+      if (exists(entry.copy)) Deno.renameSync(entry.copy, entry.path);
+      break;
+    case "rename":
+      if (exists(entry.to) && !exists(entry.from)) Deno.renameSync(entry.to, entry.from);
+      break;
+    case "begin":
+    case "lock":
+    case "proc":
+    case "commit":
+      break;
+  }
+}
+
+function describe(entry: Entry): string {
+  switch (entry.op) {
+    case "create":
+      return `removing ${entry.path}`;
+    case "mkdir":
+      return `removing directory ${entry.path}`;
+    case "keep":
+      return `restoring ${entry.path} from ${entry.copy}`;
+    case "rename":
+      return `renaming ${entry.to} back to ${entry.from}`;
+    default:
+      return entry.op;
+  }
+}
+
+function removeIfThere(path: string, recursive: boolean): void {
+  try {
+    Deno.removeSync(path, { recursive });
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isNotEmpty(e: unknown): boolean {
+  return e instanceof Error && /not empty/i.test(e.message);
+}

@@ -1,0 +1,195 @@
+/**
+ * What vmup records about a VM it starts, and how a running VM is told from
+ * an impostor or a stale file. A running VM is identified by its record (in
+ * its home, `cfg_file_record`) and its monitor socket, never by a command
+ * line: vmup gives QEMU a secret object named after a random token
+ * (`-object secret,id=vmtools-TOKEN`) and writes that token, the pid it
+ * spawned and the start time to the record. The socket in a home reaches
+ * exactly the QEMU that made it, so a QEMU answering there with the record's
+ * token is the one whose pid the record holds; `ps` confirms a pid by its
+ * start time when the monitor is not answering.
+ *
+ * vmup also links each record from the user's private runtime directory
+ * (`…/vmtools/running/TOKEN`), which is how vmps finds VM homes without a
+ * registry and without reading command lines.
+ * @module
+ */
+import type { VmFiles } from "../modules/api.ts";
+import { QmpClient } from "../qmp/client.ts";
+import { INDEX_DIR_NAME, runtimeBase } from "./runtime_dir.ts";
+import { processStarts, sameStart } from "./process.ts";
+
+/** What a record holds. */
+export interface RunRecord {
+  /** The token QEMU carries as the object `vmtools-TOKEN`. */
+  token: string;
+  pid: number;
+  /** When vmup spawned it, in ms since the epoch. */
+  started: number;
+  /** The VM's name. */
+  name: string;
+  /** Where its display is (`vnc://…`, `spice://…`, a window type, `none`). */
+  display: string;
+  /** The directory it was started from (its home, or a bare boot's runtime directory). */
+  dir: string;
+  /** Whether `dir` is a bare boot's runtime directory. */
+  bare: boolean;
+}
+
+const MAX_RECORD_BYTES = 64 * 1024;
+const TOKEN = /^[0-9a-f]{32}$/;
+
+/** A fresh random token. */
+export function newToken(): string {
+  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The QEMU arguments that give a VM its token. */
+export function tokenArgs(token: string): string[] {
+  return ["-object", `secret,id=vmtools-${token},data=vmtools`];
+}
+
+/** Writes the record of a VM just started, and links it from the user's runtime directory. */
+export function writeRecord(files: VmFiles, record: RunRecord): void {
+  const tmp = `${files.record}.tmp-${Deno.pid}`;
+  Deno.writeTextFileSync(tmp, JSON.stringify(record) + "\n", { mode: 0o600 });
+  Deno.renameSync(tmp, files.record);
+  // Another vmtools may remove the emptied index directory in between: retry once.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const index = indexDir();
+    if (!index) return;
+    try {
+      Deno.symlinkSync(files.dir, `${index}/${record.token}`);
+      return;
+    } catch { /* try again, then give up: vmps will not list it, vmdown HOME still works */ }
+  }
+}
+
+/** Removes a record and its link, when they still describe `token`. */
+export function removeRecord(files: VmFiles, token?: string): void {
+  const rec = readRecord(files);
+  if (token !== undefined && rec && rec.token !== token) return;
+  const t = token ?? rec?.token;
+  try {
+    Deno.removeSync(files.record);
+  } catch { /* already gone */ }
+  if (t) unlinkIndexed(t);
+}
+
+/** Reads the record in a VM's directory; `undefined` when there is none or it is malformed. */
+export function readRecord(files: VmFiles): RunRecord | undefined {
+  try {
+    const info = Deno.lstatSync(files.record);
+    if (!info.isFile || info.size > MAX_RECORD_BYTES) return undefined;
+    const r = JSON.parse(Deno.readTextFileSync(files.record));
+    const ok = r && typeof r.token === "string" && TOKEN.test(r.token) &&
+      Number.isInteger(r.pid) && r.pid > 0 && Number.isFinite(r.started) &&
+      typeof r.name === "string" && typeof r.display === "string" && typeof r.dir === "string";
+    return ok ? { ...r, bare: r.bare === true } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The VM directories linked from the user's runtime directory, by token. */
+export function indexedDirs(): Map<string, string> {
+  const out = new Map<string, string>();
+  const index = indexDir(false);
+  if (!index) return out;
+  try {
+    for (const e of Deno.readDirSync(index)) {
+      if (!TOKEN.test(e.name)) continue;
+      try {
+        out.set(e.name, Deno.readLinkSync(`${index}/${e.name}`));
+      } catch { /* raced with its removal */ }
+    }
+  } catch { /* no VM started yet */ }
+  return out;
+}
+
+/** Drops the link of a token whose VM is gone. */
+export function unlinkIndexed(token: string): void {
+  const index = indexDir(false);
+  if (!index || !TOKEN.test(token)) return;
+  try {
+    Deno.removeSync(`${index}/${token}`);
+    Deno.removeSync(index); // only when it is empty: the runtime directory stays tidy
+  } catch { /* already gone, or other VMs run */ }
+}
+
+function indexDir(create = true): string | undefined {
+  try {
+    const dir = `${runtimeBase()}/${INDEX_DIR_NAME}`;
+    if (create) Deno.mkdirSync(dir, { mode: 0o700, recursive: true });
+    return dir;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `path` is a socket itself (not a symbolic link a foreign home could point anywhere). */
+export function isOwnSocket(path: string): boolean {
+  try {
+    return Deno.lstatSync(path).isSocket === true;
+  } catch {
+    return false;
+  }
+}
+
+/** A running VM as its record and its monitor or process confirm it. */
+export interface RunningHome {
+  record: RunRecord;
+  /** How it was confirmed: its monitor answered with its token, or only `ps` saw its pid. */
+  confirmedBy: "monitor" | "process";
+}
+
+/**
+ * The VM running from `files.dir`, if any: its record, confirmed by its
+ * monitor answering with the record's token, or — when the monitor does not
+ * answer — by `ps` showing the recorded pid as a QEMU (`prefix`) started
+ * when the record says.
+ */
+export async function runningFrom(
+  files: VmFiles,
+  prefix: string,
+  timeoutMs = 2000,
+): Promise<RunningHome | undefined> {
+  const record = readRecord(files);
+  if (!record) return undefined;
+  const answer = await monitorToken(files.monitor, record.token, timeoutMs);
+  if (answer === "match") return { record, confirmedBy: "monitor" };
+  if (answer === "other") return undefined;
+  const proc = (await processStarts([record.pid])).get(record.pid);
+  if (proc && proc.program.startsWith(prefix) && sameStart(proc.started, record.started)) {
+    return { record, confirmedBy: "process" };
+  }
+  return undefined;
+}
+
+/**
+ * Asks the monitor at `path` whether its QEMU carries `token`: `match`,
+ * `other` (a QEMU answers, but not that one), or `silent` (no socket, or
+ * nobody answers).
+ */
+export async function monitorToken(
+  path: string,
+  token: string,
+  timeoutMs = 2000,
+): Promise<"match" | "other" | "silent"> {
+  if (!isOwnSocket(path)) return "silent";
+  let qmp: QmpClient | undefined;
+  try {
+    qmp = await QmpClient.connect(path, { timeoutMs });
+    return await hasToken(qmp, token, timeoutMs) ? "match" : "other";
+  } catch {
+    return "silent";
+  } finally {
+    qmp?.close();
+  }
+}
+
+/** Whether the QEMU behind `qmp` carries `token`. */
+export async function hasToken(qmp: QmpClient, token: string, timeoutMs = 2000): Promise<boolean> {
+  const objects = await qmp.execute<{ name: string }[]>("qom-list", { path: "/objects" }, { timeoutMs });
+  return objects.some((o) => o.name === `vmtools-${token}`);
+}
