@@ -1,11 +1,11 @@
 /**
- * Running the few external programs vmtools may run (QEMU, qemu-img, an ISO
- * builder, kill, ps). Deno refuses to spawn under a scoped `--allow-run`
+ * Running the few external programs vmtools may run (QEMU, qemu-img,
+ * genisoimage, kill, ps). Deno refuses to spawn under a scoped `--allow-run`
  * while a non-empty `LD_*` variable would reach the child; the refusal names
  * them, and the spawn is retried with exactly those blanked.
  * @module
  */
-import { VmError } from "./errors.ts";
+import { describeError, VmError } from "./errors.ts";
 
 /** Options for {@linkcode command}. */
 export interface SpawnOptions {
@@ -81,17 +81,26 @@ export async function run(
   };
 }
 
+/** The Debian package of each program vmtools runs, for the message when one is missing. */
+const DEBIAN_PACKAGE: Record<string, string> = {
+  "qemu-system-x86_64": "qemu-system-x86",
+  "qemu-system-i386": "qemu-system-x86",
+  "qemu-system-aarch64": "qemu-system-arm",
+  "qemu-img": "qemu-utils",
+  genisoimage: "genisoimage",
+  kill: "procps",
+  ps: "procps",
+};
+
 /** Turns a spawn failure into a message naming the program. */
 export function spawnError(program: string, e: unknown): VmError {
   if (e instanceof Deno.errors.NotFound) {
+    const pkg = DEBIAN_PACKAGE[program];
     return new VmError(
-      `${program}: not found in PATH (install it, e.g. Debian's qemu-system-x86 / qemu-utils)`,
+      `${program}: not found in PATH (install it${pkg ? `: Debian package ${pkg}` : ""})`,
     );
   }
-  if (e instanceof Deno.errors.NotCapable) {
-    return new VmError(
-      `${program}: not among the programs vmtools is allowed to run (${(e as Error).message})`,
-    );
-  }
-  return new VmError(`${program}: ${(e as Error).message}`);
+  const said = describeError(e);
+  // Deno's refusal to run it names the program already.
+  return new VmError(said.startsWith(`vmtools may not run ${program} `) ? said : `${program}: ${said}`);
 }

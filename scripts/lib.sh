@@ -12,8 +12,8 @@ DENO_VERSION=2.9.6
 DEBIAN_PACKAGES=(
   qemu-system-x86   # qemu-system-x86_64, qemu-system-i386
   qemu-utils        # qemu-img
-  xorriso           # ISO images made on the fly
-  genisoimage       # genisoimage / mkisofs, the other ISO builder
+  genisoimage       # ISO images made on the fly from directories
+  xorriso           # tests only: the El Torito ISO fixtures (the program may not run it)
   busybox-static    # user space of the small Linux test guest
   linux-image-amd64 # its kernel
   isolinux          # boot loader of the ISO test fixture

@@ -3,7 +3,14 @@
  * `exec`), and running one: parse, `-h`, and mapping errors to exit codes.
  * @module
  */
-import { exitCodeOf, UsageError, VmError } from "../errors.ts";
+import {
+  describeError,
+  exitCodeOf,
+  isSystemError,
+  UsageError,
+  VmError,
+  withoutDenoAdvice,
+} from "../errors.ts";
 import type { BuiltinRegistry } from "../modules/loader.ts";
 import { configRoots } from "../roots.ts";
 import { resolveSettings } from "../settings/resolve.ts";
@@ -32,7 +39,12 @@ export interface CommandIO {
   prog: string;
 }
 
-/** Runs `cmd` on `argv`, printing errors as `prog: message`. */
+/**
+ * Runs `cmd` on `argv`, printing errors as `prog: message`. Errors a user can
+ * cause (ours, and the file system's or the permission set's refusals: a
+ * path the user gave) are one line; only a bug prints "internal error" and
+ * its stack, which `VMTOOLS_DEBUG` adds to the one line too.
+ */
 export async function runCommand(
   cmd: Command,
   argv: string[],
@@ -46,18 +58,30 @@ export async function runCommand(
     }
     return await cmd.exec(args, io);
   } catch (e) {
-    const code = exitCodeOf(e);
-    if (!(e instanceof UsageError || e instanceof VmError)) {
-      io.output.err(
-        `${io.prog}: internal error: ${e instanceof Error ? e.stack ?? e.message : e}\n`,
-      );
-      return 1;
-    }
-    io.output.err(`${io.prog}: ${e.message}\n`);
     if (e instanceof UsageError) {
-      io.output.err(`Try '${io.prog} -h' for help.\n`);
+      io.output.err(`${io.prog}: ${e.message}\nTry '${io.prog} -h' for help.\n`);
+      return exitCodeOf(e);
     }
-    return code;
+    if (e instanceof VmError || isSystemError(e)) {
+      // A VmError may quote a refusal of Deno's, with its advice.
+      const message = e instanceof VmError ? withoutDenoAdvice(e.message) : describeError(e);
+      io.output.err(`${io.prog}: ${message}\n`);
+      if (debugging()) io.output.err(`${(e as Error).stack}\n`);
+      return exitCodeOf(e);
+    }
+    io.output.err(
+      `${io.prog}: internal error: ${e instanceof Error ? e.stack ?? e.message : e}\n`,
+    );
+    return 1;
+  }
+}
+
+/** Whether `VMTOOLS_DEBUG` asks for the stack of every error. */
+function debugging(): boolean {
+  try {
+    return Boolean(Deno.env.get("VMTOOLS_DEBUG"));
+  } catch {
+    return false; // a permission set without it
   }
 }
 

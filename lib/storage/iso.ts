@@ -1,5 +1,7 @@
 /**
  * ISO images made from directories, for CD-ROM drives backed by a folder.
+ * Only genisoimage makes them: xorriso can launch other programs
+ * (`-launch_frontend`), so it is not in the permission set.
  * @module
  */
 import { VmError } from "../errors.ts";
@@ -14,27 +16,16 @@ export async function buildIso(
 ): Promise<void> {
   const args = ["-quiet", "-J", "-R", "-o", target, dir];
   log.at(2, `making an ISO image of ${dir}`);
-  for (
-    const [program, prefix] of [["xorriso", ["-as", "mkisofs"]], [
-      "genisoimage",
-      [],
-    ]] as const
-  ) {
-    try {
-      log.at(5, `${program} ${[...prefix, ...args].join(" ")}`);
-      const r = await run(program, [...prefix, ...args]);
-      if (r.code !== 0) {
-        throw new VmError(
-          `${program} failed on ${dir}: ${r.stderr.trim().split("\n").pop()}`,
-        );
-      }
-      return;
-    } catch (e) {
-      if (e instanceof VmError && /not found in PATH/.test(e.message)) continue;
-      throw e;
-    }
+  log.at(5, `genisoimage ${args.join(" ")}`);
+  let r;
+  try {
+    r = await run("genisoimage", args);
+  } catch (e) {
+    throw new VmError(`cannot make an ISO of ${dir}: ${(e as Error).message}`);
   }
-  throw new VmError(
-    `cannot make an ISO of ${dir}: neither xorriso nor genisoimage is installed`,
-  );
+  if (r.code !== 0) {
+    throw new VmError(
+      `genisoimage failed on ${dir}: ${r.stderr.trim().split("\n").pop()}`,
+    );
+  }
 }

@@ -1,11 +1,39 @@
 /**
  * The installed program, as a user gets it from scripts/install: the
- * command links boot real guests and vmcreate stores only what differs.
+ * command links boot real guests, vmcreate stores only what differs, and
+ * code inside it cannot rewrite the installed files.
  */
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
 import { GUEST_READY_LINE, linuxGuestIso } from "../fixtures/linux.ts";
+import { DEFAULTS } from "../../lib/settings/defaults.ts";
 import { COMMAND_NAMES, PROJECT_ROOT, readOr, Sandbox, waitFor } from "../helpers/vmtools.ts";
+
+/**
+ * A module trying to write to the installed program's files. The deny goes
+ * by path name: through a symbolic link it makes itself a module still gets
+ * there (vmtools(7) SECURITY says so), which "via-link" keeps measured.
+ */
+function installProbe(prefix: string): string {
+  const [home, bin] = [JSON.stringify(`${prefix}/lib/vmtools`), JSON.stringify(`${prefix}/bin`)];
+  return `
+export default async function c_probe() {
+  const results = {};
+  const attempt = (name, f) => {
+    try { f(); results[name] = "allowed"; } catch (e) { results[name] = e.constructor.name; }
+  };
+  attempt("deno.json", () => Deno.writeTextFileSync(${home} + "/deno.json", "{}"));
+  attempt("launcher", () => Deno.writeTextFileSync(${bin} + "/vmtools", "#!/bin/sh"));
+  attempt("link", () => Deno.removeSync(${bin} + "/vmup"));
+  const link = Deno.env.get("HOME") + "/to-install";
+  attempt("via-link", () => {
+    Deno.symlinkSync(${home}, link);
+    Deno.writeTextFileSync(link + "/.probe-through-link", "x");
+  });
+  Deno.writeTextFileSync(Deno.env.get("HOME") + "/probe.json", JSON.stringify(results));
+}
+`;
+}
 
 Deno.test("scripts/install PREFIX gives working command links and man pages", async () => {
   const sb = new Sandbox();
@@ -19,8 +47,21 @@ Deno.test("scripts/install PREFIX gives working command links and man pages", as
     ok(Deno.statSync(`${prefix}/share/man/man5/vmtools.conf.5`).isFile);
     const tcg = ["-o", "vm_qemu_accel=tcg", "-o", "vm_display_type=none"];
     await makeBootSectorDisk(`${sb.work}/disk.img`, { message: "installed vmup" });
-    const up = await run("vmup", ...tcg, "./disk.img");
+    sb.write("etc/modules/buildcmd/c_probe.ts", installProbe(prefix));
+    const config = readOr(`${prefix}/lib/vmtools/deno.json`);
+    const launcher = readOr(`${prefix}/bin/vmtools`);
+    const probe = ["-o", `cfg_modules_buildcmd=${DEFAULTS.cfg_modules_buildcmd} c_probe`];
+    const up = await run("vmup", ...tcg, ...probe, "./disk.img");
     equal(up.code, 0, up.stderr);
+    deepEqual(JSON.parse(readOr(`${sb.dir}/home/probe.json`)), {
+      "deno.json": "NotCapable",
+      launcher: "NotCapable",
+      link: "NotCapable",
+      "via-link": "allowed",
+    });
+    equal(readOr(`${prefix}/lib/vmtools/deno.json`), config);
+    equal(readOr(`${prefix}/bin/vmtools`), launcher);
+    equal(Deno.readLinkSync(`${prefix}/bin/vmup`), "vmtools");
     const dir = /files in (.*)$/m.exec(up.stderr)![1];
     await waitFor(() => readOr(`${dir}/serial.log`).includes("installed vmup"), 15000, "bare boot");
     await sb.cleanupVms();
