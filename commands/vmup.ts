@@ -7,7 +7,7 @@ import { session } from "../lib/cli/command.ts";
 import type { ParsedArgs } from "../lib/cli/getopt.ts";
 import { UsageError, VmError } from "../lib/errors.ts";
 import { isVmHome } from "../lib/vm/home.ts";
-import { up, type UpOptions } from "../lib/vm/up.ts";
+import { checkStorable, up, type UpOptions } from "../lib/vm/up.ts";
 import { BUILTIN_MODULES } from "../modules/registry.ts";
 
 /** Options shared by vmup and vmcreate. */
@@ -23,6 +23,7 @@ export function upOptions(
   if (args.count.b) runOnly.push(["vm_boot_menu", "yes"]);
   if (args.count.z) runOnly.push(["vm_qemu_compress", "yes"]);
   const accessCap = args.count.r ? "ro" : args.count.s ? "snap" : undefined;
+  for (const spec of [...(v.C ?? []), ...(v.c ?? []), ...(v.D ?? []), ...(v.d ?? [])]) checkStorable(spec);
   const boot = [...(v.C ?? []).map(() => "c"), ...(v.D ?? []).map(() => "d")];
   return {
     disks: [...(v.C ?? []), ...(v.c ?? [])],

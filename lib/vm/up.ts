@@ -63,6 +63,15 @@ export interface UpResult {
   exitCode?: number;
 }
 
+/** Settings files cannot hold a newline or NUL, so storage named with one can be neither kept nor booted. */
+export function checkStorable(path: string): void {
+  if (/[\n\0]/.test(path)) {
+    throw new VmError(
+      `${JSON.stringify(path)}: a path with a newline or NUL character cannot be used; rename it`,
+    );
+  }
+}
+
 /** Makes a storage argument independent of the current directory. */
 export function absoluteStorage(spec: string): string {
   const [prefix, location] = splitPrefix(spec);
@@ -123,6 +132,7 @@ async function upBare(
   host: HostInfo,
   tool: Settings,
 ): Promise<UpResult> {
+  checkStorable(path);
   const ref = inspectStorage(path);
   await sweepRuntimeDirs(tool, tools.log);
   const dir = makeRuntimeDir(basename(path));
