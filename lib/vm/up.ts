@@ -25,6 +25,7 @@ import {
 } from "../storage/inspect.ts";
 import type { Toolbox } from "../toolbox.ts";
 import { withChange } from "../change/change.ts";
+import { recoverChanges } from "../change/recover.ts";
 import { configure } from "./configure.ts";
 import { vmFiles } from "./files.ts";
 import { makeRuntimeDir } from "./runtime_dir.ts";
@@ -89,7 +90,7 @@ export async function up(
   const tool =
     resolveSettings({ roots: tools.roots, overrides: [...opts.overrides, ...opts.runOnly] }).settings;
   const abs = resolve(path);
-  if (isVmHome(abs, tool.get("cfg_file_vmsettings"))) return await upHome(abs, opts, tools, host);
+  if (isVmHome(abs, tool.get("cfg_file_vmsettings"))) return await upHome(abs, opts, tools, host, tool);
   return await upBare(path, opts, tools, host, tool);
 }
 
@@ -98,18 +99,18 @@ async function upHome(
   opts: UpOptions,
   tools: Toolbox,
   host: HostInfo,
+  tool: Settings,
 ): Promise<UpResult> {
-  const { settings } = resolveSettings({
-    roots: tools.roots,
-    home,
-    templates: opts.templates,
-    overrides: [...opts.overrides, ...opts.runOnly],
-  });
-  const lock = await acquireLock(
-    `${home}/${settings.get("cfg_file_lock")}`,
-    settings.int("cfg_limit_waitlock"),
-  );
+  // Lock first: what a killed command left half done is undone before the settings are read.
+  const lock = await acquireLock(`${home}/${tool.get("cfg_file_lock")}`, tool.int("cfg_limit_waitlock"));
   try {
+    await recoverChanges(home, tool.get("cfg_file_tmpdir"), tools.log);
+    const { settings } = resolveSettings({
+      roots: tools.roots,
+      home,
+      templates: opts.templates,
+      overrides: [...opts.overrides, ...opts.runOnly],
+    });
     attachExtra(settings, opts);
     if (
       hasChildren(home, settings) &&
