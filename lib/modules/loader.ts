@@ -7,6 +7,7 @@
  */
 import { VmError } from "../errors.ts";
 import type { Roots } from "../roots.ts";
+import { refuseShared } from "../settings/source.ts";
 import type { Family } from "./api.ts";
 
 /** Loads one family's built-in modules, as a record from name to function. */
@@ -92,6 +93,7 @@ export class ModuleLoader {
     for (const dir of dirs) {
       if (!this.#present(dir, family).has(`${name}.ts`)) continue;
       const path = `${dir}/modules/${family}/${name}.ts`;
+      checkModuleFile(path);
       let mod: { default?: unknown };
       try {
         mod = await import(fileUrl(path));
@@ -126,6 +128,18 @@ export async function runModule<F extends (ctx: C) => unknown, C>(
     const where = mod.source === "built-in" ? `built-in module ${mod.name}` : `module ${mod.source}`;
     throw new VmError(`${where}: ${firstLine(e)}`);
   }
+}
+
+/** A module file runs as the user: it must be a regular file only its owner may change. */
+function checkModuleFile(path: string): void {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch (e) {
+    throw new VmError(`module ${path} failed to load: ${firstLine(e)}`);
+  }
+  if (!info.isFile) throw new VmError(`${path}: not a regular file`);
+  refuseShared(path, info);
 }
 
 function checkFunction<F>(value: unknown, where: string): F {

@@ -17,7 +17,8 @@ export default function qemu({ settings, qemu, files }: BuildcmdContext): void {
   if (accel === "tcg") qemu.add("-accel", "tcg");
   else if (accel === "kvm") qemu.add("-accel", "kvm");
   else qemu.add("-accel", "kvm", "-accel", "tcg");
-  qemu.add(...settings.list("vm_qemu_params"));
+  // Not add(...list): spreading a long list as arguments overflows the stack.
+  for (const param of settings.list("vm_qemu_params")) qemu.add(param);
   qemu.add("-pidfile", files.pid);
   if (settings.bool("vm_qemu_daemonize")) qemu.add("-daemonize");
 }
