@@ -134,11 +134,29 @@ export interface ConfigureContext {
    */
   convert(source: string, target: string): Promise<string>;
   /**
-   * Creates a blank qcow2 image of `size` (e.g. `40G`) at `path`; returns
-   * its path. Refuses to overwrite an existing file; undone if the creation
+   * Creates a blank qcow2 image of `size` as qemu-img reads it (`40G`; a
+   * plain number is bytes there, so give a unit) at `path`; returns its
+   * path. Refuses to overwrite an existing file; undone if the creation
    * fails later.
    */
   createDisk(path: string, size: string): Promise<string>;
+  /**
+   * Checks `text` as a value of the size setting `name` (`vm_ram_size`,
+   * `vm_storage_hddN_createsize`) exactly as vmtools reads it everywhere:
+   * a plain number is MiB (as QEMU reads `-m`), `K` `M` `G` `T` suffixes
+   * (any case, optionally followed by `iB` or `B`) as usual, fractions
+   * allowed (`1.5G`); a RAM size under 16 MiB is refused. Returns what is
+   * expected instead, or `undefined` when `text` is fine, so it serves as
+   * the `check` of `ask`: `ask(q, p, (a) => checkSize(name, a))`.
+   * A value already among the settings is read with `settings.size(name)`
+   * (bytes), whose error also names where the value comes from.
+   */
+  checkSize(name: string, text: string): string | undefined;
+  /**
+   * `text` as a size in whole MiB, rounded up, for `-m` or `qemu-img`
+   * (`${sizeMiB(name, text)}M`); throws what {@linkcode checkSize} reports.
+   */
+  sizeMiB(name: string, text: string): number;
   randomMac(prefix: string): string;
   log: ModuleLog;
 }

@@ -5,8 +5,9 @@
  * loaded by dynamic import.
  * @module
  */
-import { VmError } from "../errors.ts";
+import { describeError, VmError } from "../errors.ts";
 import type { Roots } from "../roots.ts";
+import { refuseShared } from "../settings/source.ts";
 import type { Family } from "./api.ts";
 
 /** Loads one family's built-in modules, as a record from name to function. */
@@ -92,11 +93,12 @@ export class ModuleLoader {
     for (const dir of dirs) {
       if (!this.#present(dir, family).has(`${name}.ts`)) continue;
       const path = `${dir}/modules/${family}/${name}.ts`;
+      checkModuleFile(path);
       let mod: { default?: unknown };
       try {
         mod = await import(fileUrl(path));
       } catch (e) {
-        throw new VmError(`module ${path} failed to load: ${firstLine(e)}`);
+        throw new VmError(`module ${path} failed to load: ${describeError(e)}`);
       }
       return { name, source: path, run: checkFunction<F>(mod.default, path) };
     }
@@ -124,8 +126,20 @@ export async function runModule<F extends (ctx: C) => unknown, C>(
   } catch (e) {
     if (e instanceof VmError && mod.source === "built-in") throw e;
     const where = mod.source === "built-in" ? `built-in module ${mod.name}` : `module ${mod.source}`;
-    throw new VmError(`${where}: ${firstLine(e)}`);
+    throw new VmError(`${where}: ${describeError(e)}`);
   }
+}
+
+/** A module file runs as the user: it must be a regular file only its owner may change. */
+function checkModuleFile(path: string): void {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch (e) {
+    throw new VmError(`module ${path} failed to load: ${describeError(e)}`);
+  }
+  if (!info.isFile) throw new VmError(`${path}: not a regular file`);
+  refuseShared(path, info);
 }
 
 function checkFunction<F>(value: unknown, where: string): F {
@@ -137,8 +151,4 @@ function checkFunction<F>(value: unknown, where: string): F {
 
 function fileUrl(path: string): string {
   return "file://" + path.split("/").map(encodeURIComponent).join("/");
-}
-
-function firstLine(e: unknown): string {
-  return String(e instanceof Error ? e.message : e).split("\n")[0];
 }

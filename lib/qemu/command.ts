@@ -10,7 +10,9 @@ export class QemuCommandLine implements QemuCommand {
   readonly args: string[] = [];
 
   add(...args: string[]): void {
-    this.args.push(...args);
+    // One by one: push(...args) puts every element on the stack, and a
+    // settings list may have hundreds of thousands.
+    for (const a of args) this.args.push(a);
   }
 
   has(option: string): boolean {

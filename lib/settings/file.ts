@@ -5,7 +5,8 @@
  * @module
  */
 import { VmError } from "../errors.ts";
-import { checkStorable, quote, readExtended, SyntaxError } from "./syntax.ts";
+import { readSettingsText } from "./source.ts";
+import { checkStorable, excerpt, quote, readExtended, SyntaxError } from "./syntax.ts";
 
 /** What a file is for; it decides which lines are allowed. */
 export type FileKind = "conf" | "vm" | "template";
@@ -33,52 +34,74 @@ export class SettingsError extends VmError {
 }
 
 const NAME = /^[A-Za-z0-9_]+$/;
+/** The longest path the system opens (PATH_MAX less the final NUL). */
+const MAX_PATH_BYTES = 4095;
+/** The longest template name whose file name (`NAME.tpl`) the system allows. */
+const MAX_TEMPLATE_NAME = 255 - ".tpl".length;
 
-/** Parses `text`; `path` is only used in error messages. */
+/**
+ * Parses `text`; `path` is only used in error messages. Linear in the size
+ * of `text`: every line is scanned a bounded number of times.
+ */
 export function parseSettings(
   text: string,
   path: string,
   kind: FileKind,
 ): SettingsFile {
+  const cr = loneCarriageReturn(text);
+  if (cr >= 0) {
+    throw new SettingsError(
+      path,
+      lineAt(text, cr),
+      "carriage return without line feed: settings files use LF (or CR LF) line ends",
+    );
+  }
   const lines: Line[] = [];
   let parents = 0;
-  text.replace(/\n$/, "").split("\n").forEach((raw, index) => {
+  const raws = text === "" ? [] : (text.endsWith("\n") ? text.slice(0, -1) : text).split("\n");
+  raws.forEach((raw, index) => {
     const fail = (reason: string): never => {
       throw new SettingsError(path, index + 1, reason);
     };
-    const body = raw.replace(/\r$/, "").trimStart();
-    if (raw === "" && index === 0 && text === "") return;
+    const nul = raw.indexOf("\0");
+    if (nul >= 0) fail(`NUL at column ${nul + 1}: not allowed in settings files, not even quoted`);
+    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    const body = line.trimStart();
+    // Columns in messages count from the start of the line.
+    const indent = line.length - body.length;
     if (body === "" || body.startsWith("#")) {
       lines.push({ kind: "text", raw });
       return;
     }
-    const directive = /^(template|parent)[ \t]+(.*)$/.exec(body);
-    if (directive?.[1] === "template") {
+    const directive = directiveOf(body);
+    if (directive === "template") {
       if (kind === "conf") fail("'template' is not allowed in vmtools.conf");
-      const names = directive[2].replace(/[ \t]+#.*$/, "").trim().split(
-        /[ \t]+/,
-      );
+      const names = templateNames(body, directive.length);
+      if (!names.length) fail("'template' needs at least one name");
       for (const n of names) {
         if (!NAME.test(n)) {
-          fail(`bad template name '${n}' (letters, digits and _ only)`);
+          fail(`bad template name '${excerpt(n)}' (letters, digits and _ only)`);
+        }
+        if (n.length > MAX_TEMPLATE_NAME) {
+          fail(`template name '${excerpt(n)}' too long (at most ${MAX_TEMPLATE_NAME} characters)`);
         }
       }
       lines.push({ kind: "template", raw, names });
       return;
     }
-    if (directive?.[1] === "parent") {
+    if (directive === "parent") {
       if (kind !== "vm") {
         fail("'parent' is only allowed in a VM's settings file");
       }
       if (++parents > 1) fail("'parent' given more than once");
-      const [path, tail] = readValue(
-        directive[2],
-        fail,
-        body.length - directive[2].length,
-      );
+      const from = skipBlanks(body, directive.length);
+      const [path] = readValue(body.slice(from), fail, indent + from);
       if (path === "") fail("'parent' needs a path");
+      const bytes = new TextEncoder().encode(path).length;
+      if (bytes > MAX_PATH_BYTES) {
+        fail(`parent path too long (${bytes} bytes, at most ${MAX_PATH_BYTES})`);
+      }
       lines.push({ kind: "parent", raw, path });
-      void tail;
       return;
     }
     const eq = body.indexOf("=");
@@ -86,22 +109,71 @@ export function parseSettings(
     const name = body.slice(0, eq);
     if (!NAME.test(name)) {
       fail(
-        /\s/.test(name) ? "no spaces allowed around '='" : `bad setting name '${name}'`,
+        /\s/.test(name) ? "no spaces allowed around '='" : `bad setting name '${excerpt(name)}'`,
       );
     }
     if (!name.startsWith("cfg_") && !name.startsWith("vm_")) {
-      fail(`setting '${name}' must start with 'cfg_' or 'vm_'`);
+      fail(`setting '${excerpt(name)}' must start with 'cfg_' or 'vm_'`);
     }
     if (name.startsWith("cfg_") && kind !== "conf") {
-      fail(`tool setting '${name}' is only allowed in vmtools.conf or with -o`);
+      fail(`tool setting '${excerpt(name)}' is only allowed in vmtools.conf or with -o`);
     }
-    const [value, tail] = readValue(body.slice(eq + 1), fail, eq + 1);
+    const [value, tail] = readValue(body.slice(eq + 1), fail, indent + eq + 1);
     lines.push({ kind: "set", raw, name, value, tail });
   });
   return { path, kind, lines };
 }
 
-/** Reads an extended string followed by nothing, blanks, or a `# comment`. */
+/** The index of the first CR not followed by LF, or -1. */
+function loneCarriageReturn(text: string): number {
+  for (let i = text.indexOf("\r"); i >= 0; i = text.indexOf("\r", i + 1)) {
+    if (text[i + 1] !== "\n") return i;
+  }
+  return -1;
+}
+
+/** The 1-based line number of the character at `index`. */
+function lineAt(text: string, index: number): number {
+  let line = 1;
+  for (let i = text.indexOf("\n"); i >= 0 && i < index; i = text.indexOf("\n", i + 1)) line++;
+  return line;
+}
+
+/** `template` or `parent` when `body` starts with one of them and a blank. */
+function directiveOf(body: string): "template" | "parent" | undefined {
+  for (const word of ["template", "parent"] as const) {
+    if (body.startsWith(word) && isBlank(body[word.length])) return word;
+  }
+  return undefined;
+}
+
+/** The blank-separated words from `from` on, up to a word that starts a `#` comment. */
+function templateNames(body: string, from: number): string[] {
+  const names: string[] = [];
+  let i = skipBlanks(body, from);
+  while (i < body.length && body[i] !== "#") {
+    let end = i;
+    while (end < body.length && !isBlank(body[end])) end++;
+    names.push(body.slice(i, end));
+    i = skipBlanks(body, end);
+  }
+  return names;
+}
+
+function isBlank(c: string | undefined): boolean {
+  return c === " " || c === "\t";
+}
+
+function skipBlanks(text: string, from: number): number {
+  let i = from;
+  while (isBlank(text[i])) i++;
+  return i;
+}
+
+/**
+ * Reads an extended string followed by nothing, blanks, or a `# comment`;
+ * `offset` is the column before `text` on its line.
+ */
 function readValue(
   text: string,
   fail: (reason: string) => never,
@@ -109,12 +181,12 @@ function readValue(
 ): [string, string] {
   try {
     const [value, used] = readExtended(text);
-    const tail = text.slice(used);
-    if (/^[ \t]/.test(text)) fail("no spaces allowed around '='");
-    if (tail !== "" && !/^[ \t]*(#.*)?$/.test(tail)) {
+    if (isBlank(text[0])) fail("no spaces allowed around '='");
+    const after = skipBlanks(text, used);
+    if (after < text.length && text[after] !== "#") {
       fail(`unexpected text after the value at column ${offset + used + 1}`);
     }
-    return [value, tail];
+    return [value, text.slice(used)];
   } catch (e) {
     if (e instanceof SyntaxError) {
       fail(`${e.message} (column ${offset + e.column})`);
@@ -125,30 +197,22 @@ function readValue(
 
 /** Reads and parses a file; a missing file is an error naming it. */
 export function readSettingsFile(path: string, kind: FileKind): SettingsFile {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      throw new VmError(`${path}: no such settings file`);
-    }
-    throw new VmError(`${path}: cannot read: ${(e as Error).message}`);
-  }
-  return parseSettings(text, path, kind);
+  const f = readSettingsFileIfAny(path, kind);
+  if (!f) throw new VmError(`${path}: no such settings file`);
+  return f;
 }
 
-/** Reads a file when it exists, else returns `undefined`. */
+/**
+ * Reads a file when it exists, else returns `undefined`. Refuses, naming
+ * the file, anything but a regular file of at most 1 MiB that only its
+ * owner may write (see {@linkcode readSettingsText}).
+ */
 export function readSettingsFileIfAny(
   path: string,
   kind: FileKind,
 ): SettingsFile | undefined {
-  try {
-    return parseSettings(Deno.readTextFileSync(path), path, kind);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
-    if (e instanceof SettingsError) throw e;
-    throw new VmError(`${path}: cannot read: ${(e as Error).message}`);
-  }
+  const text = readSettingsText(path);
+  return text === undefined ? undefined : parseSettings(text, path, kind);
 }
 
 /** The values a file assigns, in order (a later assignment wins). */
@@ -233,17 +297,51 @@ export function formatSettings(file: SettingsFile): string {
   return file.lines.map((l) => l.raw).join("\n") + "\n";
 }
 
-/** Writes a file atomically: a temporary file beside it, then a rename. */
+/**
+ * Writes a file atomically: a temporary file beside it, then a rename. The
+ * result is never writable by group or others, whatever the umask: a new
+ * file is created with mode 0644 (which the umask can only narrow), a
+ * replaced one keeps its mode less those bits.
+ */
 export function writeFileAtomic(path: string, text: string): void {
   const tmp = `${path}.tmp-${Deno.pid}`;
   try {
-    Deno.writeTextFileSync(tmp, text);
+    let keep: number | undefined;
+    try {
+      const mode = Deno.statSync(path).mode;
+      if (mode !== null) keep = mode & 0o777 & ~0o022;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    writeNew(tmp, new TextEncoder().encode(text), keep ?? 0o644);
+    // The umask may have narrowed a replaced file's mode: restore it.
+    if (keep !== undefined) Deno.chmodSync(tmp, keep);
     Deno.renameSync(tmp, path);
   } catch (e) {
     try {
       Deno.removeSync(tmp);
     } catch { /* it was never created */ }
     throw new VmError(`${path}: cannot write: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Creates `path` afresh (never reusing a leftover file, whose mode would
+ * stay) with `mode` less the umask, and writes `data` to it.
+ */
+function writeNew(path: string, data: Uint8Array, mode: number): void {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, { write: true, createNew: true, mode });
+  } catch (e) {
+    if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    Deno.removeSync(path);
+    file = Deno.openSync(path, { write: true, createNew: true, mode });
+  }
+  try {
+    for (let n = 0; n < data.length;) n += file.writeSync(data.subarray(n));
+  } finally {
+    file.close();
   }
 }
 

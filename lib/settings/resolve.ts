@@ -126,7 +126,8 @@ function loadChain(
       throw new VmError(`parent loop: ${current.home} is its own ancestor`);
     }
     seen.add(key);
-    if (chain.length >= limit) {
+    // The chain holds the VM and its ancestors: `limit` ancestors are fine.
+    if (chain.length > limit) {
       throw new VmError(
         `${home}: parent chain deeper than cfg_limit_nesting=${limit}`,
       );
@@ -163,9 +164,13 @@ function realPathOr(path: string): string {
   }
 }
 
+// Built-in templates, parsed once.
+const builtinFiles = new Map<string, SettingsFile>();
+
 /** Applies templates recursively, detecting loops and excessive depth. */
 class TemplateApplier {
   #stack: string[] = [];
+  #applying = new Set<string>();
 
   constructor(
     readonly settings: Settings,
@@ -175,7 +180,7 @@ class TemplateApplier {
   ) {}
 
   apply(name: string, from: string): void {
-    if (this.#stack.includes(name)) {
+    if (this.#applying.has(name)) {
       throw new VmError(
         `template loop: ${[...this.#stack, name].join(" -> ")}`,
       );
@@ -187,29 +192,41 @@ class TemplateApplier {
     }
     const file = this.#load(name, from);
     this.#stack.push(name);
+    this.#applying.add(name);
     for (const t of templatesOf(file)) this.apply(t, file.path);
     for (const [k, v] of assignments(file)) {
       this.settings.set(k, v, { layer: "template", source: name });
     }
     this.#stack.pop();
+    this.#applying.delete(name);
   }
 
+  #files = new Map<string, SettingsFile>();
+
   #load(name: string, from: string): SettingsFile {
+    let file = this.#files.get(name);
+    if (!file) this.#files.set(name, file = this.#find(name, from));
+    return file;
+  }
+
+  #find(name: string, from: string): SettingsFile {
     const dirs = [
       this.roots.share,
       this.roots.etc,
       ...(this.userhome ? [this.roots.user] : []),
     ];
     for (const dir of dirs.reverse()) {
-      const f = readSettingsFileIfAny(
-        `${dir}/templates/${name}.tpl`,
-        "template",
-      );
+      const f = readShared(this.roots, `${dir}/templates/${name}.tpl`, "template");
       if (f) return f;
     }
-    const builtin = BUILTIN_TEMPLATES[name];
+    const builtin = Object.hasOwn(BUILTIN_TEMPLATES, name) ? BUILTIN_TEMPLATES[name] : undefined;
     if (builtin !== undefined) {
-      return parseSettings(builtin, `(built-in template ${name})`, "template");
+      let f = builtinFiles.get(name);
+      if (!f) {
+        f = parseSettings(builtin, `(built-in template ${name})`, "template");
+        builtinFiles.set(name, f);
+      }
+      return f;
     }
     throw new VmError(`${from}: unknown template '${name}'`);
   }

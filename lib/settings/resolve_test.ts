@@ -15,6 +15,7 @@ function sandbox() {
   const write = (path: string, text: string) => {
     Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
     Deno.writeTextFileSync(path, text);
+    return path;
   };
   return {
     dir,
@@ -156,5 +157,84 @@ Deno.test("missing parents, templates and homes are named", () => {
     () => resolveSettings({ roots: { ...t.roots } }),
     /etc\/vmtools.conf:2: expected 'name=value'/,
   );
+  t.done();
+});
+
+Deno.test("exactly cfg_limit_nesting parents are fine, one more is refused", () => {
+  const t = sandbox();
+  const limit = 4;
+  // n0 is the root; n(i) has i ancestors.
+  for (let i = 0; i <= limit + 1; i++) {
+    t.write(`${t.dir}/n${i}/vm.settings`, i ? `parent ../n${i - 1}\nvm_cpu_count=${i}\n` : "");
+  }
+  const overrides: [string, string][] = [["cfg_limit_nesting", String(limit)]];
+  const ok = resolveSettings({ roots: t.roots, home: `${t.dir}/n${limit}`, overrides });
+  equal(ok.chain.length, limit + 1);
+  equal(ok.settings.get("vm_cpu_count"), String(limit));
+  throws(
+    () => resolveSettings({ roots: t.roots, home: `${t.dir}/n${limit + 1}`, overrides }),
+    new RegExp(`n${limit + 1}: parent chain deeper than cfg_limit_nesting=${limit}$`),
+  );
+  t.done();
+});
+
+Deno.test("exactly cfg_limit_nesting nested templates are fine, one more is refused", () => {
+  const t = sandbox();
+  const limit = 4;
+  // t1 includes t2 … up to t(limit + 1), which includes nothing.
+  for (let i = 1; i <= limit + 1; i++) {
+    t.write(`${t.roots.share}/templates/t${i}.tpl`, `template t${i + 1}\nvm_cpu_count=${i}\n`);
+  }
+  t.write(`${t.roots.share}/templates/t${limit}.tpl`, `vm_cpu_count=${limit}\n`);
+  t.write(`${t.dir}/ok/vm.settings`, "template t1\n");
+  const overrides: [string, string][] = [["cfg_limit_nesting", String(limit)]];
+  const ok = resolveSettings({ roots: t.roots, home: `${t.dir}/ok`, overrides });
+  equal(ok.settings.get("vm_cpu_count"), "1");
+  t.write(`${t.roots.share}/templates/t${limit}.tpl`, `template t${limit + 1}\n`);
+  t.write(`${t.roots.share}/templates/t${limit + 1}.tpl`, "vm_cpu_count=9\n");
+  throws(
+    () => resolveSettings({ roots: { ...t.roots }, home: `${t.dir}/ok`, overrides }),
+    new RegExp(`templates nested deeper than cfg_limit_nesting=${limit} at 't${limit + 1}'$`),
+  );
+  t.done();
+});
+
+Deno.test("conf files, templates and parents that others may write are refused, naming them", () => {
+  const t = sandbox();
+  const check = (path: string, home?: string) => {
+    Deno.chmodSync(path, 0o664);
+    throws(
+      () => resolveSettings({ roots: { ...t.roots }, home }),
+      (e) =>
+        e instanceof Error &&
+        e.message === `${path}: writable by group or others; run 'chmod go-w ${path}'`,
+      path,
+    );
+    Deno.chmodSync(path, 0o644);
+    resolveSettings({ roots: { ...t.roots }, home });
+  };
+  check(t.write(`${t.roots.etc}/vmtools.conf`, "vm_cpu_count=3\n"));
+  t.write(`${t.dir}/base/vm.settings`, "template team\n");
+  t.write(`${t.dir}/vm/vm.settings`, "parent ../base\n");
+  check(t.write(`${t.roots.share}/templates/team.tpl`, "vm_cpu_count=4\n"), `${t.dir}/vm`);
+  check(`${t.dir}/base/vm.settings`, `${t.dir}/vm`);
+  check(`${t.dir}/vm/vm.settings`, `${t.dir}/vm`);
+  t.done();
+});
+
+Deno.test("a template named 500 000 times is read once; names of Object's methods are unknown templates", () => {
+  const t = sandbox();
+  t.write(`${t.roots.share}/templates/a.tpl`, "vm_cpu_count=7\n");
+  t.write(`${t.dir}/vm/vm.settings`, `template${" a".repeat(500_000)} modern\n`);
+  const { settings } = resolveSettings({ roots: t.roots, home: `${t.dir}/vm` });
+  equal(settings.get("vm_cpu_count"), "7");
+  equal(settings.get("vm_qemu_machine"), "q35");
+  for (const name of ["toString", "constructor", "__proto__", "hasOwnProperty"]) {
+    t.write(`${t.dir}/vm/vm.settings`, `template ${name}\n`);
+    throws(
+      () => resolveSettings({ roots: t.roots, home: `${t.dir}/vm` }),
+      new RegExp(`unknown template '${name}'$`),
+    );
+  }
   t.done();
 });

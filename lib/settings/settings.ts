@@ -5,7 +5,8 @@
  * @module
  */
 import { VmError } from "../errors.ts";
-import { parseList } from "./syntax.ts";
+import { readSize } from "./size.ts";
+import { excerpt, parseList } from "./syntax.ts";
 
 /** The layers settings come from, lowest precedence first. */
 export type Layer =
@@ -30,21 +31,6 @@ export interface Origin {
 export interface Entry {
   value: string;
   origin: Origin;
-}
-
-const SIZE_UNITS: Record<string, number> = {
-  "": 1,
-  K: 2 ** 10,
-  M: 2 ** 20,
-  G: 2 ** 30,
-  T: 2 ** 40,
-};
-
-/** Reads a size such as `512M`, `2G` or `1.5T` into bytes; `undefined` if malformed. */
-export function parseSize(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)([KMGT]?)i?B?$/i.exec(text.trim());
-  if (!m) return undefined;
-  return Math.round(Number(m[1]) * SIZE_UNITS[m[2].toUpperCase()]);
 }
 
 /** A set of settings with typed accessors. */
@@ -90,11 +76,14 @@ export class Settings {
     return Number(v);
   }
 
-  /** Reads a size (`512M`, `2G`) into bytes. */
+  /**
+   * Reads a size setting into bytes: a plain number is MiB, `K` `M` `G` `T`
+   * suffixes as usual (see `size.ts`); a RAM size under 16 MiB is refused.
+   */
   size(name: string): number {
-    const bytes = parseSize(this.get(name));
-    if (bytes === undefined) throw this.#bad(name, "a size such as 512M or 2G");
-    return bytes;
+    const r = readSize(name, this.get(name));
+    if ("reason" in r) throw this.#refuse(name, r.reason);
+    return r.bytes;
   }
 
   /** Reads a blank-separated list. */
@@ -117,10 +106,15 @@ export class Settings {
   }
 
   #bad(name: string, expected: string): VmError {
+    return this.#refuse(name, `expected ${expected}`);
+  }
+
+  /** An error naming the setting, its value and where the value comes from. */
+  #refuse(name: string, reason: string): VmError {
     const o = this.origin(name);
     const where = o ? ` (from ${describeOrigin(o)})` : "";
     return new VmError(
-      `setting ${name}='${this.get(name)}'${where}: expected ${expected}`,
+      `setting ${name}='${excerpt(this.get(name))}'${where}: ${reason}`,
     );
   }
 }

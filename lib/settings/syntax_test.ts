@@ -53,3 +53,28 @@ Deno.test("lists split on blanks and keep quoted elements whole", () => {
   deepEqual(parseList(formatList(items)), items);
   deepEqual(parseList(""), []);
 });
+
+Deno.test("quote refuses a carriage return, which the reader takes for a line end", () => {
+  throws(() => quote("a\rb"), /carriage return/);
+});
+
+Deno.test("NUL and newline are refused even inside quotes, with their column", () => {
+  const cases: [string, RegExp, number][] = [
+    ["'a\0b'", /^NUL is not allowed, not even quoted$/, 3],
+    ["x'a\nb'", /^newline is not allowed, not even quoted$/, 4],
+    ["ab\0", /^NUL is not allowed, not even quoted$/, 3],
+  ];
+  for (const [text, msg, col] of cases) {
+    throws(
+      () => unquote(text),
+      (e) => e instanceof SyntaxError && msg.test(e.message) && e.column === col,
+      JSON.stringify(text),
+    );
+  }
+});
+
+Deno.test("a list of 500 000 elements splits without overflowing the stack", () => {
+  const items = parseList(`${"-x 'a b' ".repeat(250_000)}`);
+  equal(items.length, 500_000);
+  equal(items[499_999], "a b");
+});

@@ -5,12 +5,15 @@
  * @module
  */
 import type { Change } from "../change/change.ts";
+import { VmError } from "../errors.ts";
 import { randomMac } from "../mac.ts";
 import type { ConfigureContext, ConfigureModule } from "../modules/api.ts";
 import { ModuleLoader, runModule } from "../modules/loader.ts";
 import { moduleLog, storageTools } from "../qemu/build.ts";
 import { addTemplates, type SettingsFile, setValue } from "../settings/file.ts";
 import type { Settings } from "../settings/settings.ts";
+import { readSize, toMiB } from "../settings/size.ts";
+import { excerpt } from "../settings/syntax.ts";
 import type { StorageRef } from "../storage/inspect.ts";
 import { convertImage, createImage } from "../storage/qemuimg.ts";
 import type { Toolbox } from "../toolbox.ts";
@@ -71,6 +74,15 @@ export async function configure(job: ConfigureJob): Promise<Settings> {
       await createImage(job.change, path, size, tools.log);
       tools.log.info(`created ${size} disk ${path}`);
       return path;
+    },
+    checkSize: (name, text) => {
+      const r = readSize(name, text);
+      return "expected" in r ? r.expected : undefined;
+    },
+    sizeMiB: (name, text) => {
+      const r = readSize(name, text);
+      if ("reason" in r) throw new VmError(`${name}='${excerpt(text)}': ${r.reason}`);
+      return toMiB(r.bytes);
     },
     randomMac,
     log: moduleLog(tools.log),

@@ -4,10 +4,14 @@
  */
 import type { Settings } from "../settings/settings.ts";
 
-/** Whether `dir` holds a VM (has a settings file). */
+/**
+ * Whether `dir` holds a VM (has a settings file). Anything but a directory
+ * counts, so that a settings file that is a FIFO or a device is refused by
+ * the settings reader, naming it, rather than taken for a plain directory.
+ */
 export function isVmHome(dir: string, settingsName = "vm.settings"): boolean {
   try {
-    return Deno.statSync(`${dir}/${settingsName}`).isFile;
+    return !Deno.statSync(`${dir}/${settingsName}`).isDirectory;
   } catch {
     return false;
   }

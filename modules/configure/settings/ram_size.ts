@@ -2,13 +2,17 @@ import type { ConfigureContext } from "../../../lib/modules/api.ts";
 
 /** Asks for the guest memory size (kept as inherited for bare boots). */
 export default async function ramSize(
-  { settings, set, ask, bare }: ConfigureContext,
+  { settings, set, ask, bare, checkSize }: ConfigureContext,
 ): Promise<void> {
   if (bare) return;
+  const inherited = settings.get("vm_ram_size");
   const answer = await ask(
     "Memory size",
-    settings.get("vm_ram_size"),
-    (a) => /^\d+(\.\d+)?[MG]$/i.test(a) ? undefined : "a size such as 512M or 4G",
+    inherited,
+    (a) => checkSize("vm_ram_size", a),
   );
+  // The proposal is taken unchecked when answers are assumed (-y): check it
+  // here, naming where it comes from.
+  if (answer === inherited) settings.size("vm_ram_size");
   set("vm_ram_size", answer.toUpperCase());
 }

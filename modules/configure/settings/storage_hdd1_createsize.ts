@@ -3,21 +3,39 @@ import type { ConfigureContext } from "../../../lib/modules/api.ts";
 /**
  * A new VM without a first disk is offered a blank qcow2 image (`40G`
  * proposed, `0` for none), created in its home as `hdd.qcow2`.
- * `vm_storage_hdd1_createsize` given with `-o` answers the question.
+ * `vm_storage_hdd1_createsize` given with `-o` answers the question. Sizes
+ * read as everywhere (a plain number is MiB); qemu-img, which reads a plain
+ * number as bytes, is given whole MiB with the unit.
  */
 export default async function storageHdd1Createsize(
   ctx: ConfigureContext,
 ): Promise<void> {
-  const { settings, set, ask, createDisk, dir, bare } = ctx;
+  const { settings, set, ask, createDisk, dir, bare, checkSize, sizeMiB } = ctx;
+  const name = "vm_storage_hdd1_createsize";
   if (bare || settings.bool("vm_storage_hdd1_enable")) return;
-  const preset = settings.get("vm_storage_hdd1_createsize");
-  const size = preset || await ask(
-    "Size of a new blank disk (0 for none)",
-    "40G",
-    (a) => /^(0|\d+(\.\d+)?[MGT])$/i.test(a) ? undefined : "0 or a size such as 20G",
-  );
-  if (size === "0") return;
-  await createDisk(`${dir}/hdd.qcow2`, size.toUpperCase());
+  let mib: number;
+  if (settings.get(name)) {
+    mib = Math.ceil(settings.size(name) / 2 ** 20);
+  } else {
+    const answer = await ask(
+      "Size of a new blank disk (0 for none)",
+      "40G",
+      (a) => {
+        const problem = checkSize(name, a);
+        return problem && `0 (none) or ${problem}`;
+      },
+    );
+    mib = sizeMiB(name, answer);
+  }
+  if (mib === 0) return;
+  await createDisk(`${dir}/hdd.qcow2`, withUnit(mib));
   set("vm_storage_hdd1_enable", "yes");
   set("vm_storage_hdd1_backend", "hdd.qcow2");
+}
+
+/** Whole MiB in the largest unit that keeps them whole (`40960` is `40G`). */
+function withUnit(mib: number): string {
+  if (mib % 2 ** 20 === 0) return `${mib / 2 ** 20}T`;
+  if (mib % 2 ** 10 === 0) return `${mib / 2 ** 10}G`;
+  return `${mib}M`;
 }
