@@ -96,9 +96,9 @@ export function parseOverrides(
         `-o '${v}': expected cfg_NAME=value or vm_NAME=value`,
       );
     }
-    if (/[\n\0]/.test(m[2])) {
+    if (/[\n\r\0]/.test(m[2])) {
       throw new UsageError(
-        `-o '${m[1]}': newline and NUL are not allowed in values`,
+        `-o '${m[1]}': newline, carriage return and NUL are not allowed in values`,
       );
     }
     return [m[1], m[2]];

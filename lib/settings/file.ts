@@ -6,7 +6,7 @@
  */
 import { VmError } from "../errors.ts";
 import { readSettingsText } from "./source.ts";
-import { checkStorable, excerpt, quote, readExtended, SyntaxError } from "./syntax.ts";
+import { excerpt, quote, readExtended, SyntaxError } from "./syntax.ts";
 
 /** What a file is for; it decides which lines are allowed. */
 export type FileKind = "conf" | "vm" | "template";
@@ -240,7 +240,9 @@ export function setValue(
   name: string,
   value: string | undefined,
 ): void {
-  if (value !== undefined) checkStorable(value);
+  if (value !== undefined && /[\n\r\0]/.test(value)) {
+    throw new VmError(`${name}: a newline, carriage return or NUL cannot be stored in a settings file`);
+  }
   let last = -1;
   file.lines.forEach((l, i) => {
     if (l.kind === "set" && l.name === name) last = i;

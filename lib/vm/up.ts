@@ -64,11 +64,13 @@ export interface UpResult {
   exitCode?: number;
 }
 
-/** Settings files cannot hold a newline or NUL, so storage named with one can be neither kept nor booted. */
+/** Settings files cannot hold a line break or NUL, so storage named with one can be neither kept nor booted. */
 export function checkStorable(path: string): void {
-  if (/[\n\0]/.test(path)) {
+  if (/[\n\r\0]/.test(path)) {
     throw new VmError(
-      `${JSON.stringify(path)}: a path with a newline or NUL character cannot be used; rename it`,
+      `${
+        JSON.stringify(path)
+      }: a path with a newline, carriage return or NUL character cannot be used; rename it`,
     );
   }
 }

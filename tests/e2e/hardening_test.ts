@@ -266,9 +266,13 @@ Deno.test("names vmtools cannot store, and a file where a home should be, are on
       equal(r.code, 1);
       noInternalError(r);
       equal(r.stderr.trim().split("\n").length, 1, r.stderr);
-      match(r.stderr, /"a\\nb\.img": a path with a newline or NUL character cannot be used/);
+      match(r.stderr, /"a\\nb\.img": a path with a newline, carriage return or NUL character cannot be used/);
     }
     equal(exists(`${sb.work}/vm`), false);
+    const cr = await sb.run("vmcreate", "-y", "-n", "-o", "vm_name=a\rb", "vm");
+    equal(cr.code, 2);
+    noInternalError(cr);
+    match(cr.stderr, /^vmcreate: -o 'vm_name': newline, carriage return and NUL are not allowed in values\n/);
     const r = await sb.run("vmcreate", "-y", "-n", "a\nb.img");
     equal(r.code, 1);
     equal(r.stderr, "vmcreate: a\nb.img: exists and is not a directory\n");
