@@ -3,7 +3,7 @@
  * @module
  */
 import { type Command, session } from "../lib/cli/command.ts";
-import { UsageError, VmError } from "../lib/errors.ts";
+import { VmError } from "../lib/errors.ts";
 import type { Prompter } from "../lib/ui/prompt.ts";
 import { createVm } from "../lib/vm/create.ts";
 import { up } from "../lib/vm/up.ts";
@@ -39,11 +39,11 @@ Examples:
 See vmcreate(1).
 `,
   async exec(args, io) {
-    if (!args.operands.length) throw new UsageError("missing vmhome");
     const { tools, overrides } = session(args, io, BUILTIN_MODULES);
     const opts = upOptions(args, overrides);
     let failed = 0;
-    for (const home of args.operands) {
+    const homes = args.operands.length ? args.operands : ["."];
+    for (const home of homes) {
       try {
         const created = await createVm(home, opts, tools);
         if (!opts.noBoot) {
@@ -62,7 +62,7 @@ See vmcreate(1).
           if (r.exitCode) failed++;
         }
       } catch (e) {
-        if (!(e instanceof VmError) || args.operands.length === 1) throw e;
+        if (!(e instanceof VmError) || homes.length === 1) throw e;
         tools.log.error(`${home}: ${e.message}`);
         failed++;
       }

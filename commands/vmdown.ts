@@ -5,20 +5,15 @@
 import type { Command } from "../lib/cli/command.ts";
 import { session } from "../lib/cli/command.ts";
 import { UsageError } from "../lib/errors.ts";
-import { type Method, METHOD_ORDER, shutdown, type ShutdownTarget } from "../lib/vm/shutdown.ts";
+import { DONE, type Method, METHOD_ORDER, shutdown, type ShutdownTarget } from "../lib/vm/shutdown.ts";
 import { selectHomes, selectProcesses, type TargetContext } from "../lib/vm/shutdown_targets.ts";
+import { sweepRuntimeDirs } from "../lib/vm/sweep.ts";
 import { BUILTIN_MODULES } from "../modules/registry.ts";
 
 const HOW: Record<Method, string> = {
   s: "powered off by the guest",
   t: "terminated (SIGTERM)",
   k: "killed (SIGKILL)",
-};
-
-const SENT: Record<Method, string> = {
-  s: "power button pressed",
-  t: "SIGTERM sent",
-  k: "SIGKILL sent",
 };
 
 const command: Command = {
@@ -102,6 +97,8 @@ See vmdown(1).
       prefix: tool.get("cfg_qemu_cmdprefix"),
       log,
     });
+    // Bare boots whose guest powered itself off left their runtime directories: tidy those too.
+    await sweepRuntimeDirs(tool, log);
     let failed = errors.length;
     for (const o of outcomes) {
       const what = `${o.target.label}${o.target.pid !== undefined ? ` (pid ${o.target.pid})` : ""}`;
@@ -111,7 +108,7 @@ See vmdown(1).
       } else if (o.stopped) {
         log.info(`${what}: ${o.by ? HOW[o.by] : "stopped"}`);
       } else {
-        log.info(`${what}: ${SENT[o.by!]}`);
+        log.info(`${what}: ${DONE[o.by!]}`);
       }
     }
     return failed ? 1 : 0;

@@ -9,7 +9,7 @@ import { HmpRunner } from "../lib/monitor/hmp.ts";
 import { readLines } from "../lib/monitor/lines.ts";
 import { PROMPT, runLines } from "../lib/monitor/repl.ts";
 import { configRoots } from "../lib/roots.ts";
-import { attachPiped, attachTerminal, connectSerial } from "../lib/serial/console.ts";
+import { attachPiped, attachTerminal, claimSerial, connectSerial } from "../lib/serial/console.ts";
 import { followLog } from "../lib/serial/follow.ts";
 import { resolveSettings } from "../lib/settings/resolve.ts";
 import { Logger } from "../lib/ui/log.ts";
@@ -81,17 +81,20 @@ See vmmon(1).
     }
 
     if (args.count.s) {
-      const conn = await connectSerial(
-        targetFile(target, "serial"),
-        target.label,
-      );
-      const opts = { label: target.label, stdout: Deno.stdout, notice };
-      return io.output.inIsTerminal ? await attachTerminal(conn, opts) : await attachPiped(conn, {
-        ...opts,
-        input: Deno.stdin.readable,
-        quietMs: QUIET_MS,
-        firstAnswerMs: FIRST_ANSWER_MS,
-      });
+      const socket = targetFile(target, "serial");
+      const lock = await claimSerial(socket, target.files.monitor, target.label);
+      try {
+        const conn = await connectSerial(socket, target.label);
+        const opts = { label: target.label, stdout: Deno.stdout, notice };
+        return io.output.inIsTerminal ? await attachTerminal(conn, opts) : await attachPiped(conn, {
+          ...opts,
+          input: Deno.stdin.readable,
+          quietMs: QUIET_MS,
+          firstAnswerMs: FIRST_ANSWER_MS,
+        });
+      } finally {
+        lock?.release();
+      }
     }
 
     const runner = new HmpRunner(targetFile(target, "monitor"), target.label);

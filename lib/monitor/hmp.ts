@@ -17,6 +17,18 @@ export interface HmpReply {
   output: string;
   /** QEMU has gone: the command was `quit`, or QEMU closed the connection. */
   ended: boolean;
+  /** QEMU refused the command line; {@linkcode output} says why. */
+  refused: boolean;
+}
+
+/**
+ * Whether the monitor's text is a refusal. Through QMP an HMP command that
+ * QEMU refuses still "succeeds": only its text tells — `unknown command`,
+ * `Error: …`, or a usage hint `Try "help …" for more information`.
+ */
+export function isRefusal(output: string): boolean {
+  return /^unknown command: /.test(output) || /^Error: /m.test(output) ||
+    /^Try "help[^"]*" for more information$/m.test(output);
 }
 
 /** Whether a command line asks QEMU to exit (`quit` or its alias `q`). */
@@ -54,11 +66,11 @@ export class HmpRunner {
   async run(line: string): Promise<HmpReply> {
     const client = await this.#connect();
     try {
-      const output = await client.hmp(line);
-      return { output: normalizeOutput(output), ended: isQuit(line) };
+      const output = normalizeOutput(await client.hmp(line));
+      return { output, ended: isQuit(line), refused: isRefusal(output) };
     } catch (e) {
       if (e instanceof QmpUnavailableError && e.reason === "closed") {
-        if (isQuit(line)) return { output: "", ended: true };
+        if (isQuit(line)) return { output: "", ended: true, refused: false };
         throw new VmError(
           `${this.label}: QEMU closed the monitor connection during '${line}' (the VM has stopped)`,
         );

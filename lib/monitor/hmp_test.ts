@@ -1,5 +1,5 @@
 import { deepEqual, equal } from "node:assert/strict";
-import { isQuit, normalizeOutput, parseHelp } from "./hmp.ts";
+import { isQuit, isRefusal, normalizeOutput, parseHelp } from "./hmp.ts";
 import { complete } from "./interactive.ts";
 
 Deno.test("isQuit knows quit and its alias only", () => {
@@ -48,4 +48,16 @@ Deno.test("complete offers commands, then info subcommands", () => {
   deepEqual(complete("info st", cmds, infos), [["status", "stats"], "st"]);
   deepEqual(complete("info n", cmds, infos), [["name "], "n"]);
   deepEqual(complete("sendkey ctrl", cmds, infos), [[], "ctrl"]);
+});
+
+Deno.test("isRefusal tells QEMU's refusals from answers", () => {
+  equal(isRefusal("unknown command: 'foo'\n"), true);
+  equal(
+    isRefusal('stop|s: extraneous characters at the end of line\nTry "help stop" for more information\n'),
+    true,
+  );
+  equal(isRefusal("Error: invalid parameter value: xx\n"), true);
+  equal(isRefusal("VM status: running\n"), false);
+  equal(isRefusal(""), false);
+  equal(isRefusal("  Error: in the middle of a line\n"), false);
 });

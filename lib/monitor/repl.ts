@@ -14,6 +14,8 @@ export const PROMPT = "(qemu) ";
 export interface ReplOutput {
   /** Command output (stdout). */
   out(text: string): void;
+  /** What QEMU said about a command it refused (stderr). */
+  err(text: string): void;
 }
 
 /** Options of {@linkcode runLines}. */
@@ -25,8 +27,8 @@ export interface RunLinesOptions {
 /**
  * Runs every command line of `lines` on the monitor, printing each output.
  * Blank lines and lines starting with `#` are skipped. Stops after `quit`
- * (QEMU is gone). A command QEMU refuses is reported and the loop goes on;
- * losing the monitor ends it with the runner's `VmError`.
+ * (QEMU is gone). A command QEMU refuses is reported on stderr and the loop
+ * goes on; losing the monitor ends it with the runner's `VmError`.
  *
  * @returns the exit status: 0, or 1 when some command was refused.
  */
@@ -44,7 +46,10 @@ export async function runLines(
     if (line !== "" && !line.startsWith("#")) {
       try {
         const reply = await runner.run(line);
-        output.out(reply.output);
+        if (reply.refused) {
+          refused++;
+          output.err(reply.output);
+        } else output.out(reply.output);
         if (reply.ended) return refused ? 1 : 0;
       } catch (e) {
         if (!(e instanceof QmpCommandError)) throw e;

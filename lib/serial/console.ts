@@ -6,7 +6,9 @@
  * @module
  */
 import { VmError } from "../errors.ts";
+import { QmpClient } from "../qmp/client.ts";
 import { after } from "../timer.ts";
+import { acquireLock, type Lock } from "../vm/lock.ts";
 
 /** The byte Ctrl-] sends, which detaches from the console. */
 export const DETACH_BYTE = 0x1d;
@@ -24,6 +26,46 @@ export interface ConsoleOptions {
   stdout: ByteSink;
   /** Messages for the user (stderr). */
   notice(text: string): void;
+}
+
+/**
+ * Claims the serial console at `socket` for this process: QEMU serves one
+ * client at a time and leaves others waiting silently, so a second one is
+ * told at once who holds it. vmmon holds a lock beside the socket while
+ * attached (naming itself); any other client shows in QEMU's own view of
+ * its character devices (`query-chardev` on the `monitor` socket).
+ * Returns the lock to release when detaching (none where it cannot be made).
+ */
+export async function claimSerial(socket: string, monitor: string, label: string): Promise<Lock | undefined> {
+  let lock: Lock | undefined;
+  try {
+    lock = await acquireLock(`${socket}.lock`, 0);
+  } catch (e) {
+    const holder = /locked by process (\d+)/.exec((e as Error).message)?.[1];
+    if (holder) {
+      throw new VmError(`${label}: the serial console is in use by process ${holder} (another vmmon -s)`);
+    }
+  }
+  if (await connectedElsewhere(socket, monitor)) {
+    lock?.release();
+    throw new VmError(`${label}: the serial console is in use by another program (one client at a time)`);
+  }
+  return lock;
+}
+
+/** Whether QEMU reports a client on the socket character device at `socket`. */
+async function connectedElsewhere(socket: string, monitor: string): Promise<boolean> {
+  let qmp: QmpClient | undefined;
+  try {
+    qmp = await QmpClient.connect(monitor, { timeoutMs: 2000 });
+    const devs = await qmp.execute<{ filename: string }[]>("query-chardev", undefined, { timeoutMs: 2000 });
+    // "disconnected:unix:PATH,server=on" while nobody is attached.
+    return devs.some((d) => d.filename.startsWith(`unix:${socket},`));
+  } catch {
+    return false; // no monitor to ask: connecting will tell
+  } finally {
+    qmp?.close();
+  }
 }
 
 /** Connects to the serial socket, turning failures into messages naming the VM. */

@@ -7,6 +7,7 @@
 import { VmError } from "../errors.ts";
 import { isListening } from "../vm/process.ts";
 import { type ByteSink, writeAll } from "./console.ts";
+import { QueryFilter } from "./queries.ts";
 import { sleep } from "../timer.ts";
 
 /** Options of {@linkcode followLog}. */
@@ -50,6 +51,14 @@ export async function followLog(
     opts.notice(`${opts.label} is not running; this is the log of its last run\n`);
   }
   const buf = new Uint8Array(64 * 1024);
+  // The user's terminal would answer the guest's queries into their shell.
+  const queries = new QueryFilter();
+  const sink: ByteSink = {
+    write: async (p) => {
+      await writeAll(opts.stdout, queries.filter(p));
+      return p.length;
+    },
+  };
   let lastCheck = Date.now();
   try {
     for (;;) {
@@ -65,8 +74,11 @@ export async function followLog(
       } else {
         file = openIfAny(path);
       }
-      if (file) await drain(file, buf, opts.stdout);
-      if (!running) return 0;
+      if (file) await drain(file, buf, sink);
+      if (!running) {
+        await writeAll(opts.stdout, queries.flush());
+        return 0;
+      }
       await sleep(pollMs);
       if (Date.now() - lastCheck >= checkMs) {
         lastCheck = Date.now();

@@ -31,6 +31,7 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
   vm_name: "",
   vm_boot_order: "cd",
   vm_boot_menu: "no",
+  vm_boot_once: "",
   vm_cpu_count: "2",
   vm_cpu_type: "host",
   vm_display_device: "std",

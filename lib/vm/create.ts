@@ -139,7 +139,9 @@ async function writeNewVm(
     setValue(file, `vm_storage_${kind}${n}_enable`, "yes");
     setValue(file, `vm_storage_${kind}${n}_backend`, absoluteStorage(spec));
   });
-  if (opts.bootFrom) setValue(file, "vm_boot_order", opts.bootFrom);
+  // -D is an installer: the CD-ROM boots once, the disk it installs to after that.
+  if (opts.bootFrom === "d") setValue(file, "vm_boot_once", "d");
+  else if (opts.bootFrom) setValue(file, "vm_boot_order", opts.bootFrom);
   const cfgOverrides = [...opts.overrides.filter(([k]) => k.startsWith("cfg_")), ...opts.runOnly];
   const resolveFile = (f: SettingsFile) =>
     resolveSettings({

@@ -34,6 +34,10 @@ export interface RunRecord {
   dir: string;
   /** Whether `dir` is a bare boot's runtime directory. */
   bare: boolean;
+  /** For a bare boot, the absolute path (or URL) of what was booted. */
+  source?: string;
+  /** The image files and devices its drives use (absolute), to name it when another VM needs one. */
+  images?: string[];
 }
 
 const MAX_RECORD_BYTES = 64 * 1024;
@@ -85,7 +89,14 @@ export function readRecord(files: VmFiles): RunRecord | undefined {
     const ok = r && typeof r.token === "string" && TOKEN.test(r.token) &&
       Number.isInteger(r.pid) && r.pid > 0 && Number.isFinite(r.started) &&
       typeof r.name === "string" && typeof r.display === "string" && typeof r.dir === "string";
-    return ok ? { ...r, bare: r.bare === true } : undefined;
+    return ok
+      ? {
+        ...r,
+        bare: r.bare === true,
+        source: typeof r.source === "string" ? r.source : undefined,
+        images: Array.isArray(r.images) ? r.images.filter((i: unknown) => typeof i === "string") : [],
+      }
+      : undefined;
   } catch {
     return undefined;
   }
@@ -104,6 +115,16 @@ export function indexedDirs(): Map<string, string> {
       } catch { /* raced with its removal */ }
     }
   } catch { /* no VM started yet */ }
+  return out;
+}
+
+/** The running VMs vmtools started (as far as their records and `ps` tell), with their records. */
+export function recordedVms(files: (dir: string) => VmFiles): RunRecord[] {
+  const out: RunRecord[] = [];
+  for (const [token, dir] of indexedDirs()) {
+    const rec = readRecord(files(dir));
+    if (rec && rec.token === token) out.push(rec);
+  }
   return out;
 }
 

@@ -39,6 +39,8 @@ export interface RunningVm {
   display: string;
   /** The record's token, for VMs vmtools started. */
   token?: string;
+  /** For a bare boot, what was booted (absolute path or URL). */
+  source?: string;
 }
 
 /** What {@linkcode listRunningVms} looks for. */
@@ -57,7 +59,7 @@ export async function listRunningVms(opts: ListRunningOptions): Promise<RunningV
   const byPid = new Map(procs.map((p) => [p.pid, p]));
   const recorded = new Map<
     number,
-    Pick<RunningVm, "home" | "bare" | "monitor" | "name" | "display" | "token">
+    Pick<RunningVm, "home" | "bare" | "monitor" | "name" | "display" | "token" | "source">
   >();
   for (const [token, dir] of indexedDirs()) {
     const files = opts.files(dir);
@@ -74,6 +76,7 @@ export async function listRunningVms(opts: ListRunningOptions): Promise<RunningV
       name: rec.name,
       display: rec.display,
       token,
+      source: rec.source,
     });
   }
   const vms = procs.map((p): RunningVm => ({

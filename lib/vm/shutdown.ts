@@ -20,6 +20,13 @@ import { after } from "../timer.ts";
 /** A way of stopping a VM: `s` power button, `t` SIGTERM, `k` SIGKILL. */
 export type Method = "s" | "t" | "k";
 
+/** What applying each method did, as messages say it. */
+export const DONE: Record<Method, string> = {
+  s: "power button pressed",
+  t: "SIGTERM sent",
+  k: "SIGKILL sent",
+};
+
 /** The order methods are applied in. */
 export const METHOD_ORDER: readonly Method[] = ["s", "t", "k"];
 
@@ -117,6 +124,17 @@ export async function shutdown(
       const delivered = alive.filter((s) => s.failure === undefined);
       const limit = (s: State) =>
         wait ? s.target.timeoutMs : method === "s" ? 0 : Math.min(SIGNAL_GRACE_MS, s.target.timeoutMs);
+      if (wait) {
+        const next = methods[i + 1];
+        for (const s of delivered) {
+          // Waiting can take a while: say at once for what, and how long.
+          opts.log.info(
+            `${s.target.label}: ${DONE[method]}; waiting up to ${
+              Math.round(limit(s) / 1000)
+            } s for it to stop${next ? `, then ${METHOD_NAMES[next]}` : ""}`,
+          );
+        }
+      }
       await waitStopped(delivered, limit, opts.prefix);
       // A failed request may have failed because the VM had just gone.
       await refresh(alive.filter((s) => s.failure !== undefined), opts.prefix);

@@ -111,11 +111,14 @@ export async function selectHomes(paths: readonly string[], ctx: TargetContext):
     const abs = resolve(path);
     const shown = path === "." || path === "./" ? abs : path;
     if (!isVmHome(abs, settingsName)) {
-      // A bare boot's runtime directory, as vmup printed it.
+      // A bare boot: its runtime directory as vmup printed it, or what it booted.
       vms ??= await running(ctx);
-      const vm = vms.find((v) => v.bare && realPath(v.home) === realPath(abs));
-      if (vm) out.targets.push(processTarget(vm, ctx));
-      else out.errors.push(`${shown}: not a VM home (no ${settingsName})`);
+      const real = realPath(abs);
+      const bare = vms.filter((v) =>
+        v.bare && (realPath(v.home) === real || (v.source !== undefined && realPath(v.source) === real))
+      );
+      if (bare.length) out.targets.push(...bare.map((vm) => processTarget(vm, ctx)));
+      else out.errors.push(`${shown}: not a VM home (no ${settingsName}), nor booted bare by vmup`);
       continue;
     }
     let settings: Settings;

@@ -14,8 +14,16 @@ import { INDEX_DIR_NAME, runtimeBase } from "./runtime_dir.ts";
 /** A directory younger than this may belong to a vmup still starting. */
 const MIN_AGE_MS = 60_000;
 
-/** Sweeps the user's runtime directory; `tool` names the files (tool settings). */
-export async function sweepRuntimeDirs(tool: Settings, log: Logger): Promise<void> {
+/**
+ * Sweeps the user's runtime directory; `tool` names the files (tool
+ * settings). `live`, when the caller already knows which runtime
+ * directories belong to running VMs (vmps does), saves asking each.
+ */
+export async function sweepRuntimeDirs(
+  tool: Settings,
+  log: Logger,
+  live?: ReadonlySet<string>,
+): Promise<void> {
   let base: string;
   try {
     base = runtimeBase();
@@ -27,7 +35,10 @@ export async function sweepRuntimeDirs(tool: Settings, log: Logger): Promise<voi
     const dir = `${base}/${entry.name}`;
     try {
       const age = Date.now() - (Deno.statSync(dir).mtime?.getTime() ?? 0);
-      if (age < MIN_AGE_MS || await runningFrom(vmFiles(dir, tool), tool.get("cfg_qemu_cmdprefix"))) continue;
+      if (age < MIN_AGE_MS) continue;
+      if (live ? live.has(dir) : await runningFrom(vmFiles(dir, tool), tool.get("cfg_qemu_cmdprefix"))) {
+        continue;
+      }
       const recovered = await recoverChanges(dir, tool.get("cfg_file_tmpdir"), log);
       if (recovered.every((r) => r.outcome !== "running" && r.outcome !== "failed")) {
         Deno.removeSync(dir, { recursive: true });

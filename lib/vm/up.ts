@@ -7,12 +7,19 @@ import { VmError } from "../errors.ts";
 import { probeHost } from "../host.ts";
 import type { HostInfo, VmFiles } from "../modules/api.ts";
 import { ModuleLoader } from "../modules/loader.ts";
-import { basename, resolve } from "../path.ts";
+import { basename, dirname, resolve } from "../path.ts";
 import type { QmpClient } from "../qmp/client.ts";
 import { buildCommand, type BuiltCommand } from "../qemu/build.ts";
 import { displayUrl, queryDisplays } from "../qemu/display.ts";
 import { formatCommand, launchDetached, type Launched, launchForeground } from "../qemu/launch.ts";
-import { parseSettings, type SettingsFile, setValue } from "../settings/file.ts";
+import {
+  assignments,
+  parseSettings,
+  readSettingsFile,
+  saveFile,
+  type SettingsFile,
+  setValue,
+} from "../settings/file.ts";
 import { resolveSettings } from "../settings/resolve.ts";
 import type { Settings } from "../settings/settings.ts";
 import {
@@ -31,7 +38,9 @@ import { vmFiles } from "./files.ts";
 import { makeRuntimeDir } from "./runtime_dir.ts";
 import { sweepRuntimeDirs } from "./sweep.ts";
 import { acquireLock } from "./lock.ts";
-import { newToken, removeRecord, runningFrom, writeRecord } from "./record.ts";
+import { processStarts, sameStart } from "./process.ts";
+import { newToken, recordedVms, removeRecord, runningFrom, writeRecord } from "./record.ts";
+import { enabledDrives } from "../storage/drives.ts";
 import { hasChildren, isVmHome } from "./home.ts";
 import { removeQuietly } from "../remove.ts";
 
@@ -122,10 +131,31 @@ async function upHome(
         `${home}: this VM has children whose disks build on its own; start it with -s (snapshot) or -r (read-only)`,
       );
     }
-    return await boot(settings, vmFiles(home, settings), opts, tools, host);
+    const result = await boot(settings, vmFiles(home, settings), opts, tools, host);
+    if (!opts.noBoot && (result.pid !== undefined || result.exitCode === 0)) {
+      await clearBootOnce(`${home}/${tool.get("cfg_file_vmsettings")}`, tool, tools);
+    }
+    return result;
   } finally {
     lock.release();
   }
+}
+
+/** A first boot device (`vm_boot_once`, set by `vmcreate -D`) is used once: the VM has now started with it. */
+async function clearBootOnce(path: string, tool: Settings, tools: Toolbox): Promise<void> {
+  const file = readSettingsFile(path, "vm");
+  if (!assignments(file).some(([name]) => name === "vm_boot_once")) return;
+  await withChange(
+    dirname(path),
+    { pattern: tool.get("cfg_file_tmpdir"), label: `vmup: clear vm_boot_once in ${path}`, log: tools.log },
+    (change) => {
+      change.keep(path);
+      setValue(file, "vm_boot_once", undefined);
+      saveFile(file);
+      return Promise.resolve();
+    },
+  );
+  tools.log.debug(`${path}: vm_boot_once removed (the first boot is done)`);
 }
 
 async function upBare(
@@ -137,6 +167,12 @@ async function upBare(
 ): Promise<UpResult> {
   checkStorable(path);
   const ref = inspectStorage(path);
+  if (ref.location.kind === "dir") {
+    // A directory given where a VM home was likely meant: say what happens instead.
+    tools.log.info(
+      `${path}: no ${tool.get("cfg_file_vmsettings")} here: booting the directory as a FAT disk`,
+    );
+  }
   await sweepRuntimeDirs(tool, tools.log);
   const dir = makeRuntimeDir(basename(path));
   try {
@@ -183,13 +219,8 @@ async function upBare(
     );
     settings.set("vm_home", "");
     attachExtra(settings, opts);
-    const result = await boot(
-      settings,
-      vmFiles(dir, settings),
-      opts,
-      tools,
-      host,
-    );
+    const source = splitPrefix(absoluteStorage(path))[1];
+    const result = await boot(settings, vmFiles(dir, settings), opts, tools, host, source);
     if (opts.noBoot || opts.interactive) removeQuietly(dir, true);
     return result;
   } catch (e) {
@@ -231,6 +262,8 @@ async function boot(
   opts: UpOptions,
   tools: Toolbox,
   host: HostInfo,
+  /** For a bare boot, what is booted (absolute), recorded so that vmdown can be given it. */
+  source?: string,
 ): Promise<UpResult> {
   const { log } = tools;
   const name = settings.get("vm_name");
@@ -250,14 +283,17 @@ async function boot(
   const cmd = await buildCommand(settings, files, host, loader, log);
   if (opts.noBoot) {
     for (const f of cmd.transient) removeQuietly(f);
+    // The command is the data `vmup -n` produces: one line on stdout, ready to paste into a shell.
+    log.output.out(`${formatCommand(cmd)}\n`);
     log.step(`${name}: would run ${formatCommand(cmd)}`);
     return { name, files };
   }
   clearRuntimeFiles(files);
   const token = newToken();
   const bare = !settings.get("vm_home");
+  const images = imagesOf(settings, files.dir);
   const record = (pid: number, started: number, display: string) =>
-    writeRecord(files, { token, pid, started, name, display, dir: files.dir, bare });
+    writeRecord(files, { token, pid, started, name, display, dir: files.dir, bare, source, images });
   if (!settings.bool("vm_qemu_daemonize")) {
     log.info(
       `${name}: starting in the foreground; the QEMU monitor is on this terminal`,
@@ -269,7 +305,10 @@ async function boot(
       clearRuntimeFiles(files);
     }
   }
-  const { args, launched } = await launchWithDisplayRetries(cmd, settings, files, host, loader, tools, token);
+  const { args, launched } = await launchWithDisplayRetries(cmd, settings, files, host, loader, tools, token)
+    .catch(async (e) => {
+      throw (await imageInUse(e, settings)) ?? e;
+    });
   let display: string;
   try {
     display = await displayOf(args, launched.qmp);
@@ -280,6 +319,47 @@ async function boot(
   const where = bare ? `, files in ${files.dir}` : "";
   log.at(0, `${name}: running (pid ${launched.pid}), display ${display}${where}`);
   return { name, pid: launched.pid, display, files };
+}
+
+/** The image files and devices a VM's drives use, as real paths. */
+function imagesOf(settings: Settings, dir: string): string[] {
+  const base = settings.get("vm_home") || dir;
+  const out: string[] = [];
+  for (const drive of enabledDrives(settings)) {
+    try {
+      const loc = inspectStorage(drive.backend, base).location;
+      if (loc.kind === "file" || loc.kind === "device") out.push(realPath(loc.path));
+    } catch { /* QEMU will say what is wrong with it */ }
+  }
+  return out;
+}
+
+/**
+ * QEMU's "Failed to get … lock" names an image another QEMU holds: when that
+ * is a VM vmtools started, the error names the VM.
+ */
+async function imageInUse(e: unknown, settings: Settings): Promise<VmError | undefined> {
+  const image = /Is another process using the image \[(.*)\]\?/.exec(String(e))?.[1];
+  if (!image) return undefined;
+  const real = realPath(image);
+  const holders = recordedVms((dir) => vmFiles(dir, settings)).filter((r) => r.images?.includes(real));
+  const live = await processStarts(holders.map((r) => r.pid));
+  const holder = holders.find((r) => {
+    const p = live.get(r.pid);
+    return p !== undefined && sameStart(p.started, r.started);
+  });
+  if (!holder) return new VmError(`${image}: in use by another process (not a VM vmtools started)`);
+  return new VmError(
+    `${image}: in use by the running VM '${holder.name}' (${holder.dir}, pid ${holder.pid}); stop it first (vmdown)`,
+  );
+}
+
+function realPath(path: string): string {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return resolve(path);
+  }
 }
 
 /** The kernel limits unix socket paths (sun_path) to 107 bytes. */
