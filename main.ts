@@ -1,7 +1,8 @@
 /**
  * Entry point: one program, thirteen commands. Run as `vmup`, `vmdown`, …
  * (links to one executable) it runs that command; run as `vmtools` it takes
- * the command from its first argument (`vmtools up` works too).
+ * the command from its first argument (`vmtools up` works too), or prints a
+ * shell completion script (`vmtools completions bash`).
  * @module
  */
 import { type Command, runCommand } from "./lib/cli/command.ts";
@@ -39,11 +40,42 @@ async function invokedAs(): Promise<string> {
 }
 
 function usage(): string {
+  const names = Object.keys(COMMANDS);
   return `Usage: vmtools COMMAND [ARGS...]   (or run a command by its name: vmup ...)
+       vmtools completions bash|zsh|fish
 
-Commands: ${Object.keys(COMMANDS).join(" ")}
+Commands: ${names.filter((n) => COMMANDS[n]).join(" ")}
+Not available yet: ${names.filter((n) => !COMMANDS[n]).join(" ")}
 Run 'vmtools COMMAND -h' for a command's options; see vmtools(7).
+'vmtools completions SHELL' prints the completion script for that shell
+(scripts/install installs all three).
 `;
+}
+
+const COMPLETIONS_USAGE = "Usage: vmtools completions bash|zsh|fish\n";
+
+/** `vmtools completions SHELL`: the script, written from every command's declaration. */
+async function completions(args: string[]): Promise<number> {
+  if (args.length === 1 && (args[0] === "-h" || args[0] === "--help")) {
+    processOutput.out(COMPLETIONS_USAGE);
+    return 0;
+  }
+  const { SHELLS, completionScript } = await import("./lib/cli/completions.ts");
+  if (args.length !== 1 || !SHELLS.includes(args[0])) {
+    const why = args.length ? `unknown shell '${args.join(" ")}'` : "which shell?";
+    processOutput.err(`vmtools: completions: ${why}\n${COMPLETIONS_USAGE}`);
+    return 2;
+  }
+  const [{ PLANNED }, ...built] = await Promise.all([
+    import("./commands/planned.ts"),
+    ...Object.values(COMMANDS).flatMap((load) => load ? [load()] : []),
+  ]);
+  const specs = [...built.map((m) => m.default), ...PLANNED];
+  const order = Object.keys(COMMANDS);
+  specs.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+  const notYet = order.filter((n) => !COMMANDS[n]);
+  processOutput.out(completionScript(args[0], specs, notYet));
+  return 0;
 }
 
 async function main(): Promise<number> {
@@ -55,6 +87,7 @@ async function main(): Promise<number> {
       (sub ? processOutput.out : processOutput.err)(usage());
       return sub ? 0 : 2;
     }
+    if (sub === "completions") return await completions(argv.slice(1));
     name = sub in COMMANDS ? sub : `vm${sub}`;
     argv = argv.slice(1);
     if (!(name in COMMANDS)) {

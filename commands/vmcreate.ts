@@ -3,6 +3,7 @@
  * @module
  */
 import { type Command, session } from "../lib/cli/command.ts";
+import type { OptionDecl } from "../lib/cli/spec.ts";
 import { VmError } from "../lib/errors.ts";
 import type { Prompter } from "../lib/ui/prompt.ts";
 import { createVm } from "../lib/vm/create.ts";
@@ -10,34 +11,39 @@ import { up } from "../lib/vm/up.ts";
 import { BUILTIN_MODULES } from "../modules/registry.ts";
 import { UP_OPTIONS, upOptions } from "./vmup.ts";
 
+/** How vmcreate words the options it shares with vmup, where it differs. */
+const OWN_HELP: Record<string, string> = {
+  c: "use storage s as a hard disk",
+  C: "use storage s as a hard disk and boot from it",
+  d: "use storage s as a CD-ROM",
+  o: "store a setting in the new VM (repeatable)",
+  t: "apply a template (stored in the new VM)",
+  n: "create only, do not start",
+  D: "use storage s as a CD-ROM and boot from it once (an installer)",
+  i: "start in the foreground, monitor on this terminal",
+};
+
+/** vmup's options in vmcreate's words and order: what is stored first. */
+const OPTIONS: readonly OptionDecl[] = [..."cCdDotnibrszyqvh"].map((letter) => {
+  const o = UP_OPTIONS.find((o) => o.short === letter)!;
+  return letter in OWN_HELP ? { ...o, help: OWN_HELP[letter] } : o;
+});
+
 const command: Command = {
   name: "vmcreate",
   summary: "create VM homes (and start them)",
-  options: UP_OPTIONS,
-  help: `Usage: vmcreate [-bhinqrsvyz] [-C s] [-c s] [-D s] [-d s] [-o k=v] [-t tpl] vmhome ...
-
-Create a VM in each vmhome (made when missing; it must not hold a VM yet),
-asking for its main settings, then start it unless -n is given. Answers can
-be piped on stdin, one a line; -y takes every proposal.
-
-  -c s, -C s   use storage s as a hard disk (-C: and boot from it)
-  -d s, -D s   use storage s as a CD-ROM (-D: and boot from it)
-  -o k=v       store a setting in the new VM (repeatable)
-  -t tpl       apply a template (stored in the new VM)
-  -n           create only, do not start
-  -i           start in the foreground, monitor on this terminal
-  -b -r -s -z  as for vmup
-  -y           take the proposed answer to every question
-  -q, -v       less / more messages (repeatable)
-  -h           this help
-
-Without a disk, a blank one (hdd.qcow2, 40G proposed, 0 for none) is made.
-
-Examples:
-  vmcreate -y -c ./disk.qcow2 ./vm1      keep a VM around an existing disk
-  vmcreate -D debian.iso -t modern ./deb  install from an ISO on a new disk
-See vmcreate(1).
-`,
+  synopsis: ["[vmhome ...]"],
+  description: `Create a VM in each vmhome (made when missing; it must not hold a VM yet;
+none given: the current directory), asking for its main settings, then start
+it unless -n is given. Answers can be piped on stdin, one a line; -y takes
+every proposal. An installer given with -D boots once; the disk after that.`,
+  options: OPTIONS,
+  operands: "dir",
+  notes: "Without a disk, a blank one (hdd.qcow2, 40G proposed, 0 for none) is made.",
+  examples: [
+    ["vmcreate -y -c ./disk.qcow2 ./vm1", "keep a VM around an existing disk"],
+    ["vmcreate -D debian.iso -t modern ./deb", "install from an ISO on a new disk"],
+  ],
   async exec(args, io) {
     const { tools, overrides } = session(args, io, BUILTIN_MODULES);
     const opts = upOptions(args, overrides);

@@ -4,6 +4,7 @@
  */
 import type { Command } from "../lib/cli/command.ts";
 import { session } from "../lib/cli/command.ts";
+import { COMMON_OPTIONS } from "../lib/cli/spec.ts";
 import { UsageError } from "../lib/errors.ts";
 import { DONE, type Method, METHOD_ORDER, shutdown, type ShutdownTarget } from "../lib/vm/shutdown.ts";
 import { selectHomes, selectProcesses, type TargetContext } from "../lib/vm/shutdown_targets.ts";
@@ -19,36 +20,41 @@ const HOW: Record<Method, string> = {
 const command: Command = {
   name: "vmdown",
   summary: "shut down running VMs",
-  options: { flags: "ahkpqstvw", valued: "o" },
-  help: `Usage: vmdown [-hkqstvw] [-o k=v] [-a | -p pid ... | vmhome ...]
-
-Shut down the VMs of the homes given (no home: the current directory), every
-VM of yours (-a), or the QEMU processes given by id (-p).
-
-  -s           press the ACPI power button (QMP system_powerdown)
-  -t           send SIGTERM: QEMU quits at once (a power cut for the guest)
-  -k           send SIGKILL
-               no method given: all three, in this order, each one only to
-               the VMs still running, waiting vm_qemu_shutdown_timeout
-               seconds (default 20) after each
-  -w           wait until the VMs have stopped (implied by several methods)
-  -a           every running VM of the current user
-  -p           the operands are QEMU process ids
-  -o k=v       set a setting for this run, e.g. vm_qemu_shutdown_timeout=5
-  -q, -v       less / more messages (repeatable)
-  -h           this help
-
-A home may also be the runtime directory vmup printed for a bare boot.
+  synopsis: ["[-a | -p pid ... | vmhome ...]"],
+  description: `Shut down the VMs of the homes given (no home: the current directory), every
+VM of yours (-a), or the QEMU processes given by id (-p).`,
+  options: [
+    { short: "s", help: "press the ACPI power button (QMP system_powerdown)" },
+    { short: "t", help: "send SIGTERM: QEMU quits at once (a power cut for the guest)" },
+    {
+      short: "k",
+      help: "send SIGKILL",
+      more: `no method given: all three, in this order, each one only to
+the VMs still running, waiting vm_qemu_shutdown_timeout
+seconds (default 20) after each`,
+    },
+    { short: "w", help: "wait until the VMs have stopped (implied by several methods)" },
+    { short: "a", help: "every running VM of the current user" },
+    { short: "p", operands: "pid", help: "the operands are QEMU process ids" },
+    {
+      short: "o",
+      value: "k=v",
+      repeats: true,
+      complete: "setting",
+      help: "set a setting for this run, e.g. vm_qemu_shutdown_timeout=5",
+    },
+    ...COMMON_OPTIONS,
+  ],
+  operands: "vmhome",
+  notes: `A home may also be the runtime directory vmup printed for a bare boot.
 Once a VM has stopped its pid file and sockets are removed (a bare boot's
-runtime directory as a whole).
-
-Examples:
-  vmdown                       stop the VM here, escalating if it must
-  vmdown -sw ~/vms/deb         ask the guest to power off, and wait
-  vmdown -a -tk                stop all your VMs, without the polite step
-  vmdown -k -p 48213           kill a QEMU found with vmps
-See vmdown(1).
-`,
+runtime directory as a whole).`,
+  examples: [
+    ["vmdown", "stop the VM here, escalating if it must"],
+    ["vmdown -sw ~/vms/deb", "ask the guest to power off, and wait"],
+    ["vmdown -a -tk", "stop all your VMs, without the polite step"],
+    ["vmdown -k -p 48213", "kill a QEMU found with vmps"],
+  ],
   async exec(args, io) {
     const { tool, tools, overrides } = session(args, io, BUILTIN_MODULES);
     const { log } = tools;

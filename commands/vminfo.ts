@@ -4,6 +4,7 @@
  */
 import type { Command } from "../lib/cli/command.ts";
 import { parseOverrides } from "../lib/cli/command.ts";
+import { COMMON_OPTIONS } from "../lib/cli/spec.ts";
 import { UsageError, VmError } from "../lib/errors.ts";
 import { formatIdentity, gatherIdentity } from "../lib/info/identity.ts";
 import { formatSettings, selectSettings } from "../lib/info/settings.ts";
@@ -17,37 +18,49 @@ import { isVmHome } from "../lib/vm/home.ts";
 const command: Command = {
   name: "vminfo",
   summary: "show a VM's state, settings and storage",
-  options: { flags: "abhilqstvy", valued: "o", long: ["json"] },
-  help: `Usage: vminfo [-abhilqstvy] [-o k=v] [--json] [vmhome]
-
-Describe the VM in vmhome (default: the current directory). Parts, by flag;
-with none of -i -s -t -b, all but the tree (-isb):
-
-  -i           name, RUNNING or not running, pid; long: home, parent,
-               children, display, sockets, owner, CPU, memory, disk use
-  -s           settings given by the VM, its templates and its parents;
-               long: every setting, each with where its value comes from
-  -b           enabled disks and CD-ROM drives: backend, type, access;
-               long: image details and the whole chain of backing files
-  -t           the fork tree (not available yet in this version)
-  -l           long form of every part shown
-  -a           draw the tree with ASCII (for -t)
-  --json       one JSON object with a key per part (info, settings, storage)
-  -o k=v       see the VM as if setting k had value v (repeatable)
-  -q, -v       less / more messages (repeatable)
-  -y           assume yes (nothing to ask here)
-  -h           this help
-
-The text is one name=value line per fact, quoted like settings files; the
-settings part can be pasted into a settings file.
-
-Examples:
-  vminfo ~/vms/deb                      state, own settings and disks
-  vminfo -sl ~/vms/deb | grep ram_size  where the RAM size comes from
-  vminfo -bl ~/vms/base/web1            a fork's disk down to its base image
-  vminfo -i --json ~/vms/deb            identity for a script
-See vminfo(1).
-`,
+  synopsis: ["[vmhome]"],
+  description: `Describe the VM in vmhome (default: the current directory). Parts, by flag;
+with none of -i -s -t -b, all but the tree (-isb):`,
+  options: [
+    {
+      short: "i",
+      help: "name, RUNNING or not running, pid",
+      more: `long: home, parent, children, display, sockets, owner,
+CPU, memory, disk use`,
+    },
+    {
+      short: "s",
+      help: "settings given by the VM, its templates and its parents",
+      more: "long: every setting, each with where its value comes from",
+    },
+    {
+      short: "b",
+      help: "enabled disks and CD-ROM drives: backend, type, access",
+      more: "long: image details and the whole chain of backing files",
+    },
+    { short: "t", help: "the fork tree (not available yet in this version)" },
+    { short: "l", help: "long form of every part shown" },
+    { short: "a", help: "draw the tree with ASCII (for -t)" },
+    { long: "json", help: "one JSON object with a key per part (info, settings, storage)" },
+    {
+      short: "o",
+      value: "k=v",
+      repeats: true,
+      complete: "setting",
+      help: "see the VM as if setting k had value v (repeatable)",
+    },
+    { short: "y", help: "assume yes (nothing to ask here)" },
+    ...COMMON_OPTIONS,
+  ],
+  operands: "vmhome",
+  notes: `The text is one name=value line per fact, quoted like settings files; the
+settings part can be pasted into a settings file.`,
+  examples: [
+    ["vminfo ~/vms/deb", "state, own settings and disks"],
+    ["vminfo -sl ~/vms/deb | grep ram_size", "where the RAM size comes from"],
+    ["vminfo -bl ~/vms/base/web1", "a fork's disk down to its base image"],
+    ["vminfo -i --json ~/vms/deb", "identity for a script"],
+  ],
   async exec(args, io) {
     if (args.operands.length > 1) throw new UsageError("one VM home at most");
     const c = args.count;

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Command } from "../lib/cli/command.ts";
+import { COMMON_OPTIONS } from "../lib/cli/spec.ts";
 import { UsageError } from "../lib/errors.ts";
 import { HmpRunner } from "../lib/monitor/hmp.ts";
 import { readLines } from "../lib/monitor/lines.ts";
@@ -23,35 +24,38 @@ const FIRST_ANSWER_MS = 10_000;
 const command: Command = {
   name: "vmmon",
   summary: "QEMU monitor, serial console or serial log of a running VM",
-  options: { flags: "fhnqsv" },
-  help: `Usage: vmmon [-hnqv] [-s | -f] [path]
-
-Talk to a running VM. path is its home, a file in it, or the socket itself;
+  synopsis: ["[-s | -f] [path]"],
+  description: `Talk to a running VM. path is its home, a file in it, or the socket itself;
 for a bare boot, the directory vmup printed. No path: the current directory.
 
 Without -s or -f: the QEMU human monitor. On a terminal it has line editing,
 history and Tab completion (Ctrl-D leaves; 'quit' stops QEMU at once). From a
-pipe, each line is run as a command and its output printed.
-
-  -n           no line editing on a terminal: read plain lines
-  -s           attach to the guest's serial console (serial.sock); on a
-               terminal Ctrl-] detaches; from a pipe, send the input, print
-               what comes back until the guest is quiet for a second (its
-               first answer may take up to ten seconds)
-  -f           print the serial log (serial.log) and what the guest adds to
-               it, until the VM stops or Ctrl-C
-  -q, -v       less / more messages (repeatable)
-  -h           this help
-
-Examples:
-  vmmon ~/vms/deb                           open the monitor
-  echo 'info status' | vmmon ~/vms/deb      run one command from a script
-  echo 'sendkey ctrl-alt-delete' | vmmon .  reboot the guest
-  vmmon -s ~/vms/deb                        log in on the serial console
-  printf 'uname -a\\n' | vmmon -s ~/vms/deb  run a command in the guest shell
-  vmmon -f ~/vms/deb                        watch the guest boot
-See vmmon(1).
-`,
+pipe, each line is run as a command and its output printed.`,
+  options: [
+    { short: "n", help: "no line editing on a terminal: read plain lines" },
+    {
+      short: "s",
+      help: "attach to the guest's serial console (serial.sock)",
+      more: `on a terminal Ctrl-] detaches; from a pipe, send the input,
+print what comes back until the guest is quiet for a second
+(its first answer may take up to ten seconds)`,
+    },
+    {
+      short: "f",
+      help: "print the serial log (serial.log) as the guest adds to it",
+      more: "until the VM stops or Ctrl-C",
+    },
+    ...COMMON_OPTIONS,
+  ],
+  operands: "vmhome",
+  examples: [
+    ["vmmon ~/vms/deb", "open the monitor"],
+    ["echo 'info status' | vmmon ~/vms/deb", "run one command from a script"],
+    ["echo 'sendkey ctrl-alt-delete' | vmmon .", "reboot the guest"],
+    ["vmmon -s ~/vms/deb", "log in on the serial console"],
+    ["printf 'uname -a\\n' | vmmon -s ~/vms/deb", "run a command in the guest shell"],
+    ["vmmon -f ~/vms/deb", "watch the guest boot"],
+  ],
   async exec(args, io) {
     if (args.count.s && args.count.f) {
       throw new UsageError("-s and -f exclude each other");

@@ -4,6 +4,7 @@
  */
 import type { Command } from "../lib/cli/command.ts";
 import type { ParsedArgs } from "../lib/cli/getopt.ts";
+import { COMMON_OPTIONS } from "../lib/cli/spec.ts";
 import { UsageError } from "../lib/errors.ts";
 import { resolve } from "../lib/path.ts";
 import { configRoots } from "../lib/roots.ts";
@@ -158,35 +159,64 @@ function json(vms: RunningVm[]): string {
 const command: Command = {
   name: "vmps",
   summary: "list running VMs",
-  options: { flags: "ahnqrv", valued: "dopsu", long: ["json"] },
-  help: `Usage: vmps [-hnqrv] [-o fields] [-s keys] [--json]
-            [-a | -d home ... | -p pid ... | -u user ...]
-
-List running QEMU processes, by default those of the current user.
-
-  -a           every user's VMs
-  -d home ...  the VMs whose home is one of these directories
-  -p pid ...   the QEMU processes with these ids
-  -u user ...  the VMs of these users (names or uids)
-  -o fields    columns, as letters (default pnd):
-                 c %CPU   d display   e command line   h home
-                 m virtual memory (KiB)   n name   p pid
-                 q monitor socket   u user
-  -s keys      sort by these letters, first one first; upper case: descending
-  -r           no header line
-  -n           print nothing; exit 0 if any VM matched, else 1
-  --json       a JSON array of objects (pid name home display monitor user
-               cpu mem cmdline) instead of the table
-  -q, -v       less / more messages (repeatable)
-  -h           this help
-
-Examples:
-  vmps                          your VMs: pid, name, display
-  vmps -a -o upcmn -s C         every VM, busiest first
-  vmps -nd ~/vm/deb && echo up  is this VM running?
-  vmps -r -o p -d ~/vm/deb      its pid, for a script
-See vmps(1).
-`,
+  synopsis: ["[-a | -d home ... | -p pid ... | -u user ...]"],
+  description: "List running QEMU processes, by default those of the current user.",
+  options: [
+    { short: "a", help: "every user's VMs" },
+    {
+      short: "d",
+      value: "home",
+      repeats: true,
+      complete: "vmhome",
+      operands: "vmhome",
+      help: "the VMs whose home is one of these directories",
+    },
+    {
+      short: "p",
+      value: "pid",
+      repeats: true,
+      complete: "pid",
+      operands: "pid",
+      help: "the QEMU processes with these ids",
+    },
+    {
+      short: "u",
+      value: "user",
+      repeats: true,
+      complete: "user",
+      operands: "user",
+      help: "the VMs of these users (names or uids)",
+    },
+    {
+      short: "o",
+      value: "fields",
+      help: "columns, as letters (default pnd)",
+      more: `  c %CPU   d display   e command line   h home
+  m virtual memory (KiB)   n name   p pid
+  q monitor socket   u user`,
+    },
+    {
+      short: "s",
+      value: "keys",
+      repeats: true,
+      help: "sort by these letters, first one first; upper case: descending",
+    },
+    { short: "r", help: "no header line" },
+    { short: "n", help: "print nothing; exit 0 if any VM matched, else 1" },
+    {
+      long: "json",
+      help: "a JSON array of objects instead of the table",
+      more: "(pid name home display monitor user cpu mem cmdline)",
+    },
+    ...COMMON_OPTIONS,
+  ],
+  operands: "none",
+  examples: [
+    ["vmps", "your VMs: pid, name, display"],
+    ["vmps -a -o upcmn -s C", "every VM, busiest first"],
+    ["vmps -nd ~/vm/deb && echo up", "is this VM running?"],
+    ["vmps -r -o p -d ~/vm/deb", "its pid, for a script"],
+  ],
   async exec(args, io) {
     const fields = letters("o", args.values.o?.at(-1) ?? "pnd").map((l) => l.toLowerCase());
     const keys = args.values.s ? letters("s", args.values.s.join("")) : [];

@@ -3,6 +3,7 @@
  * @module
  */
 import type { Command } from "../lib/cli/command.ts";
+import { COMMON_OPTIONS } from "../lib/cli/spec.ts";
 import { UsageError } from "../lib/errors.ts";
 import { randomMac } from "../lib/mac.ts";
 import { DEFAULTS } from "../lib/settings/defaults.ts";
@@ -10,19 +11,17 @@ import { DEFAULTS } from "../lib/settings/defaults.ts";
 const command: Command = {
   name: "vmrndmac",
   summary: "print a random MAC address",
-  options: { flags: "h" },
-  help: `Usage: vmrndmac [-h] [prefix]
-
-Print a MAC address made of prefix (up to six colon-separated hex pairs,
+  synopsis: ["[prefix]"],
+  description: `Print a MAC address made of prefix (up to six colon-separated hex pairs,
 default ${DEFAULTS.vm_networking_default_mac}) completed with random bytes. A random first
-byte is always unicast and locally administered.
-
-Examples:
-  vmrndmac                 52:54:00:xx:xx:xx
-  vmrndmac ''              a fully random local MAC
-  vmrndmac 02:00:          02:00:xx:xx:xx:xx
-See vmrndmac(1).
-`,
+byte is always unicast and locally administered.`,
+  options: COMMON_OPTIONS,
+  operands: "none",
+  examples: [
+    ["vmrndmac", "52:54:00:xx:xx:xx"],
+    ["vmrndmac ''", "a fully random local MAC"],
+    ["vmrndmac 02:00:", "02:00:xx:xx:xx:xx"],
+  ],
   exec(args, io) {
     if (args.operands.length > 1) throw new UsageError("at most one prefix");
     const prefix = args.operands[0] ?? DEFAULTS.vm_networking_default_mac;

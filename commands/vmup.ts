@@ -5,13 +5,59 @@
 import type { Command } from "../lib/cli/command.ts";
 import { session } from "../lib/cli/command.ts";
 import type { ParsedArgs } from "../lib/cli/getopt.ts";
+import { COMMON_OPTIONS, type OptionDecl } from "../lib/cli/spec.ts";
 import { UsageError, VmError } from "../lib/errors.ts";
 import { isVmHome } from "../lib/vm/home.ts";
 import { checkStorable, up, type UpOptions } from "../lib/vm/up.ts";
 import { BUILTIN_MODULES } from "../modules/registry.ts";
 
-/** Options shared by vmup and vmcreate. */
-export const UP_OPTIONS = { flags: "bhinqrsvyz", valued: "CcDdot" };
+/** Options shared by vmup and vmcreate (vmcreate words some of them its own way). */
+export const UP_OPTIONS: readonly OptionDecl[] = [
+  {
+    short: "c",
+    value: "s",
+    repeats: true,
+    complete: "storage",
+    help: "attach storage s as a hard disk",
+  },
+  {
+    short: "C",
+    value: "s",
+    repeats: true,
+    complete: "storage",
+    help: "attach storage s as a hard disk and boot from it",
+  },
+  {
+    short: "d",
+    value: "s",
+    repeats: true,
+    complete: "storage",
+    help: "attach storage s as a CD-ROM",
+  },
+  {
+    short: "D",
+    value: "s",
+    repeats: true,
+    complete: "storage",
+    help: "attach storage s as a CD-ROM and boot from it",
+  },
+  { short: "b", help: "show the firmware boot menu" },
+  { short: "i", help: "keep QEMU in the foreground, monitor on this terminal" },
+  { short: "n", help: "prepare everything but do not boot; print the QEMU command line on stdout" },
+  { short: "r", help: "read-only mode for every disk" },
+  { short: "s", help: "snapshot mode for every disk" },
+  {
+    short: "o",
+    value: "k=v",
+    repeats: true,
+    complete: "setting",
+    help: "set a setting for this run (repeatable)",
+  },
+  { short: "t", value: "tpl", repeats: true, complete: "template", help: "apply a template for this run" },
+  { short: "y", help: "take the proposed answer to every question" },
+  { short: "z", help: "compress images that get converted" },
+  ...COMMON_OPTIONS,
+];
 
 /** Reads the vmup/vmcreate options into an {@linkcode UpOptions}. */
 export function upOptions(
@@ -41,32 +87,17 @@ export function upOptions(
 const command: Command = {
   name: "vmup",
   summary: "start VMs, or boot any disk image, ISO, device, directory or URL",
+  synopsis: ["[path ...]"],
+  description: `Start each path: a VM home, or anything bootable (disk image, ISO, device,
+directory, URL) which is then booted as is. No path: the current directory.`,
   options: UP_OPTIONS,
-  help: `Usage: vmup [-bhinqrsvyz] [-C s] [-c s] [-D s] [-d s] [-o k=v] [-t tpl] [path ...]
-
-Start each path: a VM home, or anything bootable (disk image, ISO, device,
-directory, URL) which is then booted as is. No path: the current directory.
-
-  -c s, -C s   attach storage s as a hard disk (-C: and boot from it)
-  -d s, -D s   attach storage s as a CD-ROM (-D: and boot from it)
-               s may start with rw:, snap: or ro: to choose the access
-  -b           show the firmware boot menu
-  -i           keep QEMU in the foreground, monitor on this terminal
-  -n           prepare everything but do not boot
-  -r, -s       read-only / snapshot mode for every disk
-  -o k=v       set a setting for this run (repeatable)
-  -t tpl       apply a template for this run
-  -y           take the proposed answer to every question
-  -z           compress images that get converted
-  -q, -v       less / more messages (repeatable)
-  -h           this help
-
-Examples:
-  vmup ./debian.qcow2            boot a disk image
-  vmup -s ~/vms/win10            start a VM, discarding its disk writes
-  vmup -D install.iso ./vm1      start ./vm1 from an installer ISO
-See vmup(1).
-`,
+  operands: "storage",
+  notes: "A storage s may start with rw:, snap: or ro: to choose the access.",
+  examples: [
+    ["vmup ./debian.qcow2", "boot a disk image"],
+    ["vmup -s ~/vms/win10", "start a VM, discarding its disk writes"],
+    ["vmup -D install.iso ./vm1", "start ./vm1 from an installer ISO"],
+  ],
   async exec(args, io) {
     const { tools, overrides } = session(args, io, BUILTIN_MODULES);
     const opts = upOptions(args, overrides);

@@ -19,6 +19,8 @@ DEBIAN_PACKAGES=(
   isolinux          # boot loader of the ISO test fixture
   syslinux-common   # ldlinux.c32 for isolinux
   procps            # ps, pgrep: tests watch QEMU processes
+  zsh               # tests only: the zsh completion script parses
+  fish              # tests only: the fish completion script parses and completes
 )
 
 # The names the program answers to (links to the one executable).

@@ -1,6 +1,7 @@
 /**
  * The shape every command file has (description, options and usage beside
- * `exec`), and running one: parse, `-h`, and mapping errors to exit codes.
+ * `exec`), and running one: parse, `-h` (written from the declaration, only
+ * then), and mapping errors to exit codes.
  * @module
  */
 import {
@@ -18,16 +19,11 @@ import type { Settings } from "../settings/settings.ts";
 import type { Toolbox } from "../toolbox.ts";
 import { Logger, type Output } from "../ui/log.ts";
 import { Prompter } from "../ui/prompt.ts";
-import { getopt, type OptionSpec, type ParsedArgs } from "./getopt.ts";
+import { getopt, type ParsedArgs } from "./getopt.ts";
+import type { CommandSpec } from "./spec.ts";
 
-/** A command: what `main.ts` loads by name. */
-export interface Command {
-  name: string;
-  /** One line for command lists. */
-  summary: string;
-  /** The `-h` text (usage line first). */
-  help: string;
-  options: OptionSpec;
+/** A command: what `main.ts` loads by name, its declaration beside what it does. */
+export interface Command extends CommandSpec {
   /** Runs the command; returns the exit status. */
   exec(args: ParsedArgs, io: CommandIO): Promise<number>;
 }
@@ -53,7 +49,8 @@ export async function runCommand(
   try {
     const args = getopt(argv, cmd.options);
     if (args.count.h) {
-      io.output.out(cmd.help.endsWith("\n") ? cmd.help : cmd.help + "\n");
+      const { formatHelp } = await import("./help.ts");
+      io.output.out(formatHelp(cmd));
       return 0;
     }
     return await cmd.exec(args, io);

@@ -7,8 +7,11 @@ async function failWith(body: () => unknown): Promise<{ code: number; err: strin
   const cmd: Command = {
     name: "vmtest",
     summary: "",
-    help: "usage",
-    options: { flags: "" },
+    synopsis: [""],
+    description: "",
+    options: [],
+    operands: "none",
+    examples: [],
     exec: async () => {
       await body();
       return 0;

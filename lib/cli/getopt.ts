@@ -1,7 +1,8 @@
 /**
- * POSIX-style option parsing: bundled flags (`-yn`), counted flags (`-vvv`),
- * repeatable valued options (`-o a=1 -o b=2`), values glued or separate
- * (`-ofoo`, `-o -foo`), `--` ending options, and a few `--long` flags.
+ * POSIX-style option parsing from a command's option declarations: bundled
+ * flags (`-yn`), counted flags (`-vvv`), repeatable valued options (`-o a=1
+ * -o b=2`), values glued or separate (`-ofoo`, `-o -foo`), `--` ending
+ * options, and long options (`--json`, `--name=value`).
  *
  * Written here rather than taken from commander or `node:util` because every
  * command pays for its parser at start-up: commander costs ~30 ms and any
@@ -9,31 +10,27 @@
  * @module
  */
 import { UsageError } from "../errors.ts";
-
-/** What a command accepts. */
-export interface OptionSpec {
-  /** Single-letter flags without a value, e.g. `"bhinqrsvyz"`. */
-  flags: string;
-  /** Single-letter options that take a value, e.g. `"CcDdot"`. */
-  valued?: string;
-  /** Long flags without a value, e.g. `["json", "help"]`. */
-  long?: string[];
-}
+import { type OptionDecl, optionKey } from "./spec.ts";
+import { nearest } from "./suggest.ts";
 
 /** The result of parsing. */
 export interface ParsedArgs {
-  /** How many times each flag was given (letters, and long names). */
+  /** How many times each flag was given, by letter (long name for long-only flags). */
   count: Record<string, number>;
-  /** Every value of each valued option, in order. */
+  /** Every value of each valued option, in order, keyed like `count`. */
   values: Record<string, string[]>;
   /** The remaining arguments. */
   operands: string[];
 }
 
-/** Parses `argv` against `spec`, throwing {@linkcode UsageError} on anything unknown. */
-export function getopt(argv: readonly string[], spec: OptionSpec): ParsedArgs {
+/** Parses `argv` against `options`, throwing {@linkcode UsageError} on anything unknown. */
+export function getopt(argv: readonly string[], options: readonly OptionDecl[]): ParsedArgs {
   const out: ParsedArgs = { count: {}, values: {}, operands: [] };
-  const valued = spec.valued ?? "";
+  const take = (o: OptionDecl, value?: string) => {
+    const key = optionKey(o);
+    if (value === undefined) out.count[key] = (out.count[key] ?? 0) + 1;
+    else (out.values[key] ??= []).push(value);
+  };
   let i = 0;
   for (; i < argv.length; i++) {
     const arg = argv[i];
@@ -42,13 +39,20 @@ export function getopt(argv: readonly string[], spec: OptionSpec): ParsedArgs {
       break;
     }
     if (arg.startsWith("--")) {
-      const name = arg.slice(2);
-      if (name === "help" || spec.long?.includes(name)) {
-        const key = name === "help" ? "h" : name;
-        out.count[key] = (out.count[key] ?? 0) + 1;
-        continue;
+      const eq = arg.indexOf("=");
+      const name = arg.slice(2, eq < 0 ? undefined : eq);
+      const o = options.find((o) => o.long === name);
+      if (!o) throw unknownLong(arg.slice(0, eq < 0 ? undefined : eq), options);
+      if (o.value === undefined) {
+        if (eq >= 0) throw new UsageError(`option '--${name}' takes no value`);
+        take(o);
+      } else if (eq >= 0) {
+        take(o, arg.slice(eq + 1));
+      } else {
+        if (i + 1 >= argv.length) throw new UsageError(`option '--${name}' needs a value`);
+        take(o, argv[++i]);
       }
-      throw new UsageError(`unknown option '${arg}'`);
+      continue;
     }
     if (arg.length < 2 || arg[0] !== "-") {
       out.operands.push(arg);
@@ -56,23 +60,32 @@ export function getopt(argv: readonly string[], spec: OptionSpec): ParsedArgs {
     }
     for (let j = 1; j < arg.length; j++) {
       const letter = arg[j];
-      if (valued.includes(letter)) {
-        let value = arg.slice(j + 1);
-        if (value === "") {
-          if (i + 1 >= argv.length) {
-            throw new UsageError(`option '-${letter}' needs a value`);
-          }
-          value = argv[++i];
+      const o = options.find((o) => o.short === letter);
+      if (!o) throw new UsageError(`unknown option '-${letter}'`);
+      if (o.value === undefined) {
+        take(o);
+        continue;
+      }
+      let value = arg.slice(j + 1);
+      if (value === "") {
+        if (i + 1 >= argv.length) {
+          throw new UsageError(`option '-${letter}' needs a value`);
         }
-        (out.values[letter] ??= []).push(value);
-        break;
+        value = argv[++i];
       }
-      if (!spec.flags.includes(letter)) {
-        throw new UsageError(`unknown option '-${letter}'`);
-      }
-      out.count[letter] = (out.count[letter] ?? 0) + 1;
+      take(o, value);
+      break;
     }
   }
   out.operands.push(...argv.slice(i));
   return out;
+}
+
+/** The error for an unknown `--name`, naming the nearest long option there is. */
+function unknownLong(given: string, options: readonly OptionDecl[]): UsageError {
+  const names = options.flatMap((o) => o.long === undefined ? [] : [o.long]);
+  const near = nearest(given.slice(2), names);
+  return new UsageError(
+    `unknown option '${given}'${near === undefined ? "" : ` (did you mean --${near}?)`}`,
+  );
 }

@@ -45,6 +45,25 @@ Deno.test("scripts/install PREFIX gives working command links and man pages", as
     }
     ok(Deno.statSync(`${prefix}/share/man/man1/vmup.1`).isFile);
     ok(Deno.statSync(`${prefix}/share/man/man5/vmtools.conf.5`).isFile);
+    // Completions where the shells look, under every command name.
+    const [bashDir, fishDir] = [
+      `${prefix}/share/bash-completion/completions`,
+      `${prefix}/share/fish/vendor_completions.d`,
+    ];
+    for (const name of COMMAND_NAMES) {
+      equal(Deno.readLinkSync(`${bashDir}/${name}`), "vmtools", name);
+      equal(Deno.readLinkSync(`${fishDir}/${name}.fish`), "vmtools.fish", name);
+    }
+    match(readOr(`${prefix}/share/zsh/site-functions/_vmtools`), /^#compdef vmtools vmup vmcreate /);
+    match(readOr(`${fishDir}/vmtools.fish`), /^complete -c vmrndmac -s h -l help /m);
+    const loaded = await new Deno.Command("bash", {
+      args: ["-c", 'source "$1" && complete -p vmup vmrndmac', "bash", `${bashDir}/vmup`],
+      stdout: "piped",
+    }).output();
+    equal(
+      new TextDecoder().decode(loaded.stdout),
+      "complete -F _vmtools vmup\ncomplete -F _vmtools vmrndmac\n",
+    );
     const tcg = ["-o", "vm_qemu_accel=tcg", "-o", "vm_display_type=none"];
     await makeBootSectorDisk(`${sb.work}/disk.img`, { message: "installed vmup" });
     sb.write("etc/modules/buildcmd/c_probe.ts", installProbe(prefix));
