@@ -43,7 +43,7 @@ export const UP_OPTIONS: readonly OptionDecl[] = [
   },
   { short: "b", help: "show the firmware boot menu" },
   { short: "i", help: "keep QEMU in the foreground, monitor on this terminal" },
-  { short: "n", help: "prepare everything but do not boot; print the QEMU command line on stdout" },
+  { short: "n", help: "do not boot: print the QEMU command on stdout" },
   { short: "r", help: "read-only mode for every disk" },
   { short: "s", help: "snapshot mode for every disk" },
   {
