@@ -213,10 +213,12 @@ export interface ModuleExports<F extends BuildcmdModule | ConfigureModule = Buil
    * The names of the settings the module reads (or stores), so that
    * vmtools does not warn about them as unknown (`warning: unknown setting
    * vm_rng_source`). A name may end in `*` to declare every name with that
-   * prefix (`vm_rng_*`). Names vmtools knows need no declaring, nor do the
-   * ones reserved for users (`vm_custom_*`, `cfg_custom_*`). The names
-   * count while the module is in any `cfg_modules_*` list, for every
-   * command. Anything but a list of such names is an error naming the file.
+   * prefix (`vm_rng_*`; not `vm_*` alone). Names vmtools knows need no
+   * declaring, nor do the ones reserved for users (`vm_custom_*`,
+   * `cfg_custom_*`). The names count while the module is in any
+   * `cfg_modules_*` list, whichever family the command runs (vmup and
+   * vmcreate check names). Anything but a list of such names is an error
+   * naming the file.
    */
   reads?: readonly string[];
 }

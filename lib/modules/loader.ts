@@ -21,9 +21,11 @@ export type BuiltinRegistry = Record<Family, BuiltinLoader>;
 
 /** A module ready to run. */
 export interface LoadedModule<F> {
+  /** Its name in the `cfg_modules_*` list. */
   name: string;
   /** The file it came from, or `built-in`. */
   source: string;
+  /** Its default export. */
   run: F;
 }
 

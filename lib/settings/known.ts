@@ -48,8 +48,8 @@ export class DeclaredNames {
   }
 }
 
-/** What a module may declare: a setting name, or a prefix followed by `*`. */
-export const DECLARABLE = /^(?:vm|cfg)_[A-Za-z0-9_]*[A-Za-z0-9_*]$/;
+/** What a module may declare: a setting name, or a prefix (not `vm_` or `cfg_` alone) followed by `*`. */
+export const DECLARABLE = /^(?:vm|cfg)_[A-Za-z0-9_]+\*?$/;
 
 /** Whether vmtools itself knows `name` (without asking any module). */
 export function isBuiltinName(name: string): boolean {

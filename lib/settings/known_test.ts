@@ -1,5 +1,6 @@
 import { deepEqual, equal } from "node:assert/strict";
 import {
+  DECLARABLE,
   DeclaredNames,
   editDistance,
   isBuiltinName,
@@ -53,6 +54,10 @@ Deno.test("only values from files and -o are candidates; declared prefixes match
   declared.add("vm_x*");
   equal(declared.has("vm_xyz"), true);
   equal(declared.has("vm_ram_sise"), false);
+  for (const name of ["vm_rng_source", "vm_rng_*", "cfg_team_x"]) equal(DECLARABLE.test(name), true, name);
+  for (const name of ["vm_*", "cfg_*", "x_y", "vm_a-b", "vm_a**", ""]) {
+    equal(DECLARABLE.test(name), false, name);
+  }
   equal(
     unknownSettingWarning("vm_xyz", s.origin("vm_xyz")!),
     "/h/vm.settings:4: unknown setting vm_xyz (no known setting is close; names of your own start with vm_custom_)",
