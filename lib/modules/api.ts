@@ -1,23 +1,39 @@
 /**
  * The contract between vmtools and its modules. A module is a TypeScript
- * file that default-exports one function; vmtools calls it with one of the
- * context objects below. Modules import nothing from vmtools at run time
- * (types only, which are erased), so a module written for one version keeps
- * loading in the next.
+ * file `NAME.ts` that default-exports one function; vmtools calls it with
+ * one of the context objects below ({@linkcode BuildcmdContext},
+ * {@linkcode ConfigureContext}). It may also export `reads`, the names of
+ * the settings it reads ({@linkcode ModuleExports}). Modules import
+ * nothing from vmtools at run time: everything comes in the context, so a
+ * module written for one version keeps loading in the next.
+ *
+ * For editor help and `deno check`, import the types from the copy of this
+ * file installed beside the program, with `import type`:
  *
  * ```ts
- * // ~/.config/vmtools/modules/buildcmd/ram.ts
- * import type { BuildcmdContext } from "./api.ts"; // types only
+ * // ~/.config/vmtools/modules/buildcmd/ram.ts: 25% more RAM for every VM
+ * import type { BuildcmdContext } from "/usr/local/lib/vmtools/lib/modules/api.ts";
  * export default function ram({ settings, qemu }: BuildcmdContext) {
  *   qemu.add("-m", `${Math.ceil(settings.size("vm_ram_size") / 2 ** 20 * 1.25)}M`);
  * }
  * ```
+ *
+ * (`PREFIX/lib/vmtools/lib/modules/api.ts` for `scripts/install PREFIX`;
+ * `lib/modules/api.ts` of a source tree.) `import type` is erased before
+ * the module runs, so the path is never looked up at run time and a
+ * module loads the same whatever is installed where; measured with
+ * `deno run` and the installed launcher (`--cached-only`), even with a
+ * path that does not exist or an `npm:` or `https:` specifier. Write
+ * `import type { … }`, not `import { type … }`: the latter is kept as an
+ * import, and fails where the file is missing.
  * @module
  */
 import type { Settings } from "../settings/settings.ts";
 import type { Access, StorageRef } from "../storage/inspect.ts";
 
 export type { Access, Settings, StorageRef };
+export type { Entry, Layer, Origin } from "../settings/settings.ts";
+export type { ImageFormat, Location } from "../storage/inspect.ts";
 
 /** The module families and their folders under `modules/`. */
 export type Family =
@@ -90,13 +106,24 @@ export interface StorageTools {
 
 /** Given to `buildcmd` modules. */
 export interface BuildcmdContext {
+  /**
+   * The VM's effective settings, each value with its origin. Read them
+   * with `get`, `has`, `origin`, `bool`, `int`, `size`, `list`,
+   * `entries`. A value `set` here reaches the modules after this one and is
+   * never stored.
+   */
   settings: Settings;
+  /** The QEMU command line built so far, shared by the modules in list order. */
   qemu: QemuCommand;
+  /** Paths of the VM's runtime files, for the options that name them. */
   files: VmFiles;
+  /** What vmtools knows about the host. */
   host: HostInfo;
+  /** Storage helpers; relative paths are taken from the VM home. */
   storage: StorageTools;
   /** Completes a MAC prefix at random (see `vmrndmac`). */
   randomMac(prefix: string): string;
+  /** Messages to the user, filtered by verbosity. */
   log: ModuleLog;
 }
 
@@ -123,9 +150,11 @@ export interface ConfigureContext {
   assumeYes: boolean;
   /** The new VM's home (for a bare boot: the runtime directory). */
   dir: string;
-  /** Disks and CD-ROMs the user gave, as parsed storage references. */
+  /** Disks the user gave (`-c`, `-C`, a bare disk image), as parsed storage references. */
   disks: StorageRef[];
+  /** CD-ROMs the user gave (`-d`, `-D`, a bare ISO image), as parsed storage references. */
   cdroms: StorageRef[];
+  /** Storage helpers, as for buildcmd modules; relative paths are taken from `dir`. */
   storage: StorageTools;
   /**
    * Converts an image to qcow2 at `target`, with progress; returns the new
@@ -157,7 +186,9 @@ export interface ConfigureContext {
    * (`${sizeMiB(name, text)}M`); throws what {@linkcode checkSize} reports.
    */
   sizeMiB(name: string, text: string): number;
+  /** Completes a MAC prefix at random (see `vmrndmac`). */
   randomMac(prefix: string): string;
+  /** Messages to the user, filtered by verbosity. */
   log: ModuleLog;
 }
 
@@ -165,3 +196,29 @@ export interface ConfigureContext {
 export type BuildcmdModule = (ctx: BuildcmdContext) => void | Promise<void>;
 /** A `configure/templates` or `configure/settings` module. */
 export type ConfigureModule = (ctx: ConfigureContext) => void | Promise<void>;
+
+/**
+ * What a module file exports. Only `default` is required; vmtools reads
+ * `reads` without calling anything.
+ *
+ * ```ts
+ * export const reads = ["vm_rng_source"];
+ * export default function rng({ settings, qemu }: BuildcmdContext) { … }
+ * ```
+ */
+export interface ModuleExports<F extends BuildcmdModule | ConfigureModule = BuildcmdModule> {
+  /** The module's function. */
+  default: F;
+  /**
+   * The names of the settings the module reads (or stores), so that
+   * vmtools does not warn about them as unknown (`warning: unknown setting
+   * vm_rng_source`). A name may end in `*` to declare every name with that
+   * prefix (`vm_rng_*`; not `vm_*` alone). Names vmtools knows need no
+   * declaring, nor do the ones reserved for users (`vm_custom_*`,
+   * `cfg_custom_*`). The names count while the module is in any
+   * `cfg_modules_*` list, whichever family the command runs (vmup and
+   * vmcreate check names). Anything but a list of such names is an error
+   * naming the file.
+   */
+  reads?: readonly string[];
+}

@@ -1,12 +1,15 @@
 /**
  * Finds modules by name: `modules/<family>/NAME.ts` under the user's
- * configuration (only with `cfg_include_userhome=yes`), `/etc/vmtools`,
+ * configuration (unless `cfg_include_userhome=no`), `/etc/vmtools`,
  * `/usr/local/share/vmtools`, then the built-in ones. Found files are
- * loaded by dynamic import.
+ * loaded by dynamic import. Also warns, once per name and command, about
+ * settings whose names neither vmtools nor any listed module knows.
  * @module
  */
 import { describeError, VmError } from "../errors.ts";
 import type { Roots } from "../roots.ts";
+import { DECLARABLE, DeclaredNames, unknownCandidates, unknownSettingWarning } from "../settings/known.ts";
+import type { Settings } from "../settings/settings.ts";
 import { refuseShared } from "../settings/source.ts";
 import type { Family } from "./api.ts";
 
@@ -18,14 +21,33 @@ export type BuiltinRegistry = Record<Family, BuiltinLoader>;
 
 /** A module ready to run. */
 export interface LoadedModule<F> {
+  /** Its name in the `cfg_modules_*` list. */
   name: string;
   /** The file it came from, or `built-in`. */
   source: string;
+  /** Its default export. */
   run: F;
+}
+
+/** Where warnings go (a `Logger`). */
+export interface WarningSink {
+  warn(msg: string): void;
 }
 
 const NAME = /^[A-Za-z0-9_]+$/;
 const NO_FILES: ReadonlySet<string> = new Set();
+
+/** The module lists and the family each names. */
+const LISTS: Readonly<Record<string, Family>> = {
+  cfg_modules_buildcmd: "buildcmd",
+  cfg_modules_clone: "clone",
+  cfg_modules_configure_templates: "configure/templates",
+  cfg_modules_configure_settings: "configure/settings",
+};
+
+// One process runs one command: a name is warned about once per command,
+// however many VMs or resolutions it goes through.
+const warned = new Set<string>();
 
 /** Resolves and imports modules for one run of a command. */
 export class ModuleLoader {
@@ -51,6 +73,70 @@ export class ModuleLoader {
     return Promise.all(
       names.map((name) => this.#loadOne<F>(family, name, listSetting)),
     );
+  }
+
+  /**
+   * Warns about each setting of `settings` given by a file or `-o` whose
+   * name is unknown: not a default, not of a numbered family, not reserved
+   * for users (`vm_custom_*`, `cfg_custom_*`), and declared by no module of
+   * any `cfg_modules_*` list. Costs one lookup per given setting when every
+   * name is known; only an unknown name makes it import the listed module
+   * files (the ones of this command are imported already) to read their
+   * `reads`.
+   */
+  async warnUnknownSettings(settings: Settings, log: WarningSink): Promise<void> {
+    const unknown = unknownCandidates(settings).filter(([name]) => !warned.has(name));
+    if (!unknown.length) return;
+    const declared = await this.declaredSettings(settings);
+    for (const [name, origin] of unknown) {
+      if (declared.has(name) || warned.has(name)) continue;
+      warned.add(name);
+      log.warn(unknownSettingWarning(name, origin, declared));
+    }
+  }
+
+  /**
+   * The setting names declared (`export const reads`) by the module files
+   * that the `cfg_modules_*` lists of `settings` name. A file that fails to
+   * load declares nothing here: loading it to run it reports the failure.
+   */
+  async declaredSettings(settings: Settings): Promise<DeclaredNames> {
+    const files: string[] = [];
+    for (const [list, family] of Object.entries(LISTS)) {
+      let names: string[];
+      try {
+        names = settings.list(list);
+      } catch {
+        continue; // reported when the list is loaded
+      }
+      for (const name of names) {
+        const path = NAME.test(name) ? this.#find(family, name) : undefined;
+        if (path) files.push(path);
+      }
+    }
+    const declared = new DeclaredNames();
+    await Promise.all(files.map(async (path) => {
+      let mod: Record<string, unknown>;
+      try {
+        checkModuleFile(path);
+        mod = await import(fileUrl(path));
+      } catch {
+        return;
+      }
+      for (const name of checkReads(mod.reads, path)) declared.add(name);
+    }));
+    return declared;
+  }
+
+  /** The roots searched, highest precedence first. */
+  #dirs(): string[] {
+    return [...(this.userhome ? [this.roots.user] : []), this.roots.etc, this.roots.share];
+  }
+
+  /** The file that provides module `name` of `family`, if a root has one. */
+  #find(family: Family, name: string): string | undefined {
+    const dir = this.#dirs().find((d) => this.#present(d, family).has(`${name}.ts`));
+    return dir === undefined ? undefined : `${dir}/modules/${family}/${name}.ts`;
   }
 
   /** The module files present in one root's family folder. */
@@ -85,27 +171,24 @@ export class ModuleLoader {
     name: string,
     listSetting: string,
   ): Promise<LoadedModule<F>> {
-    const dirs = [
-      ...(this.userhome ? [this.roots.user] : []),
-      this.roots.etc,
-      this.roots.share,
-    ];
-    for (const dir of dirs) {
-      if (!this.#present(dir, family).has(`${name}.ts`)) continue;
-      const path = `${dir}/modules/${family}/${name}.ts`;
+    const path = this.#find(family, name);
+    if (path !== undefined) {
       checkModuleFile(path);
-      let mod: { default?: unknown };
+      let mod: { default?: unknown; reads?: unknown };
       try {
         mod = await import(fileUrl(path));
       } catch (e) {
         throw new VmError(`module ${path} failed to load: ${describeError(e)}`);
       }
+      checkReads(mod.reads, path);
       return { name, source: path, run: checkFunction<F>(mod.default, path) };
     }
     const builtin = (await this.builtins[family]())[name];
     if (builtin === undefined) {
       throw new VmError(
-        `${listSetting}: no module '${name}' in modules/${family}/ of ${dirs.join(", ")} nor built in`,
+        `${listSetting}: no module '${name}' in modules/${family}/ of ${
+          this.#dirs().join(", ")
+        } nor built in`,
       );
     }
     return {
@@ -114,6 +197,18 @@ export class ModuleLoader {
       run: checkFunction<F>(builtin, `built-in ${name}`),
     };
   }
+}
+
+/**
+ * {@linkcode ModuleLoader.warnUnknownSettings} for a command that has no
+ * loader at hand (`vmcreate` checks its `-o` values before storing them).
+ */
+export function warnUnknownSettings(
+  settings: Settings,
+  tools: { roots: Roots; builtins: BuiltinRegistry; log: WarningSink },
+): Promise<void> {
+  return new ModuleLoader(tools.roots, settings.bool("cfg_include_userhome"), tools.builtins)
+    .warnUnknownSettings(settings, tools.log);
 }
 
 /** Runs one module, turning anything it throws into an error naming it. */
@@ -147,6 +242,15 @@ function checkFunction<F>(value: unknown, where: string): F {
     throw new VmError(`module ${where} must default-export a function`);
   }
   return value as F;
+}
+
+/** A module's `reads` export: absent, or a list of setting names (`NAME`, or `PREFIX*`). */
+function checkReads(value: unknown, path: string): readonly string[] {
+  if (value === undefined) return [];
+  if (Array.isArray(value) && value.every((n) => typeof n === "string" && DECLARABLE.test(n))) return value;
+  throw new VmError(
+    `module ${path}: 'reads' must be a list of setting names (vm_… or cfg_…, or a prefix ending in *)`,
+  );
 }
 
 function fileUrl(path: string): string {

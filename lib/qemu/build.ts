@@ -75,6 +75,9 @@ export async function buildCommand(
     settings.list("cfg_modules_buildcmd"),
     "cfg_modules_buildcmd",
   );
+  // Here every layer of the VM's settings is known, and so are the names
+  // its modules declare.
+  await loader.warnUnknownSettings(settings, log);
   try {
     for (const m of modules) {
       log.debug(`buildcmd module ${m.name} (${m.source})`);

@@ -6,7 +6,7 @@
 
 /** Built-in default of every setting the tool knows. */
 export const DEFAULTS: Readonly<Record<string, string>> = {
-  cfg_include_userhome: "no",
+  cfg_include_userhome: "yes",
   cfg_qemu_cmdprefix: "qemu-system-",
   cfg_file_childs: "childs.lst",
   cfg_file_lock: ".vm.settings.lock",

@@ -220,6 +220,25 @@ export function assignments(file: SettingsFile): [string, string][] {
   return file.lines.flatMap((l) => l.kind === "set" ? [[l.name, l.value] as [string, string]] : []);
 }
 
+/** One assignment of a file and the line it stands on (from 1). */
+export interface Assignment {
+  name: string;
+  value: string;
+  line: number;
+}
+
+/**
+ * The values a file assigns with their line numbers, in order. A file
+ * changed in memory gets the numbers it will have once written.
+ */
+export function assignmentLines(file: SettingsFile): Assignment[] {
+  const found: Assignment[] = [];
+  file.lines.forEach((l, i) => {
+    if (l.kind === "set") found.push({ name: l.name, value: l.value, line: i + 1 });
+  });
+  return found;
+}
+
 /** The templates a file applies, in order. */
 export function templatesOf(file: SettingsFile): string[] {
   return file.lines.flatMap((l) => l.kind === "template" ? l.names : []);

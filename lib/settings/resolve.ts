@@ -9,14 +9,17 @@ import { basename, resolve as resolvePath } from "../path.ts";
 import type { Roots } from "../roots.ts";
 import { DEFAULTS } from "./defaults.ts";
 import {
-  assignments,
+  assignmentLines,
   parentOf,
   parseSettings,
   readSettingsFileIfAny,
+  SettingsError,
   type SettingsFile,
   templatesOf,
 } from "./file.ts";
-import { type Origin, Settings } from "./settings.ts";
+import { editModuleList, isModuleList, ListEditError } from "./module_list.ts";
+import { describeOrigin, type Origin, Settings } from "./settings.ts";
+import { excerpt } from "./syntax.ts";
 import { BUILTIN_TEMPLATES } from "./templates.ts";
 
 /** One VM of the chain: its home and its settings file. */
@@ -71,21 +74,24 @@ export function resolveSettings(req: ResolveRequest): Resolved {
     const path = `${dir}/vmtools.conf`;
     const f = readShared(req.roots, path, "conf");
     if (f) {
-      for (const [k, v] of assignments(f)) {
-        s.set(k, v, { layer, source: path });
+      for (const a of assignmentLines(f)) {
+        setTool(s, a.name, a.value, { layer, source: path, file: path, line: a.line });
       }
     }
   };
   applyConf(req.roots.share, "share");
   applyConf(req.roots.etc, "system");
+  // -o decides whether the user's file is read, so it counts before that file.
   const cmdlineUserhome = req.overrides?.findLast(([k]) => k === "cfg_include_userhome");
   if (cmdlineUserhome) {
     s.set(cmdlineUserhome[0], cmdlineUserhome[1], { layer: "cmdline" });
   }
   const userhome = s.bool("cfg_include_userhome");
   if (userhome) applyConf(req.roots.user, "user");
+  // Tool settings come only from the files above and -o: applied once,
+  // since a module list change (+name) must not apply twice.
   for (const [k, v] of req.overrides ?? []) {
-    if (k.startsWith("cfg_")) s.set(k, v, { layer: "cmdline" });
+    if (k.startsWith("cfg_")) setTool(s, k, v, { layer: "cmdline" });
   }
 
   const limit = s.int("cfg_limit_nesting");
@@ -95,16 +101,41 @@ export function resolveSettings(req: ResolveRequest): Resolved {
     const own = i === chain.length - 1;
     const origin: Origin = own ? { layer: "vm" } : { layer: "parent", source: link.home };
     for (const t of templatesOf(link.file)) templates.apply(t, link.file.path);
-    for (const [k, v] of assignments(link.file)) s.set(k, v, origin);
+    for (const a of assignmentLines(link.file)) {
+      s.set(a.name, a.value, { ...origin, file: link.file.path, line: a.line });
+    }
   });
   for (const t of req.templates ?? []) templates.apply(t, "the command line");
-  for (const [k, v] of req.overrides ?? []) s.set(k, v, { layer: "cmdline" });
+  for (const [k, v] of req.overrides ?? []) {
+    if (!k.startsWith("cfg_")) s.set(k, v, { layer: "cmdline" });
+  }
 
   if (req.home) {
     s.set("vm_home", req.home);
     if (s.get("vm_name") === "") s.set("vm_name", basename(req.home));
   }
   return { settings: s, chain };
+}
+
+/**
+ * Sets a tool setting from a `vmtools.conf` file or `-o`; a module list in
+ * the append form changes the list so far (see `module_list.ts`). A change
+ * that cannot apply is an error naming the file and line, or the option.
+ */
+function setTool(s: Settings, name: string, value: string, origin: Origin): void {
+  if (!isModuleList(name)) return s.set(name, value, origin);
+  let edited: string | undefined;
+  try {
+    edited = editModuleList(s.get(name), value);
+  } catch (e) {
+    if (!(e instanceof ListEditError)) throw e;
+    if (origin.file !== undefined && origin.line !== undefined) {
+      throw new SettingsError(origin.file, origin.line, `${name}: ${e.message}`);
+    }
+    throw new VmError(`setting ${name}='${excerpt(value)}' (from ${describeOrigin(origin)}): ${e.message}`);
+  }
+  if (edited === undefined) return s.set(name, value, origin);
+  s.set(name, edited, { ...origin, amends: s.origin(name) });
 }
 
 /** Reads the VM at `home` and its ancestors; returns them root first. */
@@ -194,8 +225,8 @@ class TemplateApplier {
     this.#stack.push(name);
     this.#applying.add(name);
     for (const t of templatesOf(file)) this.apply(t, file.path);
-    for (const [k, v] of assignments(file)) {
-      this.settings.set(k, v, { layer: "template", source: name });
+    for (const a of assignmentLines(file)) {
+      this.settings.set(a.name, a.value, { layer: "template", source: name, file: file.path, line: a.line });
     }
     this.#stack.pop();
     this.#applying.delete(name);

@@ -78,30 +78,112 @@ Deno.test("layers apply in order: default, share, system, user, templates, paren
   t.done();
 });
 
-Deno.test("the user's conf is read only with cfg_include_userhome=yes, which -o can give", () => {
+Deno.test("the user's conf is read by default; share or etc can turn it off, -o decides last", () => {
   const t = sandbox();
-  t.write(`${t.roots.user}/vmtools.conf`, "vm_ram_size=7G\n");
-  equal(resolveSettings({ roots: t.roots }).settings.get("vm_ram_size"), "2G");
-  const on = resolveSettings({
-    roots: t.roots,
-    overrides: [["cfg_include_userhome", "yes"]],
-  });
-  equal(on.settings.get("vm_ram_size"), "7G");
+  t.write(`${t.roots.user}/vmtools.conf`, "vm_ram_size=7G\ncfg_include_userhome=no\n");
+  const ram = (overrides: [string, string][] = []) =>
+    // A fresh Roots object each time: files are read once per Roots.
+    resolveSettings({ roots: { ...t.roots }, overrides }).settings.get("vm_ram_size");
+  equal(ram(), "7G", "read by default (REFERENCE §1: the original's default was no)");
+  t.write(`${t.roots.share}/vmtools.conf`, "cfg_include_userhome=no\n");
+  equal(ram(), "2G", "the shared conf turns it off");
+  t.write(`${t.roots.etc}/vmtools.conf`, "cfg_include_userhome=yes\n");
+  equal(ram(), "7G", "/etc beats the shared conf");
+  t.write(`${t.roots.etc}/vmtools.conf`, "cfg_include_userhome=no\n");
+  equal(ram(), "2G", "the administrator turns it off in /etc");
+  equal(ram([["cfg_include_userhome", "yes"]]), "7G", "-o turns it back on");
+  t.write(`${t.roots.etc}/vmtools.conf`, "\n");
+  equal(ram([["cfg_include_userhome", "no"]]), "2G", "-o turns it off");
   t.done();
 });
 
-Deno.test("a user template overrides a built-in one of the same name only with userhome", () => {
+Deno.test("a user template overrides a built-in one of the same name unless userhome is off", () => {
   const t = sandbox();
   t.write(`${t.roots.user}/templates/modern.tpl`, "vm_qemu_machine=pc\n");
   t.write(`${t.dir}/vm/vm.settings`, "template modern\n");
-  const off = resolveSettings({ roots: t.roots, home: `${t.dir}/vm` });
-  equal(off.settings.get("vm_qemu_machine"), "q35");
-  const on = resolveSettings({
-    roots: t.roots,
-    home: `${t.dir}/vm`,
-    overrides: [["cfg_include_userhome", "yes"]],
-  });
+  const on = resolveSettings({ roots: t.roots, home: `${t.dir}/vm` });
   equal(on.settings.get("vm_qemu_machine"), "pc");
+  t.write(`${t.roots.etc}/vmtools.conf`, "cfg_include_userhome=no\n");
+  const off = resolveSettings({ roots: { ...t.roots }, home: `${t.dir}/vm` });
+  equal(off.settings.get("vm_qemu_machine"), "q35");
+  t.done();
+});
+
+Deno.test("module lists: +name and -name change the inherited list across share, system, user and -o", () => {
+  const t = sandbox();
+  const share = t.write(`${t.roots.share}/vmtools.conf`, "# shipped\ncfg_modules_buildcmd='+c_rng@ram'\n");
+  const etc = t.write(`${t.roots.etc}/vmtools.conf`, "cfg_modules_buildcmd=-keyboard\n");
+  const user = t.write(`${t.roots.user}/vmtools.conf`, "cfg_modules_buildcmd='+c_a +c_b -c_rng'\n");
+  const s = resolveSettings({
+    roots: t.roots,
+    overrides: [["cfg_modules_buildcmd", "+c_rng"], ["cfg_modules_clone", "-storage_backend"]],
+  }).settings;
+  equal(
+    s.get("cfg_modules_buildcmd"),
+    "qemu boot cpu display monitor serial name networking ram storage_cdrom storage_hdd c_a c_b c_rng",
+  );
+  equal(
+    describeOrigin(s.origin("cfg_modules_buildcmd")!),
+    `default + share ${share} + system ${etc} + user ${user} + command line`,
+  );
+  equal(s.origin("cfg_modules_buildcmd")!.layer, "cmdline");
+  equal(s.get("cfg_modules_clone"), "networking_iface_mac");
+  equal(describeOrigin(s.origin("cfg_modules_clone")!), "default + command line");
+  const placed = resolveSettings({ roots: t.roots, overrides: [["cfg_modules_buildcmd", "+c_a@qemu"]] });
+  deepEqual(placed.settings.list("cfg_modules_buildcmd").slice(0, 2), ["c_a", "qemu"], "an added name moves");
+  t.done();
+});
+
+Deno.test("module lists: a plain list replaces, and what was changed below is gone", () => {
+  const t = sandbox();
+  t.write(`${t.roots.share}/vmtools.conf`, "cfg_modules_buildcmd=+c_rng\n");
+  const etc = t.write(`${t.roots.etc}/vmtools.conf`, "cfg_modules_buildcmd='qemu ram'\n");
+  const s = resolveSettings({ roots: t.roots, overrides: [["cfg_modules_buildcmd", "+c_x"]] }).settings;
+  equal(s.get("cfg_modules_buildcmd"), "qemu ram c_x");
+  equal(describeOrigin(s.origin("cfg_modules_buildcmd")!), `system ${etc} + command line`);
+  equal(resolveSettings({ roots: t.roots }).settings.get("cfg_modules_buildcmd"), "qemu ram");
+  t.done();
+});
+
+Deno.test("module list changes that cannot apply name the file and line, or the option", () => {
+  const t = sandbox();
+  const etc = t.write(`${t.roots.etc}/vmtools.conf`, "# x\n\ncfg_modules_buildcmd=-c_none\n");
+  throws(
+    () => resolveSettings({ roots: t.roots }),
+    {
+      message:
+        `${etc}:3: cfg_modules_buildcmd: cannot remove 'c_none': not in the list ('qemu boot cpu display keyboard monitor serial name networking ram storage_cdrom storage_hdd')`,
+    },
+  );
+  t.write(`${t.roots.etc}/vmtools.conf`, "cfg_modules_clone='-storage_backend c_x'\n");
+  throws(
+    () => resolveSettings({ roots: { ...t.roots } }),
+    {
+      message:
+        `${etc}:1: cfg_modules_clone: 'c_x' is a plain name among +/- changes: give only changes (+name, -name) or the whole list`,
+    },
+  );
+  t.write(`${t.roots.etc}/vmtools.conf`, "\n");
+  const roots = { ...t.roots };
+  const o = (v: string) => resolveSettings({ roots, overrides: [["cfg_modules_clone", v]] });
+  throws(() => o("+../x"), {
+    message:
+      "setting cfg_modules_clone='+../x' (from command line): '+../x' is not a change: write +NAME, +NAME@BEFORE or -NAME (letters, digits and _)",
+  });
+  throws(() => o("-a@b"), /'-a@b' is not a change/);
+  throws(() => o("+c_x@nope"), {
+    message:
+      "setting cfg_modules_clone='+c_x@nope' (from command line): cannot add 'c_x' before 'nope': 'nope' is not in the list ('networking_iface_mac storage_backend')",
+  });
+  throws(
+    () => o("-storage_backend -storage_backend"),
+    /cannot remove 'storage_backend': not in the list \('networking_iface_mac'\)/,
+  );
+  equal(o("-networking_iface_mac -storage_backend").settings.get("cfg_modules_clone"), "");
+  throws(
+    () => resolveSettings({ roots, overrides: [["cfg_modules_clone", ""], ["cfg_modules_clone", "-x"]] }),
+    /not in the list \(empty\)/,
+  );
   t.done();
 });
 

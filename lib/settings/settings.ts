@@ -22,21 +22,40 @@ export type Layer =
 
 /** Where a value comes from: the layer and, for files, which one. */
 export interface Origin {
+  /** The layer that gave the value. */
   layer: Layer;
   /** Template name, parent home, or file path, depending on the layer. */
   source?: string;
+  /** The settings file the value was read from, when it was read from one. */
+  file?: string;
+  /** The line of {@linkcode Origin.file} that gave the value (from 1). */
+  line?: number;
+  /**
+   * For a module list changed by `+name` / `-name` elements rather than
+   * replaced: where the list it changed came from. Followed back, these
+   * name every layer that made the list what it is.
+   */
+  amends?: Origin;
 }
 
 /** A value with its origin. */
 export interface Entry {
+  /** The value, as a string (lists are blank-separated, quoted where needed). */
   value: string;
+  /** Where the value comes from. */
   origin: Origin;
 }
 
-/** A set of settings with typed accessors. */
+/**
+ * A set of settings with typed accessors. Modules receive one as
+ * `settings`: `get`, `has`, `origin`, `bool`, `int`, `size`, `list` and
+ * `entries` read it; the readers throw an error naming the setting, its
+ * value and where the value comes from when a value does not fit.
+ */
 export class Settings {
   #map: Map<string, Entry>;
 
+  /** Settings holding `entries` (none when not given). */
   constructor(entries?: Iterable<[string, Entry]>) {
     this.#map = new Map(entries);
   }
@@ -56,12 +75,17 @@ export class Settings {
     return this.#map.get(name)?.origin;
   }
 
-  /** Sets `name` (the tool's own computations use layer `tool`). */
+  /**
+   * Sets `name` (the tool's own computations use layer `tool`). Only this
+   * set changes: nothing is stored. A buildcmd module may set a value for
+   * the modules after it; a configure module stores values with its
+   * context's `set`.
+   */
   set(name: string, value: string, origin: Origin = { layer: "tool" }): void {
     this.#map.set(name, { value, origin });
   }
 
-  /** Reads a yes/no setting. */
+  /** Reads a yes/no setting: `yes y true on 1`, `no n false off 0` or empty (no), any case. */
   bool(name: string): boolean {
     const v = this.get(name).toLowerCase();
     if (["yes", "y", "true", "on", "1"].includes(v)) return true;
@@ -69,7 +93,7 @@ export class Settings {
     throw this.#bad(name, "yes or no");
   }
 
-  /** Reads a whole number. */
+  /** Reads a whole number (digits only; empty is refused). */
   int(name: string): number {
     const v = this.get(name);
     if (!/^\d+$/.test(v)) throw this.#bad(name, "a whole number");
@@ -86,7 +110,7 @@ export class Settings {
     return r.bytes;
   }
 
-  /** Reads a blank-separated list. */
+  /** Reads a blank-separated list, each element unquoted (`vm_qemu_params`, `cfg_modules_*`). */
   list(name: string): string[] {
     try {
       return parseList(this.get(name));
@@ -95,7 +119,7 @@ export class Settings {
     }
   }
 
-  /** Every setting, sorted by name. */
+  /** Every setting with its value and origin, sorted by name (to find families such as `vm_storage_hddN_*`). */
   entries(): [string, Entry][] {
     return [...this.#map].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
   }
@@ -119,8 +143,16 @@ export class Settings {
   }
 }
 
-/** A short human description of an origin, as `vminfo -s -l` shows it. */
+/**
+ * A short human description of an origin, as `vminfo -s -l` shows it; a
+ * changed module list names every layer that changed it, oldest first
+ * (`default + system /etc/vmtools/vmtools.conf + command line`).
+ */
 export function describeOrigin(o: Origin): string {
+  return o.amends ? `${describeOrigin(o.amends)} + ${describeLayer(o)}` : describeLayer(o);
+}
+
+function describeLayer(o: Origin): string {
   switch (o.layer) {
     case "template":
       return `template ${o.source}`;

@@ -36,6 +36,7 @@ export interface StorageRef {
   spec: string;
   /** The access prefix, if one was given. */
   prefix?: Access;
+  /** What the argument names: a file (with its format by content), a device, a directory or a URL. */
   location: Location;
 }
 

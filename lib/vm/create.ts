@@ -9,6 +9,7 @@
 import { type Change, withChange } from "../change/change.ts";
 import { recoverChanges } from "../change/recover.ts";
 import { VmError } from "../errors.ts";
+import { warnUnknownSettings } from "../modules/loader.ts";
 import { dirname, resolve } from "../path.ts";
 import {
   addTemplates,
@@ -41,6 +42,7 @@ export async function createVm(
     resolveSettings({ roots: tools.roots, overrides: [...opts.overrides, ...opts.runOnly] }).settings;
   // Everything that can be checked is checked before anything is made.
   checkSocketPaths(vmFiles(home, tool));
+  await warnUnknownSettings(tool, tools); // a misspelled -o name would be stored
   const refs = [...opts.disks, ...opts.cdroms].map((s) => inspectStorage(s));
   const made = makeDirs(home, homeArg);
   const lockPath = `${home}/${tool.get("cfg_file_lock")}`;

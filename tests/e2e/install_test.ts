@@ -7,7 +7,14 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
 import { GUEST_READY_LINE, linuxGuestIso } from "../fixtures/linux.ts";
 import { DEFAULTS } from "../../lib/settings/defaults.ts";
-import { COMMAND_NAMES, PROJECT_ROOT, readOr, Sandbox, waitFor } from "../helpers/vmtools.ts";
+import {
+  COMMAND_NAMES,
+  PROJECT_ROOT,
+  readOr,
+  Sandbox,
+  VMTOOLS_COMMAND,
+  waitFor,
+} from "../helpers/vmtools.ts";
 
 /**
  * A module trying to write to the installed program's files. The deny goes
@@ -69,7 +76,23 @@ Deno.test("scripts/install PREFIX gives working command links and man pages", as
     sb.write("etc/modules/buildcmd/c_probe.ts", installProbe(prefix));
     const config = readOr(`${prefix}/lib/vmtools/deno.json`);
     const launcher = readOr(`${prefix}/bin/vmtools`);
-    const probe = ["-o", `cfg_modules_buildcmd=${DEFAULTS.cfg_modules_buildcmd} c_probe`];
+    // A module typed as modules/buildcmd/README.md shows, against the installed api.ts.
+    const api = `${prefix}/lib/vmtools/lib/modules/api.ts`;
+    const typed = sb.write(
+      "etc/modules/buildcmd/c_typed.ts",
+      `import type { BuildcmdContext } from ${JSON.stringify(api)};
+export default function typed({ files }: BuildcmdContext) { Deno.writeTextFileSync(files.dir + "/typed", "ran"); }\n`,
+    );
+    const checked = await new Deno.Command(VMTOOLS_COMMAND[0], {
+      args: ["check", "-q", "--no-config", typed],
+    }).output();
+    equal(checked.code, 0, `deno check ${typed} against ${api}: ${new TextDecoder().decode(checked.stderr)}`);
+    const probe = [
+      "-o",
+      `cfg_modules_buildcmd=${DEFAULTS.cfg_modules_buildcmd} c_probe`,
+      "-o",
+      "cfg_modules_buildcmd=+c_typed",
+    ];
     const up = await run("vmup", ...tcg, ...probe, "./disk.img");
     equal(up.code, 0, up.stderr);
     deepEqual(JSON.parse(readOr(`${sb.dir}/home/probe.json`)), {
@@ -82,6 +105,7 @@ Deno.test("scripts/install PREFIX gives working command links and man pages", as
     equal(readOr(`${prefix}/bin/vmtools`), launcher);
     equal(Deno.readLinkSync(`${prefix}/bin/vmup`), "vmtools");
     const dir = /files in (.*)$/m.exec(up.stderr)![1];
+    equal(readOr(`${dir}/typed`), "ran", "the typed module, added with +c_typed, ran under the launcher");
     await waitFor(() => readOr(`${dir}/serial.log`).includes("installed vmup"), 15000, "bare boot");
     await sb.cleanupVms();
 

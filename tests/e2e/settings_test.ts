@@ -1,9 +1,10 @@
 /**
  * Bad settings files and -o values give one line naming the culprit: files
  * that are not regular files, too large, writable by others, or built to
- * make a parser slow fail at once; sizes read the same from everywhere.
+ * make a parser slow fail at once; sizes read the same from everywhere; a
+ * misspelled name is a warning with the nearest known one.
  */
-import { equal, match, ok } from "node:assert/strict";
+import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { type RunResult, Sandbox } from "../helpers/vmtools.ts";
 
 /**
@@ -339,6 +340,132 @@ Deno.test("sizes read alike from -o, files and questions: a plain number is MiB,
     const up = await sb.run("vmup", "-n", "-vvv", "new3");
     equal(up.code, 0, up.stderr);
     match(up.stderr, / -m 256M /);
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+/** The `warning:` lines of a command's stderr. */
+function warnings(r: RunResult): string[] {
+  return r.stderr.split("\n").filter((l) => l.includes("warning:"));
+}
+
+Deno.test("a misspelled setting warns once, with the nearest known name and where it was written", async () => {
+  const sb = new Sandbox();
+  try {
+    sb.write("work/vm/vm.settings", "vm_ram_size=1G\n");
+    const clean = await sb.run("vmup", "-n", "-o", "vm_custom_tag=x", "-o", "cfg_custom_y=1", "vm");
+    equal(clean.code, 0, clean.stderr);
+    equal(clean.stderr, "", "known names, and names reserved for users, never warn");
+
+    let r = await sb.run("vmup", "-n", "-o", "vm_ram_sise=1G", "-o", "vm_ram_sise=2G", "vm");
+    equal(r.code, 0, r.stderr);
+    equal(
+      r.stderr,
+      "vmup: warning: unknown setting vm_ram_sise (from command line; did you mean vm_ram_size?)\n",
+    );
+
+    const conf = sb.write("etc/vmtools.conf", "# site\nvm_cpu_cuont=3\ncfg_ui_verbosty=2\n");
+    const tpl = sb.write("share/templates/team.tpl", "vm_dispaly_type=none\n");
+    const vm = sb.write(
+      "work/vm/vm.settings",
+      [
+        "template team",
+        "vm_storage_hdd1_enabel=no",
+        "vm_storage_hdd9_enable=no",
+        "vm_storage_cdrom3_backend=",
+        "vm_networking_iface12_mode=user",
+        "vm_qwertyuiop=1",
+        "",
+      ].join("\n"),
+    );
+    sb.write("work/vm2/vm.settings", "vm_qwertyuiop=2\nvm_cpu_cuont=1\n");
+    r = await sb.run("vmup", "-n", "-o", "vm_cpu_cuont=4", "vm", "vm2");
+    equal(r.code, 0, r.stderr);
+    equal(
+      warnings(r).sort().join("\n"),
+      [
+        `vmup: warning: ${conf}:3: unknown setting cfg_ui_verbosty (did you mean cfg_ui_verbosity?)`,
+        `vmup: warning: ${tpl}:1: unknown setting vm_dispaly_type (did you mean vm_display_type?)`,
+        `vmup: warning: ${vm}:2: unknown setting vm_storage_hdd1_enabel (did you mean vm_storage_hdd1_enable?)`,
+        `vmup: warning: ${vm}:6: unknown setting vm_qwertyuiop (no known setting is close; names of your own start with vm_custom_)`,
+        "vmup: warning: unknown setting vm_cpu_cuont (from command line; did you mean vm_cpu_count?)",
+      ].sort().join("\n"),
+      "once per name for both VMs; numbered families take any N",
+    );
+    r = await sb.run("vmup", "-n", "-q", "-q", "-q", "vm");
+    equal(warnings(r).length, 0, "-q silences warnings with everything else");
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("vmcreate warns about a misspelled -o before storing it, and still stores it", async () => {
+  const sb = new Sandbox();
+  try {
+    const r = await sb.run(
+      "vmcreate",
+      "-y",
+      "-n",
+      "-o",
+      "vm_ram_sise=1G",
+      "-o",
+      "vm_storage_hdd1_createsize=0",
+      "vm",
+    );
+    equal(r.code, 0, r.stderr);
+    deepEqual(warnings(r), [
+      "vmcreate: warning: unknown setting vm_ram_sise (from command line; did you mean vm_ram_size?)",
+    ]);
+    match(
+      Deno.readTextFileSync(`${sb.work}/vm/vm.settings`),
+      /^vm_ram_sise=1G$/m,
+      "custom names are allowed",
+    );
+    const up = await sb.run("vmup", "-n", "vm");
+    match(
+      up.stderr,
+      /vmup: warning: .*\/vm\/vm\.settings:\d+: unknown setting vm_ram_sise \(did you mean vm_ram_size\?\)/,
+    );
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("names a listed module declares in `reads` are known, in any family; a bad declaration is an error", async () => {
+  const sb = new Sandbox();
+  try {
+    sb.write(
+      "etc/modules/buildcmd/c_rng.ts",
+      `export const reads = ["vm_rng_*"];\nexport default function rng() {}\n`,
+    );
+    sb.write(
+      "home/.config/vmtools/modules/configure/settings/c_team.ts",
+      `export const reads = ["vm_team_code", "cfg_team_server"];\nexport default function team() {}\n`,
+    );
+    sb.write(
+      "share/modules/buildcmd/c_unlisted.ts",
+      `export const reads = ["vm_other"];\nexport default () => {};\n`,
+    );
+    sb.write("etc/vmtools.conf", "cfg_modules_buildcmd=+c_rng\ncfg_team_server=x\n");
+    sb.write("home/.config/vmtools/vmtools.conf", "cfg_modules_configure_settings=+c_team\n");
+    const vm = sb.write("work/vm/vm.settings", "vm_rng_source=/dev/random\nvm_team_code=web\nvm_other=1\n");
+    const r = await sb.run("vmup", "-n", "vm");
+    equal(r.code, 0, r.stderr);
+    equal(
+      r.stderr,
+      `vmup: warning: ${vm}:3: unknown setting vm_other (no known setting is close; names of your own start with vm_custom_)\n`,
+      "vmup runs no configure module on a VM home, yet c_team's names count; c_unlisted's do not",
+    );
+    const bad = sb.write(
+      "etc/modules/buildcmd/c_rng.ts",
+      `export const reads = "vm_rng_source";\nexport default () => {};\n`,
+    );
+    failsWith(
+      await sb.run("vmup", "-n", "vm"),
+      "vmup",
+      `module ${bad}: 'reads' must be a list of setting names (vm_… or cfg_…, or a prefix ending in *)`,
+    );
   } finally {
     await sb.cleanup();
   }
