@@ -11,7 +11,7 @@
  */
 import { UsageError } from "../errors.ts";
 import { type OptionDecl, optionKey } from "./spec.ts";
-import { nearest } from "./suggest.ts";
+import { nearest } from "../nearest.ts";
 
 /** The result of parsing. */
 export interface ParsedArgs {

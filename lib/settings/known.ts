@@ -7,6 +7,7 @@
  * Custom names stay allowed: an unknown name is a warning, never an error.
  * @module
  */
+import { nearest } from "../nearest.ts";
 import { DEFAULTS } from "./defaults.ts";
 import { describeOrigin, type Origin, type Settings } from "./settings.ts";
 
@@ -72,40 +73,12 @@ export function unknownCandidates(settings: Settings): [string, Origin][] {
   return found;
 }
 
-/**
- * The known name nearest to `name` by edit distance (a character added,
- * dropped, changed, or two neighbours swapped), if one is close enough to
- * be a slip: at most one edit in four characters, and at most three.
- */
+/** The known name nearest to `name`, if one is close enough to be a slip (see {@linkcode nearest}). */
 export function nearestName(name: string, declared: DeclaredNames = new DeclaredNames()): string | undefined {
   const numbers = name.match(/\d+/g) ?? ["1"];
   const candidates = new Set([...Object.keys(DEFAULTS), ...COMPUTED, ...declared.exact]);
   for (const n of numbers) for (const f of FAMILIES) for (const c of f.names(n)) candidates.add(c);
-  const limit = Math.max(1, Math.min(3, Math.floor(name.length / 4)));
-  let best: string | undefined;
-  let bestDistance = limit + 1;
-  for (const c of candidates) {
-    if (Math.abs(c.length - name.length) >= bestDistance) continue;
-    const d = editDistance(name, c);
-    if (d < bestDistance) [best, bestDistance] = [c, d];
-  }
-  return best;
-}
-
-/** Edit distance where swapping two neighbouring characters is one edit. */
-export function editDistance(a: string, b: string): number {
-  let older: number[] = [];
-  let above = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      let d = Math.min(above[j] + 1, row[j - 1] + 1, above[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, older[j - 2] + 1);
-      row.push(d);
-    }
-    [older, above] = [above, row];
-  }
-  return above[b.length];
+  return nearest(name, candidates);
 }
 
 /**

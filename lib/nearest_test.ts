@@ -1,5 +1,5 @@
 import { equal } from "node:assert/strict";
-import { distance, nearest } from "./suggest.ts";
+import { distance, nearest } from "./nearest.ts";
 
 Deno.test("distance counts additions, removals, changes and swaps as one edit each", () => {
   equal(distance("json", "json"), 0);
