@@ -2,8 +2,7 @@
  * `vminfo`: what a VM is, whether it runs, its settings and its storage.
  * @module
  */
-import type { Command } from "../lib/cli/command.ts";
-import { parseOverrides } from "../lib/cli/command.ts";
+import { type Command, parseOverrides, verbosityOf } from "../lib/cli/command.ts";
 import { COMMON_OPTIONS } from "../lib/cli/spec.ts";
 import { UsageError, VmError } from "../lib/errors.ts";
 import { formatIdentity, gatherIdentity } from "../lib/info/identity.ts";
@@ -92,7 +91,7 @@ settings part can be pasted into a settings file.`,
     const { settings, chain } = resolved;
     const log = new Logger(
       io.prog,
-      settings.int("cfg_ui_verbosity") + (c.v ?? 0) - (c.q ?? 0),
+      verbosityOf(settings.int("cfg_ui_verbosity"), args),
       io.output,
     );
     log.debug(`${home}: ${chain.length} VM(s) in the parent chain`);

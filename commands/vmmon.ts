@@ -3,7 +3,7 @@
  * its serial log followed as it grows (`-f`).
  * @module
  */
-import type { Command } from "../lib/cli/command.ts";
+import { type Command, verbosityOf } from "../lib/cli/command.ts";
 import { COMMON_OPTIONS } from "../lib/cli/spec.ts";
 import { UsageError } from "../lib/errors.ts";
 import { HmpRunner } from "../lib/monitor/hmp.ts";
@@ -66,8 +66,7 @@ print what comes back until the guest is quiet for a second
     const tool = resolveSettings({ roots: configRoots() }).settings;
     const log = new Logger(
       io.prog,
-      tool.int("cfg_ui_verbosity") + (args.count.v ?? 0) -
-        (args.count.q ?? 0),
+      verbosityOf(tool.int("cfg_ui_verbosity"), args),
       io.output,
     );
     const target = locateVm(args.operands[0] ?? ".", tool);

@@ -102,6 +102,16 @@ export function parseOverrides(
   });
 }
 
+/**
+ * The verbosity of a run: `-q` means quiet — errors and essential results
+ * only (level 0, whatever `cfg_ui_verbosity` says), `-qq` errors only —
+ * and each `-v` raises the level by one from there.
+ */
+export function verbosityOf(configured: number, args: ParsedArgs): number {
+  const quiet = args.count.q ?? 0;
+  return (quiet ? 1 - quiet : configured) + (args.count.v ?? 0);
+}
+
 /** The tool settings, the verbosity and the shared toolbox for one run. */
 export function session(
   args: ParsedArgs,
@@ -111,8 +121,7 @@ export function session(
   const overrides = parseOverrides(args.values.o);
   const roots = configRoots();
   const tool = resolveSettings({ roots, overrides }).settings;
-  const verbosity = tool.int("cfg_ui_verbosity") + (args.count.v ?? 0) -
-    (args.count.q ?? 0);
+  const verbosity = verbosityOf(tool.int("cfg_ui_verbosity"), args);
   const assumeYes = Boolean(args.count.y) || tool.bool("cfg_ui_assumeyes");
   const log = new Logger(io.prog, verbosity, io.output);
   return {

@@ -189,3 +189,26 @@ Deno.test("a runtime directory others can enter is refused in one line; vmcreate
     await sb.cleanup();
   }
 });
+
+Deno.test("-q keeps vmcreate quiet on success; -qq silences even essentials", async () => {
+  const sb = new Sandbox();
+  try {
+    await makeBootSectorDisk(`${sb.work}/d.img`, { message: "q" });
+    const q = await sb.run("vmcreate", "-q", "-y", "-n", "-c", "d.img", "quiet");
+    equal(q.code, 0, q.stderr);
+    equal(q.stderr, "");
+    equal(q.stdout, "");
+    const up = await sb.run("vmup", "-q", ...SMALL_VM, "quiet");
+    equal(up.code, 0, up.stderr);
+    match(
+      up.stderr,
+      /^quiet: running \(pid \d+\), display vnc:\/\/127\.0\.0\.1:59\d\d\n$/,
+      "the essential line stays",
+    );
+    const down = await sb.run("vmdown", "-qq", "-k", "quiet");
+    equal(down.code, 0, down.stderr);
+    equal(down.stderr, "");
+  } finally {
+    await sb.cleanup();
+  }
+});
