@@ -47,13 +47,27 @@ export function spawn(
   args: string[],
   opts: SpawnOptions = {},
 ): Deno.ChildProcess {
+  return withLdRetry(program, (blank) => command(program, args, opts, blank).spawn());
+}
+
+/**
+ * Runs a program to completion synchronously (for undoing a step inside a
+ * signal handler, where nothing may be awaited); returns its exit code.
+ */
+export function runSync(program: string, args: string[]): number {
+  const opts: SpawnOptions = { stdin: "null", stdout: "null", stderr: "null" };
+  return withLdRetry(program, (blank) => command(program, args, opts, blank).outputSync()).code;
+}
+
+/** Calls `start`, again with the `LD_*` variables Deno names blanked when it refuses them. */
+function withLdRetry<T>(program: string, start: (blank: string[]) => T): T {
   try {
-    return command(program, args, opts).spawn();
+    return start([]);
   } catch (e) {
     const blank = ldVariablesIn(e);
     if (!blank) throw spawnError(program, e);
     try {
-      return command(program, args, opts, blank).spawn();
+      return start(blank);
     } catch (e2) {
       throw spawnError(program, e2);
     }

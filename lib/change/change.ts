@@ -95,6 +95,11 @@ export class Change {
     Deno.renameSync(from, to);
   }
 
+  /** Records that the backing file of the image `path` is about to change from `old` (format `format`). */
+  backing(path: string, old: string, format: string): void {
+    this.#record({ op: "backing", path, old, format });
+  }
+
   /** Starts a helper program in a process group of its own, stopped if the change is undone. */
   spawn(program: string, args: string[], opts: SpawnOptions = {}): Deno.ChildProcess {
     this.#fault();

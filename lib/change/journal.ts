@@ -22,6 +22,8 @@ export type Entry =
   | { op: "keep"; path: string; copy: string }
   /** `from` is about to be renamed to `to` (undone by renaming it back). */
   | { op: "rename"; from: string; to: string }
+  /** The backing file stored in the image `path` is about to change from `old` (`""`: none) of format `format`. */
+  | { op: "backing"; path: string; old: string; format: string }
   /** A helper program was started (undone by stopping it, if it still runs). */
   | { op: "proc"; pid: number; program: string; time: number }
   /** The change is complete: nothing is undone, the directory only removed. */

@@ -4,6 +4,7 @@
  * written down but never carried out.
  * @module
  */
+import { runSync } from "../spawn.ts";
 import type { Entry } from "./journal.ts";
 
 /**
@@ -45,6 +46,14 @@ function undoOne(entry: Entry): void {
     case "rename":
       if (exists(entry.to) && !exists(entry.from)) Deno.renameSync(entry.to, entry.from);
       break;
+    case "backing": {
+      if (!exists(entry.path)) break;
+      const args = entry.old ? ["-b", entry.old, "-F", entry.format] : ["-b", ""];
+      if (runSync("qemu-img", ["rebase", "-u", ...args, entry.path]) !== 0) {
+        throw new Error("qemu-img rebase failed");
+      }
+      break;
+    }
     case "begin":
     case "lock":
     case "proc":
@@ -63,6 +72,8 @@ function describe(entry: Entry): string {
       return `restoring ${entry.path} from ${entry.copy}`;
     case "rename":
       return `renaming ${entry.to} back to ${entry.from}`;
+    case "backing":
+      return `pointing ${entry.path} back to ${entry.old || "no backing file"}`;
     default:
       return entry.op;
   }

@@ -7,8 +7,6 @@
  */
 import { VmError } from "../errors.ts";
 import type { Settings } from "../settings/settings.ts";
-import { normalize } from "../path.ts";
-import { run } from "../spawn.ts";
 import {
   type Access,
   effectiveAccess,
@@ -16,19 +14,10 @@ import {
   parseAccess,
   type StorageRef,
 } from "../storage/inspect.ts";
+import { imageChain, type ImageInfo } from "../storage/qemuimg.ts";
 import { formatSection, humanSize, type Row } from "./format.ts";
 
-/** One image of a backing chain, as `qemu-img info` describes it. */
-export interface ImageInfo {
-  filename: string;
-  format: string;
-  virtualSize: number;
-  /** Space taken on the host, in bytes. */
-  actualSize: number | null;
-  /** The backing file as stored in the image (maybe relative). */
-  backingFilename: string | null;
-  backingFormat: string | null;
-}
+export type { ImageInfo };
 
 /** One enabled drive. */
 export interface StorageDevice {
@@ -145,45 +134,6 @@ function describe(
     case "url":
       return make("url", `${loc.scheme} URL`, { location: loc.url, access });
   }
-}
-
-/** Runs `qemu-img info` on `path` and its backing files (sharing locks with a running QEMU). */
-export async function imageChain(path: string): Promise<ImageInfo[]> {
-  const r = await run("qemu-img", [
-    "info",
-    "-U",
-    "--output=json",
-    "--backing-chain",
-    path,
-  ]);
-  if (r.code !== 0) {
-    throw new Error(
-      r.stderr.trim().split("\n").pop()?.replace(/^qemu-img: /, "") ||
-        "qemu-img info failed",
-    );
-  }
-  return parseImageChain(r.stdout);
-}
-
-/** Reads `qemu-img info --output=json --backing-chain` output. */
-export function parseImageChain(json: string): ImageInfo[] {
-  const data = JSON.parse(json);
-  const list: Record<string, unknown>[] = Array.isArray(data) ? data : [data];
-  const str = (v: unknown) => typeof v === "string" ? v : null;
-  const num = (v: unknown) => typeof v === "number" ? v : null;
-  return list.map((img) => ({
-    filename: tidy(str(img["filename"]) ?? "?"),
-    format: str(img["format"]) ?? "?",
-    virtualSize: num(img["virtual-size"]) ?? 0,
-    actualSize: num(img["actual-size"]),
-    backingFilename: str(img["backing-filename"]),
-    backingFormat: str(img["backing-filename-format"]),
-  }));
-}
-
-/** `/a/child/../base/x` → `/a/base/x` (QEMU joins backing paths as stored); other names stay. */
-function tidy(name: string): string {
-  return name.startsWith("/") ? normalize(name) : name;
 }
 
 /** The rows of one drive in the text form. */

@@ -1,14 +1,66 @@
 /**
- * Creating and converting images with `qemu-img`, as steps of a change: an
- * existing file is never overwritten, a half-made image never stays, and a
- * conversion shows its progress on a terminal.
+ * Every `qemu-img` operation vmtools performs: reading an image and its
+ * backing chain, and — as steps of a change — creating blank images and
+ * overlays, converting and copying, and re-pointing backing files. An
+ * existing file is never overwritten, a half-made image never stays, and
+ * slow work shows its progress on a terminal.
  * @module
  */
 import type { Change } from "../change/change.ts";
 import { VmError } from "../errors.ts";
-import { basename } from "../path.ts";
+import { basename, normalize } from "../path.ts";
+import { run } from "../spawn.ts";
 import { followQemuImg, Progress } from "../ui/progress.ts";
 import type { Logger } from "../ui/log.ts";
+
+/** One image of a backing chain, as `qemu-img info` describes it. */
+export interface ImageInfo {
+  filename: string;
+  format: string;
+  virtualSize: number;
+  /** Space taken on the host, in bytes. */
+  actualSize: number | null;
+  /** The backing file as stored in the image (maybe relative). */
+  backingFilename: string | null;
+  backingFormat: string | null;
+}
+
+/** Runs `qemu-img info` on `path` and its backing files (sharing locks with a running QEMU). */
+export async function imageChain(path: string): Promise<ImageInfo[]> {
+  return parseImageChain(await info(path, ["--backing-chain"]));
+}
+
+/** The image `path` alone (its backing file as stored, whether or not it exists). */
+export async function imageInfo(path: string): Promise<ImageInfo> {
+  return parseImageChain(await info(path, []))[0];
+}
+
+async function info(path: string, extra: string[]): Promise<string> {
+  const r = await run("qemu-img", ["info", "-U", "--output=json", ...extra, path]);
+  if (r.code !== 0) throw new Error(lastLine(r.stderr).replace(/^qemu-img: /, "") || "qemu-img info failed");
+  return r.stdout;
+}
+
+/** Reads `qemu-img info --output=json --backing-chain` output. */
+export function parseImageChain(json: string): ImageInfo[] {
+  const data = JSON.parse(json);
+  const list: Record<string, unknown>[] = Array.isArray(data) ? data : [data];
+  const str = (v: unknown) => typeof v === "string" ? v : null;
+  const num = (v: unknown) => typeof v === "number" ? v : null;
+  return list.map((img) => ({
+    filename: tidy(str(img["filename"]) ?? "?"),
+    format: str(img["format"]) ?? "?",
+    virtualSize: num(img["virtual-size"]) ?? 0,
+    actualSize: num(img["actual-size"]),
+    backingFilename: str(img["backing-filename"]),
+    backingFormat: str(img["backing-filename-format"]),
+  }));
+}
+
+/** `/a/child/../base/x` → `/a/base/x` (QEMU joins backing paths as stored); other names stay. */
+function tidy(name: string): string {
+  return name.startsWith("/") ? normalize(name) : name;
+}
 
 /** Creates a blank qcow2 image of `size` (e.g. `40G`) at `path`, which must not exist. */
 export async function createImage(change: Change, path: string, size: string, log: Logger): Promise<void> {
@@ -17,17 +69,44 @@ export async function createImage(change: Change, path: string, size: string, lo
   if (code !== 0) throw new VmError(`cannot create ${path}: ${lastLine(stderr)}`);
 }
 
+/**
+ * Creates a qcow2 overlay at `path` on `backing` (as it is to be stored:
+ * relative to `path`'s directory, or absolute), always naming the backing
+ * format. Costs the same whatever the size of the backing image.
+ */
+export async function createOverlay(
+  change: Change,
+  path: string,
+  backing: string,
+  backingFormat: string,
+  log: Logger,
+): Promise<void> {
+  change.create(path);
+  const args = ["create", "-q", "-f", "qcow2", "-b", backing, "-F", backingFormat, path];
+  const { code, stderr } = await runQemuImg(change, args, log);
+  if (code !== 0) throw new VmError(`cannot create an overlay ${path} on ${backing}: ${lastLine(stderr)}`);
+}
+
 /** Options of {@linkcode convertImage}. */
 export interface ConvertOptions {
   /** Format of the source, when known. */
   from?: string;
+  /** Target format (default qcow2). */
+  to?: string;
   compress?: boolean;
+  /**
+   * Make the target an overlay on this image (as it is to be stored) holding
+   * only what the source adds to it: a copy of an overlay that stays one.
+   */
+  backing?: { file: string; format: string };
+  /** What the progress line says (default: `converting NAME`). */
+  label?: string;
 }
 
 /**
- * Converts an image to qcow2 at `target`, which must not exist. The image is
- * written under a temporary name and linked into place at the end, so that
- * a file appearing at `target` meanwhile is not overwritten either.
+ * Converts (or copies) an image to `target`, which must not exist. The image
+ * is written under a temporary name and linked into place at the end, so
+ * that a file appearing at `target` meanwhile is not overwritten either.
  */
 export async function convertImage(
   change: Change,
@@ -44,13 +123,15 @@ export async function convertImage(
     "-p",
     ...(opts.from ? ["-f", opts.from] : []),
     "-O",
-    "qcow2",
+    opts.to ?? "qcow2",
     ...(opts.compress ? ["-c"] : []),
+    ...(opts.backing ? ["-B", opts.backing.file, "-F", opts.backing.format] : []),
     source,
     tmp,
   ];
-  log.at(2, `converting ${source} to ${target}`);
-  const progress = new Progress(log, `converting ${basename(source)}`, sizeOf(source));
+  const label = opts.label ?? `converting ${basename(source)}`;
+  log.at(2, `${label} to ${target}`);
+  const progress = new Progress(log, label, sizeOf(source));
   const { code, stderr } = await runQemuImg(change, args, log, progress);
   progress.done(code === 0);
   if (code !== 0) throw new VmError(`cannot convert ${source}: ${lastLine(stderr)}`);
@@ -67,6 +148,34 @@ export async function convertImage(
     );
   }
   Deno.removeSync(tmp);
+}
+
+/**
+ * Re-points the backing file stored in the qcow2 image `path` (its data is
+ * untouched: the new backing must hold what the old one did). Undoing the
+ * change stores the old backing file again.
+ */
+export async function setBacking(
+  change: Change,
+  path: string,
+  backing: string,
+  backingFormat: string,
+  log: Logger,
+): Promise<void> {
+  const top = await imageInfo(path).catch((e) => {
+    throw new VmError(`${path}: ${(e as Error).message}`);
+  });
+  change.backing(path, top.backingFilename ?? "", top.backingFormat ?? "");
+  const { code, stderr } = await runQemuImg(change, [
+    "rebase",
+    "-u",
+    "-b",
+    backing,
+    "-F",
+    backingFormat,
+    path,
+  ], log);
+  if (code !== 0) throw new VmError(`cannot re-point ${path} to ${backing}: ${lastLine(stderr)}`);
 }
 
 /** Runs qemu-img as a helper of `change`; its `-p` progress goes to `progress`. */
