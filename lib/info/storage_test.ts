@@ -1,4 +1,4 @@
-import { deepEqual, equal } from "node:assert/strict";
+import { deepEqual } from "node:assert/strict";
 import { parseImageChain } from "../storage/qemuimg.ts";
 import { type StorageDevice, storageRows } from "./storage.ts";
 
