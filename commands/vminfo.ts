@@ -12,6 +12,12 @@ import { resolve } from "../lib/path.ts";
 import { configRoots } from "../lib/roots.ts";
 import { resolveSettings } from "../lib/settings/resolve.ts";
 import { Logger } from "../lib/ui/log.ts";
+import { VmHome } from "../lib/home/home.ts";
+import { familyTree } from "../lib/home/tree.ts";
+import { formatTree, treeJson } from "../lib/info/tree.ts";
+import type { Settings } from "../lib/settings/settings.ts";
+import { vmFiles } from "../lib/vm/files.ts";
+import { listRunningVms } from "../lib/vm/running.ts";
 import { isVmHome } from "../lib/vm/home.ts";
 
 const command: Command = {
@@ -37,7 +43,7 @@ CPU, memory, disk use`,
       help: "enabled disks and CD-ROM drives: backend, type, access",
       more: "long: image details and the whole chain of backing files",
     },
-    { short: "t", help: "the fork tree (not available yet in this version)" },
+    { short: "t", help: "the fork tree: * this VM, R running ones; long: their homes" },
     { short: "l", help: "long form of every part shown" },
     { short: "a", help: "draw the tree with ASCII (for -t)" },
     { long: "json", help: "one JSON object with a key per part (info, settings, storage)" },
@@ -65,10 +71,6 @@ settings part can be pasted into a settings file.`,
     const c = args.count;
     const long = Boolean(c.l);
     const asked = ["i", "s", "b", "t"].filter((k) => c[k]);
-    if (asked.includes("t")) {
-      io.output.err("tree view: not available yet\n");
-      if (asked.length === 1) return 2;
-    }
     const parts = asked.length ? asked : ["i", "s", "b"];
 
     const overrides = parseOverrides(args.values.o);
@@ -101,6 +103,7 @@ settings part can be pasted into a settings file.`,
       parts.includes("b") ? gatherStorage(home, settings, long) : undefined,
     ]);
     const selected = parts.includes("s") ? selectSettings(settings, long) : undefined;
+    const tree = parts.includes("t") ? await gatherTree(home, settings) : undefined;
 
     if (c.json) {
       const report: Record<string, unknown> = {};
@@ -111,6 +114,7 @@ settings part can be pasted into a settings file.`,
         );
       }
       if (storage) report.storage = storage;
+      if (tree) report.tree = treeJson(tree.root, tree.running);
       io.output.out(JSON.stringify(report, null, 2) + "\n");
       return 0;
     }
@@ -118,9 +122,32 @@ settings part can be pasted into a settings file.`,
     if (identity) text.push(formatIdentity(identity, long));
     if (selected) text.push(formatSettings(selected, long));
     if (storage) text.push(formatStorage(storage));
+    if (tree) {
+      const drawing = formatTree(tree.root, { ascii: Boolean(c.a), long, running: tree.running });
+      text.push(parts.length > 1 ? `# tree\n${drawing}` : drawing);
+    }
     io.output.out(text.join(""));
     return 0;
   },
 };
+
+/** The fork tree of the VM at `home`, and which of its VMs run (one `ps` run for all). */
+async function gatherTree(home: string, settings: Settings) {
+  const root = familyTree(new VmHome(home, settings), settings.int("cfg_limit_nesting"));
+  const vms = await listRunningVms({
+    prefix: settings.get("cfg_qemu_cmdprefix"),
+    files: (dir) => vmFiles(dir, settings),
+  });
+  const live = new Set(vms.filter((v) => v.home && !v.bare).map((v) => realPath(v.home)));
+  return { root, running: (h: string) => live.has(realPath(h)) };
+}
+
+function realPath(path: string): string {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return path;
+  }
+}
 
 export default command;
