@@ -19,6 +19,7 @@ DEBIAN_PACKAGES=(
   isolinux          # boot loader of the ISO test fixture
   syslinux-common   # ldlinux.c32 for isolinux
   procps            # ps, pgrep: tests watch QEMU processes
+  tmux              # tests only: questions answered with keys in a real terminal
 )
 
 # The names the program answers to (links to the one executable).

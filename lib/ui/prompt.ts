@@ -232,7 +232,8 @@ function choiceOf(choices: readonly Choice[], text: string): string | undefined 
 /** "one of a, b, c (or its number, 1 to 3)", the list cut short when long. */
 function oneOf(choices: readonly Choice[]): string {
   if (!choices.length) return "nothing (there is nothing to choose from)";
-  const values = choices.map((c) => c.value);
+  // An empty value (none of these) can only be given by its number.
+  const values = choices.map((c, i) => c.value || `${i + 1} for ${c.label ?? "none"}`);
   const listed = values.length > 12 ? [...values.slice(0, 12), "…"] : values;
   return `one of ${listed.join(", ")} (or its number, 1 to ${values.length})`;
 }
