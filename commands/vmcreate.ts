@@ -5,7 +5,7 @@
 import { type Command, session } from "../lib/cli/command.ts";
 import type { OptionDecl } from "../lib/cli/spec.ts";
 import { VmError } from "../lib/errors.ts";
-import type { Prompter } from "../lib/ui/prompt.ts";
+import { PromptAborted, type Prompter } from "../lib/ui/prompt.ts";
 import { createVm } from "../lib/vm/create.ts";
 import { up } from "../lib/vm/up.ts";
 import { BUILTIN_MODULES } from "../modules/registry.ts";
@@ -77,13 +77,14 @@ every proposal. An installer given with -D boots once; the disk after that.`,
   },
 };
 
-function restartWanted(prompter: Prompter): Promise<boolean> {
-  return prompter.ask(
-    "The VM stopped. Start it again (yes/no)",
-    "no",
-    (a) => /^(y|yes|n|no)$/i.test(a) ? undefined : "yes or no",
-  )
-    .then((a) => /^y/i.test(a));
+/** Whether to start the VM again; Ctrl-D, the end of input, means no. */
+async function restartWanted(prompter: Prompter): Promise<boolean> {
+  try {
+    return await prompter.confirm("The VM stopped. Start it again", false);
+  } catch (e) {
+    if (e instanceof PromptAborted) return false;
+    throw e;
+  }
 }
 
 export default command;

@@ -21,6 +21,7 @@ DEBIAN_PACKAGES=(
   procps            # ps, pgrep: tests watch QEMU processes
   zsh               # tests only: the zsh completion script parses
   fish              # tests only: the fish completion script parses and completes
+  tmux              # tests only: questions answered with keys in a real terminal
 )
 
 # The names the program answers to (links to the one executable).

@@ -30,8 +30,9 @@
  */
 import type { Settings } from "../settings/settings.ts";
 import type { Access, StorageRef } from "../storage/inspect.ts";
+import type { Choice } from "../ui/prompt.ts";
 
-export type { Access, Settings, StorageRef };
+export type { Access, Choice, Settings, StorageRef };
 export type { Entry, Layer, Origin } from "../settings/settings.ts";
 export type { ImageFormat, Location } from "../storage/inspect.ts";
 
@@ -144,6 +145,43 @@ export interface ConfigureContext {
     proposal: string,
     check?: (answer: string) => string | undefined,
   ): Promise<string>;
+  /** Asks yes or no, proposing `proposal`; returns it under `-y`. */
+  confirm(question: string, proposal: boolean): Promise<boolean>;
+  /**
+   * Asks for a whole number, at least `min` and at most `max` when given
+   * (refused as typed at a terminal; a wrong piped answer is an error).
+   */
+  askNumber(
+    question: string,
+    proposal: number,
+    range?: { min?: number; max?: number },
+  ): Promise<number>;
+  /**
+   * Asks for a value of the size setting `name`, checked as
+   * {@linkcode checkSize} checks it; returns the answer as given (`4g`).
+   */
+  askSize(question: string, name: string, proposal: string): Promise<string>;
+  /**
+   * Asks to pick one of `choices` (a list at a terminal; piped, the value
+   * or its number in the list, from 1); returns the value.
+   */
+  choose(question: string, choices: readonly Choice[], proposal: string): Promise<string>;
+  /**
+   * Asks to pick any number of `choices` (piped: values or numbers
+   * separated by blanks, `-` for none); returns the values in list order.
+   */
+  chooseSeveral(
+    question: string,
+    choices: readonly Choice[],
+    proposal: readonly string[],
+  ): Promise<string[]>;
+  /**
+   * The templates `addTemplate` can apply: the built-in ones and
+   * `templates/NAME.tpl` in the configuration roots (the highest
+   * precedence wins by name), sorted by name; `description` is the first
+   * comment line of the template.
+   */
+  templates(): { name: string; description: string }[];
   /** True for `vmup` on a bare path (nothing is kept), false for `vmcreate`. */
   bare: boolean;
   /** True when every question takes its proposal unasked (`-y`): a module must not guess where a user would choose. */

@@ -120,6 +120,20 @@ vm_qemu_accel=tcg
   ]);
 });
 
+Deno.test("the macos module gives the SMC its key, commas escaped, after the CPU; nothing without a key", async () => {
+  const key = "ourhardworkbythesewordsguardedpleasedontsteal(c)AppleComputerInc,x";
+  const { cmd } = await build(`template macos\nvm_macos_osk='${key}'\n`);
+  const cpu = cmd.args.indexOf("-cpu");
+  deepEqual(cmd.args.slice(cpu, cpu + 4), [
+    "-cpu",
+    "Penryn,vendor=GenuineIntel,+invtsc,vmware-cpuid-freq=on",
+    "-device",
+    `isa-applesmc,osk=${key.replace(",", ",,")}`,
+  ]);
+  const without = await build("template macos\n");
+  equal(without.cmd.args.some((a) => a.startsWith("isa-applesmc")), false);
+});
+
 Deno.test("auto acceleration lets QEMU fall back to TCG and never asks for -cpu host", async () => {
   const { cmd } = await build("vm_display_type=auto\n");
   deepEqual(cmd.args.slice(0, 4), ["-accel", "kvm", "-accel", "tcg"]);

@@ -21,7 +21,7 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
   cfg_limit_waitlock: "10",
   cfg_modules_clone: "networking_iface_mac storage_backend",
   cfg_modules_buildcmd:
-    "qemu boot cpu display keyboard monitor serial name networking ram storage_cdrom storage_hdd",
+    "qemu boot cpu macos display keyboard monitor serial name networking ram storage_cdrom storage_hdd",
   cfg_modules_configure_templates: "autodetect",
   cfg_modules_configure_settings:
     "cpu_count ram_size networking_auto storage_hdd_import storage_hdd1_createsize",

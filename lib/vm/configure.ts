@@ -17,6 +17,7 @@ import { excerpt } from "../settings/syntax.ts";
 import type { StorageRef } from "../storage/inspect.ts";
 import { convertImage, createImage } from "../storage/qemuimg.ts";
 import type { Toolbox } from "../toolbox.ts";
+import { installedTemplates } from "./templates.ts";
 
 /** A VM being configured. */
 export interface ConfigureJob {
@@ -57,6 +58,17 @@ export async function configure(job: ConfigureJob): Promise<Settings> {
       settings = job.resolve(file);
     },
     ask: (q, proposal, check) => tools.prompter.ask(q, proposal, check),
+    confirm: (q, proposal) => tools.prompter.confirm(q, proposal),
+    askNumber: (q, proposal, range) => tools.prompter.number(q, proposal, range),
+    askSize: (q, name, proposal) => tools.prompter.ask(q, proposal, (a) => ctx.checkSize(name, a)),
+    choose: (q, choices, proposal) => tools.prompter.choose(q, choices, proposal),
+    chooseSeveral: (q, choices, proposal) => tools.prompter.chooseSeveral(q, choices, proposal),
+    templates: () =>
+      installedTemplates(
+        tools.roots,
+        settings.bool("cfg_include_userhome"),
+        (msg) => tools.log.warn(msg),
+      ),
     bare: job.bare,
     dir: job.dir,
     disks: job.disks,

@@ -2,6 +2,7 @@
 export { default as qemu } from "./qemu.ts";
 export { default as boot } from "./boot.ts";
 export { default as cpu } from "./cpu.ts";
+export { default as macos } from "./macos.ts";
 export { default as display } from "./display.ts";
 export { default as keyboard } from "./keyboard.ts";
 export { default as monitor } from "./monitor.ts";

@@ -7,14 +7,9 @@ import type { ConfigureContext } from "../../../lib/modules/api.ts";
 export default async function networkingAuto(
   ctx: ConfigureContext,
 ): Promise<void> {
-  const { settings, set, ask, bare, randomMac } = ctx;
+  const { settings, set, confirm, bare, randomMac } = ctx;
   if (settings.bool("vm_networking_iface1_enable")) return;
-  const answer = bare ? "yes" : await ask(
-    "Enable network interface 1 (yes/no)",
-    "yes",
-    (a) => /^(y|yes|n|no)$/i.test(a) ? undefined : "yes or no",
-  );
-  if (!/^y/i.test(answer)) return;
+  if (!bare && !await confirm("Enable network interface 1", true)) return;
   set("vm_networking_iface1_enable", "yes");
   if (!bare) {
     set(

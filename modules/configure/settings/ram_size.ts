@@ -2,15 +2,11 @@ import type { ConfigureContext } from "../../../lib/modules/api.ts";
 
 /** Asks for the guest memory size (kept as inherited for bare boots). */
 export default async function ramSize(
-  { settings, set, ask, bare, checkSize }: ConfigureContext,
+  { settings, set, askSize, bare }: ConfigureContext,
 ): Promise<void> {
   if (bare) return;
   const inherited = settings.get("vm_ram_size");
-  const answer = await ask(
-    "Memory size",
-    inherited,
-    (a) => checkSize("vm_ram_size", a),
-  );
+  const answer = await askSize("Memory size", "vm_ram_size", inherited);
   // The proposal is taken unchecked when answers are assumed (-y): check it
   // here, naming where it comes from.
   if (answer === inherited) settings.size("vm_ram_size");

@@ -10,22 +10,14 @@ import type { ConfigureContext } from "../../../lib/modules/api.ts";
 export default async function storageHdd1Createsize(
   ctx: ConfigureContext,
 ): Promise<void> {
-  const { settings, set, ask, createDisk, dir, bare, checkSize, sizeMiB } = ctx;
+  const { settings, set, askSize, createDisk, dir, bare, sizeMiB } = ctx;
   const name = "vm_storage_hdd1_createsize";
   if (bare || settings.bool("vm_storage_hdd1_enable")) return;
   let mib: number;
   if (settings.get(name)) {
     mib = Math.ceil(settings.size(name) / 2 ** 20);
   } else {
-    const answer = await ask(
-      "Size of a new blank disk (0 for none)",
-      "40G",
-      (a) => {
-        const problem = checkSize(name, a);
-        return problem && `0 (none) or ${problem}`;
-      },
-    );
-    mib = sizeMiB(name, answer);
+    mib = sizeMiB(name, await askSize("Size of a new blank disk (0 for none)", name, "40G"));
   }
   if (mib === 0) return;
   await createDisk(`${dir}/hdd.qcow2`, withUnit(mib));

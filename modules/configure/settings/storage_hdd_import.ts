@@ -11,7 +11,7 @@ import type { ConfigureContext } from "../../../lib/modules/api.ts";
 export default async function storageHddImport(
   ctx: ConfigureContext,
 ): Promise<void> {
-  const { settings, set, ask, storage, convert, dir, bare, assumeYes } = ctx;
+  const { settings, set, confirm, storage, convert, dir, bare, assumeYes } = ctx;
   for (const n of [1, 2]) {
     if (!settings.bool(`vm_storage_hdd${n}_enable`)) continue;
     const ref = storage.inspect(settings.get(`vm_storage_hdd${n}_backend`));
@@ -34,12 +34,7 @@ export default async function storageHddImport(
       );
     }
     const note = target === preferred ? "" : ` (${name}.qcow2 exists)`;
-    const answer = await ask(
-      `Convert ${loc.path} (${loc.format}) to qcow2 as ${target}${note} (yes/no)`,
-      "yes",
-      (a) => /^(y|yes|n|no)$/i.test(a) ? undefined : "yes or no",
-    );
-    if (!/^y/i.test(answer)) continue;
+    if (!await confirm(`Convert ${loc.path} (${loc.format}) to qcow2 as ${target}${note}`, true)) continue;
     const made = await convert(loc.path, target);
     set(`vm_storage_hdd${n}_backend`, bare ? made : made.slice(dir.length + 1));
   }
