@@ -9,6 +9,7 @@
  * @module
  */
 import { VmError } from "../errors.ts";
+import { run } from "../spawn.ts";
 import type { Output } from "./log.ts";
 
 /** One entry of a list to choose from. */
@@ -103,7 +104,10 @@ export class Prompter {
   /** Asks any question (the methods above are shorthands). */
   async pose<Q extends Question>(q: Q): Promise<Answer<Q>> {
     if (this.assumeYes) return proposalOf(q) as Answer<Q>;
-    if (this.output.inIsTerminal && this.output.errIsTerminal && this.input === Deno.stdin) {
+    if (
+      this.output.inIsTerminal && this.output.errIsTerminal && this.input === Deno.stdin &&
+      await ownTerminal()
+    ) {
       // Loaded here only: the prompt library costs start-up time.
       const { askAtTerminal } = await import("./prompt_terminal.ts");
       return await askAtTerminal(q) as Answer<Q>;
@@ -236,4 +240,25 @@ function oneOf(choices: readonly Choice[]): string {
   const values = choices.map((c, i) => c.value || `${i + 1} for ${c.label ?? "none"}`);
   const listed = values.length > 12 ? [...values.slice(0, 12), "…"] : values;
   return `one of ${listed.join(", ")} (or its number, 1 to ${values.length})`;
+}
+
+/**
+ * Whether this user owns the terminal on stdin. The prompt library reopens
+ * the terminal device, which fails after `su` or `sudo -u` (the terminal
+ * stays the first user's) and leaves its prompt unable to finish: there the
+ * questions are asked line by line instead. /proc is closed to vmtools, so
+ * `ps` names the terminal (only when a question is about to be asked).
+ */
+async function ownTerminal(): Promise<boolean> {
+  const uid = Deno.uid();
+  if (uid === 0) return true;
+  try {
+    const { stdout } = await run("ps", ["-o", "tty=", "-p", String(Deno.pid)]);
+    const tty = stdout.trim();
+    if (!/^[\w/]+$/.test(tty) || tty === "?") return true;
+    const owner = Deno.statSync(`/dev/${tty}`).uid;
+    return owner === null || owner === uid;
+  } catch {
+    return true;
+  }
 }

@@ -83,11 +83,11 @@ function ask(
       return input({
         message: q.message,
         default: q.proposal,
-        validate: (answer) => {
+        validate: (answer: string) => {
           const problem = q.check?.(answer.trim() || q.proposal);
           return problem ? `expected ${problem}` : true;
         },
-      }, context).then((answer) => answer.trim() || q.proposal);
+      }, context).then((answer: string) => answer.trim() || q.proposal);
     case "confirm":
       return confirm({ message: q.message, default: q.proposal }, context);
     case "number":
@@ -96,11 +96,11 @@ function ask(
       return input({
         message: q.message,
         default: String(q.proposal),
-        validate: (answer) => {
+        validate: (answer: string) => {
           const problem = checkNumber(answer.trim() || String(q.proposal), q);
           return problem ? `expected ${problem}` : true;
         },
-      }, context).then((answer) => Number(answer.trim() || q.proposal));
+      }, context).then((answer: string) => Number(answer.trim() || q.proposal));
     case "choice":
       return select({
         message: q.message,
