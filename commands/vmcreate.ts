@@ -6,8 +6,8 @@ import { type Command, session } from "../lib/cli/command.ts";
 import type { OptionDecl } from "../lib/cli/spec.ts";
 import { VmError } from "../lib/errors.ts";
 import { PromptAborted, type Prompter } from "../lib/ui/prompt.ts";
-import { createVm } from "../lib/vm/create.ts";
-import { up } from "../lib/vm/up.ts";
+import { createVm } from "../lib/boot/create.ts";
+import { up } from "../lib/boot/up.ts";
 import { BUILTIN_MODULES } from "../modules/registry.ts";
 import { UP_OPTIONS, upOptions } from "./vmup.ts";
 

@@ -6,9 +6,9 @@ import type { Command } from "../lib/cli/command.ts";
 import { session } from "../lib/cli/command.ts";
 import { COMMON_OPTIONS } from "../lib/cli/spec.ts";
 import { UsageError } from "../lib/errors.ts";
-import { DONE, type Method, METHOD_ORDER, shutdown, type ShutdownTarget } from "../lib/vm/shutdown.ts";
-import { selectHomes, selectProcesses, type TargetContext } from "../lib/vm/shutdown_targets.ts";
-import { sweepRuntimeDirs } from "../lib/vm/sweep.ts";
+import { DONE, type Method, METHOD_ORDER, shutdown, type ShutdownTarget } from "../lib/running/shutdown.ts";
+import { selectHomes, selectProcesses, type TargetContext } from "../lib/running/shutdown_targets.ts";
+import { sweepRuntimeDirs } from "../lib/running/sweep.ts";
 import { BUILTIN_MODULES } from "../modules/registry.ts";
 
 const HOW: Record<Method, string> = {

@@ -16,9 +16,9 @@ import { VmHome } from "../lib/home/home.ts";
 import { familyTree } from "../lib/home/tree.ts";
 import { formatTree, treeJson } from "../lib/info/tree.ts";
 import type { Settings } from "../lib/settings/settings.ts";
-import { vmFiles } from "../lib/vm/files.ts";
-import { listRunningVms } from "../lib/vm/running.ts";
-import { isVmHome } from "../lib/vm/home.ts";
+import { vmFiles } from "../lib/home/files.ts";
+import { listRunningVms } from "../lib/running/running.ts";
+import { isVmHome } from "../lib/home/home.ts";
 
 const command: Command = {
   name: "vminfo",

@@ -14,7 +14,7 @@ import { attachPiped, attachTerminal, claimSerial, connectSerial } from "../lib/
 import { followLog } from "../lib/serial/follow.ts";
 import { resolveSettings } from "../lib/settings/resolve.ts";
 import { Logger } from "../lib/ui/log.ts";
-import { locateVm, targetFile } from "../lib/vm/locate.ts";
+import { locateVm, targetFile } from "../lib/running/locate.ts";
 
 /** After piped input ends, how long the guest may stay silent before `vmmon -s` leaves. */
 const QUIET_MS = 1000;

@@ -9,8 +9,8 @@ import { UsageError } from "../lib/errors.ts";
 import { resolve } from "../lib/path.ts";
 import { configRoots } from "../lib/roots.ts";
 import { resolveSettings } from "../lib/settings/resolve.ts";
-import { vmFiles } from "../lib/vm/files.ts";
-import { listRunningVms, type RunningVm } from "../lib/vm/running.ts";
+import { vmFiles } from "../lib/home/files.ts";
+import { listRunningVms, type RunningVm } from "../lib/running/running.ts";
 
 interface Field {
   title: string;

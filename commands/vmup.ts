@@ -7,8 +7,8 @@ import { session } from "../lib/cli/command.ts";
 import type { ParsedArgs } from "../lib/cli/getopt.ts";
 import { COMMON_OPTIONS, type OptionDecl } from "../lib/cli/spec.ts";
 import { UsageError, VmError } from "../lib/errors.ts";
-import { isVmHome } from "../lib/vm/home.ts";
-import { checkStorable, up, type UpOptions } from "../lib/vm/up.ts";
+import { isVmHome } from "../lib/home/home.ts";
+import { checkStorable, up, type UpOptions } from "../lib/boot/up.ts";
 import { BUILTIN_MODULES } from "../modules/registry.ts";
 
 /** Options shared by vmup and vmcreate (vmcreate words some of them its own way). */

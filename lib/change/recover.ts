@@ -7,7 +7,7 @@
  */
 import { run } from "../spawn.ts";
 import type { Logger } from "../ui/log.ts";
-import { processStarts, sameStart } from "../vm/process.ts";
+import { processStarts, sameStart } from "../running/process.ts";
 import { backupDirPattern, type Entry, JOURNAL_FILE, readJournal } from "./journal.ts";
 import { undoEntries } from "./undo.ts";
 

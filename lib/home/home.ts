@@ -22,10 +22,22 @@ import {
   writeFileAtomic,
 } from "../settings/file.ts";
 import type { Settings } from "../settings/settings.ts";
-import { acquireLock, type Lock } from "../vm/lock.ts";
-import { vmFiles } from "../vm/files.ts";
-import { runningFrom, type RunningHome } from "../vm/record.ts";
+import { acquireLock, type Lock } from "./lock.ts";
+import { vmFiles } from "./files.ts";
 import { followLink, linkPath } from "./links.ts";
+
+/**
+ * Whether `dir` holds a VM (has a settings file). Anything but a directory
+ * counts, so that a settings file that is a FIFO or a device is refused by
+ * the settings reader, naming it, rather than taken for a plain directory.
+ */
+export function isVmHome(dir: string, settingsName = "vm.settings"): boolean {
+  try {
+    return !Deno.statSync(`${dir}/${settingsName}`).isDirectory;
+  } catch {
+    return false;
+  }
+}
 
 /** A VM home, named by an absolute path. */
 export class VmHome {
@@ -37,13 +49,9 @@ export class VmHome {
     this.path = resolve(path);
   }
 
-  /** Whether `path` holds a VM (anything but a directory where the settings file goes). */
+  /** Whether `path` holds a VM (see {@linkcode isVmHome}). */
   static isHome(path: string, tool: Settings): boolean {
-    try {
-      return !Deno.statSync(`${resolve(path)}/${tool.get("cfg_file_vmsettings")}`).isDirectory;
-    } catch {
-      return false;
-    }
+    return isVmHome(resolve(path), tool.get("cfg_file_vmsettings"));
   }
 
   /** The home at `path`; a {@linkcode VmError} when it holds no VM. */
@@ -166,11 +174,6 @@ export class VmHome {
   /** Takes the home's lock, waiting up to `cfg_limit_waitlock` seconds. */
   lock(): Promise<Lock> {
     return acquireLock(this.lockPath, this.tool.int("cfg_limit_waitlock"));
-  }
-
-  /** The VM running from this home, as its record and monitor confirm it. */
-  running(): Promise<RunningHome | undefined> {
-    return runningFrom(this.files, this.tool.get("cfg_qemu_cmdprefix"));
   }
 }
 

@@ -7,9 +7,9 @@ import type { ChainLink } from "../settings/resolve.ts";
 import type { Settings } from "../settings/settings.ts";
 import { QmpClient } from "../qmp/client.ts";
 import { run } from "../spawn.ts";
-import { vmFiles } from "../vm/files.ts";
-import { childrenOf, isVmHome } from "../vm/home.ts";
-import { runningFrom } from "../vm/record.ts";
+import { vmFiles } from "../home/files.ts";
+import { isVmHome, VmHome } from "../home/home.ts";
+import { runningFrom } from "../running/record.ts";
 import { formatSection, humanSize, type Row } from "./format.ts";
 import { userName } from "../users.ts";
 
@@ -58,7 +58,7 @@ export async function gatherIdentity(
   };
   if (!long) return id;
   id.parent = chain.length > 1 ? chain[chain.length - 2].home : null;
-  id.children = childrenOf(home, settings).length;
+  id.children = new VmHome(home, settings).childLinks().length;
   const live = pid === null ? undefined : await askQemu(files.monitor);
   id.runState = live?.runState ?? null;
   id.display = live?.display ?? null;

@@ -4,7 +4,7 @@ import { ModuleLoader } from "../modules/loader.ts";
 import { parseSettings } from "../settings/file.ts";
 import { resolveSettings } from "../settings/resolve.ts";
 import { Logger } from "../ui/log.ts";
-import { vmFiles } from "../vm/files.ts";
+import { vmFiles } from "../home/files.ts";
 import { buildCommand } from "./build.ts";
 
 const quiet: Logger = new Logger("test", -1, {

@@ -12,7 +12,7 @@ import { QmpClient } from "../qmp/client.ts";
 import { spawn } from "../spawn.ts";
 import { after, sleep } from "../timer.ts";
 import type { Logger } from "../ui/log.ts";
-import { hasToken, tokenArgs } from "../vm/record.ts";
+import { hasToken, tokenArgs } from "../running/record.ts";
 import type { BuiltCommand } from "./build.ts";
 import { removeQuietly } from "../remove.ts";
 

@@ -8,7 +8,7 @@
 import { VmError } from "../errors.ts";
 import { QmpClient } from "../qmp/client.ts";
 import { after } from "../timer.ts";
-import { acquireLock, type Lock } from "../vm/lock.ts";
+import { acquireLock, type Lock } from "../home/lock.ts";
 
 /** The byte Ctrl-] sends, which detaches from the console. */
 export const DETACH_BYTE = 0x1d;

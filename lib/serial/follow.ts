@@ -5,7 +5,7 @@
  * @module
  */
 import { VmError } from "../errors.ts";
-import { isListening } from "../vm/process.ts";
+import { isListening } from "../running/process.ts";
 import { type ByteSink, writeAll } from "./console.ts";
 import { QueryFilter } from "./queries.ts";
 import { sleep } from "../timer.ts";

@@ -17,7 +17,7 @@ import { excerpt } from "../settings/syntax.ts";
 import type { StorageRef } from "../storage/inspect.ts";
 import { convertImage, createImage } from "../storage/qemuimg.ts";
 import type { Toolbox } from "../toolbox.ts";
-import { installedTemplates } from "./templates.ts";
+import { installedTemplates } from "../settings/installed_templates.ts";
 
 /** A VM being configured. */
 export interface ConfigureJob {

@@ -1,5 +1,5 @@
 import { deepEqual, equal, match } from "node:assert/strict";
-import { firstComment, installedTemplates } from "./templates.ts";
+import { firstComment, installedTemplates } from "./installed_templates.ts";
 
 function roots() {
   const dir = Deno.makeTempDirSync({ prefix: "vmtools-templates-" });

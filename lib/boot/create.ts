@@ -26,9 +26,9 @@ import { inspectStorage, isCdrom, type StorageRef } from "../storage/inspect.ts"
 import { currentUser } from "../users.ts";
 import type { Toolbox } from "../toolbox.ts";
 import { configure } from "./configure.ts";
-import { vmFiles } from "./files.ts";
-import { isVmHome } from "./home.ts";
-import { acquireLock } from "./lock.ts";
+import { vmFiles } from "../home/files.ts";
+import { isVmHome } from "../home/home.ts";
+import { acquireLock } from "../home/lock.ts";
 import { absoluteStorage, checkSocketPaths, type UpOptions } from "./up.ts";
 
 /** Creates a VM at `home` (made when missing; it must not hold a VM yet). */

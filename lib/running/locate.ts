@@ -9,8 +9,8 @@ import { VmError } from "../errors.ts";
 import type { VmFiles } from "../modules/api.ts";
 import { dirname, resolve } from "../path.ts";
 import type { Settings } from "../settings/settings.ts";
-import { vmFiles } from "./files.ts";
-import { isVmHome } from "./home.ts";
+import { vmFiles } from "../home/files.ts";
+import { isVmHome } from "../home/home.ts";
 
 /** What a path points at. */
 export interface VmTarget {

@@ -7,7 +7,7 @@
 import { recoverChanges } from "../change/recover.ts";
 import type { Settings } from "../settings/settings.ts";
 import type { Logger } from "../ui/log.ts";
-import { vmFiles } from "./files.ts";
+import { vmFiles } from "../home/files.ts";
 import { runningFrom } from "./record.ts";
 import { INDEX_DIR_NAME, runtimeBase } from "./runtime_dir.ts";
 

@@ -34,14 +34,14 @@ import type { Toolbox } from "../toolbox.ts";
 import { withChange } from "../change/change.ts";
 import { recoverChanges } from "../change/recover.ts";
 import { configure } from "./configure.ts";
-import { vmFiles } from "./files.ts";
-import { makeRuntimeDir } from "./runtime_dir.ts";
-import { sweepRuntimeDirs } from "./sweep.ts";
-import { acquireLock } from "./lock.ts";
-import { processStarts, sameStart } from "./process.ts";
-import { newToken, recordedVms, removeRecord, runningFrom, writeRecord } from "./record.ts";
+import { vmFiles } from "../home/files.ts";
+import { makeRuntimeDir } from "../running/runtime_dir.ts";
+import { sweepRuntimeDirs } from "../running/sweep.ts";
+import { acquireLock } from "../home/lock.ts";
+import { processStarts, sameStart } from "../running/process.ts";
+import { newToken, recordedVms, removeRecord, runningFrom, writeRecord } from "../running/record.ts";
 import { enabledDrives } from "../storage/drives.ts";
-import { hasChildren, isVmHome } from "./home.ts";
+import { isVmHome, VmHome } from "../home/home.ts";
 import { removeQuietly } from "../remove.ts";
 
 /** What the user asked `vmup` (or `vmcreate`, after creating) to do. */
@@ -124,7 +124,7 @@ async function upHome(
     });
     attachExtra(settings, opts);
     if (
-      hasChildren(home, settings) &&
+      new VmHome(home, settings).hasChildren() &&
       (settings.get("vm_storage_rwmode") || "rw") === "rw"
     ) {
       throw new VmError(

@@ -6,8 +6,8 @@
  * @module
  */
 import type { Roots } from "../roots.ts";
-import { BUILTIN_TEMPLATES } from "../settings/templates.ts";
-import { readSettingsText } from "../settings/source.ts";
+import { BUILTIN_TEMPLATES } from "./templates.ts";
+import { readSettingsText } from "./source.ts";
 
 /** A template by name, with the first comment line of its text. */
 export interface TemplateInfo {
