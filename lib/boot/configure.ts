@@ -9,7 +9,7 @@ import { VmError } from "../errors.ts";
 import { randomMac } from "../mac.ts";
 import type { ConfigureContext, ConfigureModule } from "../modules/api.ts";
 import { ModuleLoader, runModule } from "../modules/loader.ts";
-import { moduleLog, storageTools } from "../qemu/build.ts";
+import { moduleLog, storageTools } from "../modules/context.ts";
 import { addTemplates, type SettingsFile, setValue } from "../settings/file.ts";
 import type { Settings } from "../settings/settings.ts";
 import { readSize, toMiB } from "../settings/size.ts";

@@ -40,7 +40,7 @@ import { sweepRuntimeDirs } from "../running/sweep.ts";
 import { acquireLock } from "../home/lock.ts";
 import { processStarts, sameStart } from "../running/process.ts";
 import { newToken, recordedVms, removeRecord, runningFrom, writeRecord } from "../running/record.ts";
-import { enabledDrives } from "../storage/drives.ts";
+import { enabledDrives, SLOTS } from "../storage/drives.ts";
 import { isVmHome, VmHome } from "../home/home.ts";
 import { removeQuietly } from "../remove.ts";
 
@@ -233,7 +233,7 @@ async function upBare(
 function attachExtra(settings: Settings, opts: UpOptions): void {
   const cmdline = { layer: "cmdline" as const };
   const attach = (kind: "hdd" | "cdrom", spec: string) => {
-    const slot = [1, 2].find((n) => !settings.bool(`vm_storage_${kind}${n}_enable`));
+    const slot = SLOTS.find((n) => !settings.bool(`vm_storage_${kind}${n}_enable`));
     if (slot === undefined) {
       throw new VmError(
         `no free ${kind === "hdd" ? "hard disk" : "CD-ROM"} slot for '${spec}'`,
@@ -323,11 +323,10 @@ async function boot(
 
 /** The image files and devices a VM's drives use, as real paths. */
 function imagesOf(settings: Settings, dir: string): string[] {
-  const base = settings.get("vm_home") || dir;
   const out: string[] = [];
-  for (const drive of enabledDrives(settings)) {
+  for (const drive of enabledDrives(settings, settings.get("vm_home") || dir)) {
     try {
-      const loc = inspectStorage(drive.backend, base).location;
+      const loc = inspectStorage(drive.backend, drive.base).location;
       if (loc.kind === "file" || loc.kind === "device") out.push(realPath(loc.path));
     } catch { /* QEMU will say what is wrong with it */ }
   }

@@ -14,6 +14,7 @@ import {
   parseAccess,
   type StorageRef,
 } from "../storage/inspect.ts";
+import { backendBase, SLOTS } from "../storage/drives.ts";
 import { imageChain, type ImageInfo } from "../storage/qemuimg.ts";
 import { formatSection, humanSize, type Row } from "./format.ts";
 
@@ -42,7 +43,7 @@ export interface StorageDevice {
   chainError?: string;
 }
 
-/** The enabled drives of a VM; relative backends are taken from `home`. */
+/** The enabled drives of a VM; relative backends are taken from the home of the VM that set them. */
 export async function gatherStorage(
   home: string,
   settings: Settings,
@@ -57,7 +58,7 @@ export async function gatherStorage(
   } catch { /* shown as unknown access */ }
   const out: StorageDevice[] = [];
   for (const kind of ["hdd", "cdrom"] as const) {
-    for (const n of [1, 2]) {
+    for (const n of SLOTS) {
       const device = `${kind}${n}`;
       let enabled: boolean;
       try {
@@ -66,8 +67,9 @@ export async function gatherStorage(
         enabled = true; // a malformed flag is worth showing
       }
       if (!enabled) continue;
-      const backend = settings.get(`vm_storage_${device}_backend`);
-      const dev = describe(device, kind === "cdrom", backend, home, cap);
+      const setting = `vm_storage_${device}_backend`;
+      const backend = settings.get(setting);
+      const dev = describe(device, kind === "cdrom", backend, backendBase(settings, setting, home), cap);
       if (long && (dev.kind === "file" || dev.kind === "device")) {
         try {
           dev.chain = await imageChain(dev.location!);

@@ -29,10 +29,11 @@
  * @module
  */
 import type { Settings } from "../settings/settings.ts";
+import type { Drive, DriveKind } from "../storage/drives.ts";
 import type { Access, StorageRef } from "../storage/inspect.ts";
 import type { Choice } from "../ui/prompt.ts";
 
-export type { Access, Choice, Settings, StorageRef };
+export type { Access, Choice, Drive, DriveKind, Settings, StorageRef };
 export type { Entry, Layer, Origin } from "../settings/settings.ts";
 export type { ImageFormat, Location } from "../storage/inspect.ts";
 
@@ -95,8 +96,18 @@ export interface HostInfo {
 
 /** Storage helpers handed to modules. */
 export interface StorageTools {
-  /** Parses a storage argument (prefix and location), reading the format by content. */
-  inspect(spec: string): StorageRef;
+  /**
+   * Parses a storage argument (prefix and location), reading the format by
+   * content; a relative path is taken from `base` (default: the VM home).
+   */
+  inspect(spec: string, base?: string): StorageRef;
+  /**
+   * The enabled drives (`vm_storage_hddN_*`, `vm_storage_cdromN_*`), disks
+   * first; each knows the directory its relative backend is taken from (a
+   * parent's home for a value a fork inherits): pass `drive.base` to
+   * {@linkcode inspect}.
+   */
+  drives(kinds?: readonly DriveKind[]): Drive[];
   /** The access a reference gets under `vm_storage_rwmode`. */
   access(ref: StorageRef): Access;
   /** Doubles commas for QEMU option values. */

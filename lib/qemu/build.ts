@@ -5,11 +5,10 @@
  */
 import { VmError } from "../errors.ts";
 import { randomMac } from "../mac.ts";
-import type { BuildcmdModule, HostInfo, StorageTools, VmFiles } from "../modules/api.ts";
+import type { BuildcmdModule, HostInfo, VmFiles } from "../modules/api.ts";
+import { moduleLog, storageTools } from "../modules/context.ts";
 import { type ModuleLoader, runModule } from "../modules/loader.ts";
 import type { Settings } from "../settings/settings.ts";
-import { buildIso } from "../storage/iso.ts";
-import { effectiveAccess, escapeComma, inspectStorage, parseAccess } from "../storage/inspect.ts";
 import type { Logger } from "../ui/log.ts";
 import { QemuCommandLine } from "./command.ts";
 import { removeQuietly } from "../remove.ts";
@@ -22,34 +21,6 @@ export interface BuiltCommand {
   transient: string[];
 }
 
-/** Storage helpers resolving relative paths from `base` and capping access with `vm_storage_rwmode`. */
-export function storageTools(
-  settings: Settings,
-  base: string,
-  log: Logger,
-  transient: string[],
-): StorageTools {
-  const cap = parseAccess(
-    settings.get("vm_storage_rwmode") || "rw",
-    "vm_storage_rwmode",
-  );
-  return {
-    inspect: (spec) => inspectStorage(spec, base),
-    access: (ref) => effectiveAccess(ref, cap),
-    escape: escapeComma,
-    isoFromDirectory: async (dir) => {
-      const target = Deno.makeTempFileSync({
-        dir: base,
-        prefix: ".cdrom-",
-        suffix: ".iso",
-      });
-      transient.push(target);
-      await buildIso(dir, target, log);
-      return target;
-    },
-  };
-}
-
 /** Runs the buildcmd modules and returns the command. */
 export async function buildCommand(
   settings: Settings,
@@ -60,13 +31,12 @@ export async function buildCommand(
 ): Promise<BuiltCommand> {
   const qemu = new QemuCommandLine();
   const transient: string[] = [];
-  const base = settings.get("vm_home") || files.dir;
   const ctx = {
     settings,
     qemu,
     files,
     host,
-    storage: storageTools(settings, base, log, transient),
+    storage: storageTools(settings, settings.get("vm_home") || files.dir, log, transient),
     randomMac,
     log: moduleLog(log),
   };
@@ -93,14 +63,4 @@ export async function buildCommand(
     );
   }
   return { binary: qemu.binary, args: qemu.args, transient };
-}
-
-/** Adapts a logger to the module-facing log interface. */
-export function moduleLog(log: Logger) {
-  return {
-    info: (m: string) => log.info(m),
-    step: (m: string) => log.step(m),
-    debug: (m: string) => log.debug(m),
-    warn: (m: string) => log.warn(m),
-  };
 }

@@ -6,17 +6,15 @@ import type { BuildcmdContext } from "../../lib/modules/api.ts";
  * empty drive when no backend is set.
  */
 export default async function storageCdrom(
-  { settings, qemu, storage }: BuildcmdContext,
+  { qemu, storage }: BuildcmdContext,
 ): Promise<void> {
-  for (const n of [1, 2]) {
-    if (!settings.bool(`vm_storage_cdrom${n}_enable`)) continue;
+  for (const { n, backend, base } of storage.drives(["cdrom"])) {
     const slot = ["if=ide", `index=${n + 1}`, "media=cdrom"];
-    const backend = settings.get(`vm_storage_cdrom${n}_backend`);
     if (!backend) {
       qemu.add("-drive", slot.join(","));
       continue;
     }
-    const ref = storage.inspect(backend);
+    const ref = storage.inspect(backend, base);
     if (ref.prefix === "rw") {
       throw new Error(
         `cdrom${n} (${backend}): CD-ROMs are read-only; 'rw:' does not apply`,

@@ -18,15 +18,13 @@ export default function storageHdd(
     );
   }
   if (bus === "scsi") qemu.add("-device", "virtio-scsi-pci,id=scsi0");
-  for (const n of [1, 2]) {
-    if (!settings.bool(`vm_storage_hdd${n}_enable`)) continue;
-    const backend = settings.get(`vm_storage_hdd${n}_backend`);
+  for (const { n, backend, base } of storage.drives(["hdd"])) {
     if (!backend) {
       throw new Error(
         `hdd${n} is enabled but vm_storage_hdd${n}_backend is empty`,
       );
     }
-    const ref = storage.inspect(backend);
+    const ref = storage.inspect(backend, base);
     const access = storage.access(ref);
     if (access === "ro" && bus === "ide") {
       throw new Error(

@@ -11,10 +11,9 @@ import type { ConfigureContext } from "../../../lib/modules/api.ts";
 export default async function storageHddImport(
   ctx: ConfigureContext,
 ): Promise<void> {
-  const { settings, set, confirm, storage, convert, dir, bare, assumeYes } = ctx;
-  for (const n of [1, 2]) {
-    if (!settings.bool(`vm_storage_hdd${n}_enable`)) continue;
-    const ref = storage.inspect(settings.get(`vm_storage_hdd${n}_backend`));
+  const { set, confirm, storage, convert, dir, bare, assumeYes } = ctx;
+  for (const { n, backend, base } of storage.drives(["hdd"])) {
+    const ref = storage.inspect(backend, base);
     const loc = ref.location;
     if (loc.kind !== "file" || ["raw", "qcow2", "iso"].includes(loc.format)) {
       continue;

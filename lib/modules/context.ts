@@ -1,0 +1,49 @@
+/**
+ * The helpers every module context shares: storage (parsing storage paths
+ * from the right directory, the enabled drives, access under
+ * `vm_storage_rwmode`, ISOs of directories) and a log filtered by the user's
+ * verbosity.
+ * @module
+ */
+import type { Settings } from "../settings/settings.ts";
+import { enabledDrives } from "../storage/drives.ts";
+import { effectiveAccess, escapeComma, inspectStorage, parseAccess } from "../storage/inspect.ts";
+import { buildIso } from "../storage/iso.ts";
+import type { Logger } from "../ui/log.ts";
+import type { ModuleLog, StorageTools } from "./api.ts";
+
+/**
+ * Storage helpers for the VM whose home (or runtime directory) is `dir`.
+ * ISOs made from directories are listed in `transient`, to be deleted once
+ * QEMU has opened them.
+ */
+export function storageTools(
+  settings: Settings,
+  dir: string,
+  log: Logger,
+  transient: string[],
+): StorageTools {
+  const cap = parseAccess(settings.get("vm_storage_rwmode") || "rw", "vm_storage_rwmode");
+  return {
+    inspect: (spec, base = dir) => inspectStorage(spec, base),
+    drives: (kinds) => enabledDrives(settings, dir, kinds),
+    access: (ref) => effectiveAccess(ref, cap),
+    escape: escapeComma,
+    isoFromDirectory: async (source) => {
+      const target = Deno.makeTempFileSync({ dir, prefix: ".cdrom-", suffix: ".iso" });
+      transient.push(target);
+      await buildIso(source, target, log);
+      return target;
+    },
+  };
+}
+
+/** Adapts a logger to the module-facing log interface. */
+export function moduleLog(log: Logger): ModuleLog {
+  return {
+    info: (m) => log.info(m),
+    step: (m) => log.step(m),
+    debug: (m) => log.debug(m),
+    warn: (m) => log.warn(m),
+  };
+}
