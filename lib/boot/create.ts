@@ -7,10 +7,9 @@
  * @module
  */
 import { type Change, withChange } from "../change/change.ts";
-import { recoverChanges } from "../change/recover.ts";
 import { VmError } from "../errors.ts";
 import { warnUnknownSettings } from "../modules/loader.ts";
-import { dirname, resolve } from "../path.ts";
+import { resolve } from "../path.ts";
 import {
   addTemplates,
   assignments,
@@ -27,8 +26,7 @@ import { currentUser } from "../users.ts";
 import type { Toolbox } from "../toolbox.ts";
 import { configure } from "./configure.ts";
 import { vmFiles } from "../home/files.ts";
-import { isVmHome } from "../home/home.ts";
-import { acquireLock } from "../home/lock.ts";
+import { claimNewHome } from "../home/claim.ts";
 import { absoluteStorage, checkSocketPaths, type UpOptions } from "./up.ts";
 
 /** Creates a VM at `home` (made when missing; it must not hold a VM yet). */
@@ -44,74 +42,18 @@ export async function createVm(
   checkSocketPaths(vmFiles(home, tool));
   await warnUnknownSettings(tool, tools); // a misspelled -o name would be stored
   const refs = [...opts.disks, ...opts.cdroms].map((s) => inspectStorage(s));
-  const made = makeDirs(home, homeArg);
-  const lockPath = `${home}/${tool.get("cfg_file_lock")}`;
-  let lock;
-  try {
-    lock = await acquireLock(lockPath, tool.int("cfg_limit_waitlock"));
-  } catch (e) {
-    removeEmptyDirs(made);
-    throw e;
-  }
+  const claim = await claimNewHome(home, homeArg, tool, tools.log);
   let created = false;
   try {
     const pattern = tool.get("cfg_file_tmpdir");
-    await recoverChanges(home, pattern, tools.log);
-    if (isVmHome(home, tool.get("cfg_file_vmsettings"))) throw new VmError(`${homeArg}: already holds a VM`);
     await withChange(home, { pattern, label: `vmcreate ${home}`, log: tools.log }, async (change) => {
-      for (const dir of made) change.made(dir);
-      if (made.length) change.madeLock(lockPath);
+      claim.adopt(change);
       await writeNewVm(change, home, tool, refs, opts, tools);
     });
     created = true;
     return home;
   } finally {
-    lock.release();
-    if (!created) removeEmptyDirs(made);
-  }
-}
-
-/** Makes `home` and its missing parents; returns those made, outermost first. */
-function makeDirs(home: string, shown: string): string[] {
-  const missing: string[] = [];
-  for (let dir = home; !isThere(dir, shown); dir = dirname(dir)) missing.unshift(dir);
-  for (const [i, dir] of missing.entries()) {
-    try {
-      Deno.mkdirSync(dir, { mode: 0o755 });
-    } catch (e) {
-      if (e instanceof Deno.errors.AlreadyExists) {
-        // Another vmcreate made it first: from here on it is not ours.
-        missing.splice(i);
-        return [...missing, ...makeDirs(home, shown)];
-      }
-      removeEmptyDirs(missing.slice(0, i));
-      throw new VmError(`${dir}: cannot make the directory: ${(e as Error).message}`);
-    }
-  }
-  return missing;
-}
-
-/** Whether `dir` exists (as a directory: anything else there is an error naming it). */
-function isThere(dir: string, shown: string): boolean {
-  let info: Deno.FileInfo;
-  try {
-    info = Deno.statSync(dir);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw new VmError(`${dir}: ${(e as Error).message}`);
-  }
-  if (!info.isDirectory) {
-    throw new VmError(`${dir === resolve(shown) ? shown : dir}: exists and is not a directory`);
-  }
-  return true;
-}
-
-/** Removes the directories in `dirs` that are empty, innermost first. */
-function removeEmptyDirs(dirs: readonly string[]): void {
-  for (const dir of [...dirs].reverse()) {
-    try {
-      Deno.removeSync(dir);
-    } catch { /* not empty, or already gone */ }
+    claim.release(created);
   }
 }
 

@@ -1,0 +1,127 @@
+/**
+ * Taking homes for a change: locking them all in one global order and
+ * undoing first whatever dead commands left half done in them; and claiming
+ * a new home — made when missing (with the parents it needs, remembered so
+ * that an undone change removes them), locked before anything is looked at,
+ * refused when it already holds a VM. Of several commands claiming one home
+ * at once, exactly one gets it.
+ * @module
+ */
+import type { Change } from "../change/change.ts";
+import { recoverChanges } from "../change/recover.ts";
+import { VmError } from "../errors.ts";
+import { dirname, resolve } from "../path.ts";
+import type { Settings } from "../settings/settings.ts";
+import type { Logger } from "../ui/log.ts";
+import { lockHomes, VmHome } from "./home.ts";
+import type { Lock } from "./lock.ts";
+
+/** Homes locked for a change, with a new one among them when claimed. */
+export interface Claim {
+  lock: Lock;
+  /** The new home, for {@linkcode claimNewHome}. */
+  home?: VmHome;
+  /** The directories made for the new home, outermost first. */
+  made: string[];
+  /** Records the directories made and the new home's lock file as steps of `change`. */
+  adopt(change: Change): void;
+  /** Releases the locks; when the change did not happen, removes the directories made (if empty). */
+  release(done: boolean): void;
+}
+
+/** Locks `homes` (one global order) and undoes what dead commands left in them. */
+export async function lockForChange(homes: readonly VmHome[], log: Logger): Promise<Claim> {
+  const lock = await lockHomes(homes);
+  try {
+    for (const h of homes) await recoverChanges(h.path, h.tool.get("cfg_file_tmpdir"), log);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+  return { lock, made: [], adopt: () => {}, release: () => lock.release() };
+}
+
+/**
+ * Claims `path` for a new VM, locking `others` with it (one global order):
+ * makes the directory when missing, then refuses it when it holds a VM.
+ * `shown` names it in messages.
+ */
+export async function claimNewHome(
+  path: string,
+  shown: string,
+  tool: Settings,
+  log: Logger,
+  others: readonly VmHome[] = [],
+): Promise<Claim> {
+  const home = new VmHome(path, tool);
+  const made = makeDirs(home.path, shown);
+  let claim: Claim;
+  try {
+    claim = await lockForChange([home, ...others], log);
+  } catch (e) {
+    removeEmptyDirs(made);
+    throw e;
+  }
+  if (VmHome.isHome(home.path, tool)) {
+    claim.release(false);
+    removeEmptyDirs(made);
+    throw new VmError(`${shown}: already holds a VM`);
+  }
+  return {
+    lock: claim.lock,
+    home,
+    made,
+    adopt: (change) => {
+      for (const dir of made) change.made(dir);
+      if (made.length) change.madeLock(home.lockPath);
+    },
+    release: (done) => {
+      claim.lock.release();
+      if (!done) removeEmptyDirs(made);
+    },
+  };
+}
+
+/** Makes `home` and its missing parents; returns those made, outermost first. */
+function makeDirs(home: string, shown: string): string[] {
+  const missing: string[] = [];
+  for (let dir = home; !isThere(dir, shown); dir = dirname(dir)) missing.unshift(dir);
+  for (const [i, dir] of missing.entries()) {
+    try {
+      Deno.mkdirSync(dir, { mode: 0o755 });
+    } catch (e) {
+      if (e instanceof Deno.errors.AlreadyExists) {
+        // Another command made it first: from here on it is not ours.
+        missing.splice(i);
+        return [...missing, ...makeDirs(home, shown)];
+      }
+      removeEmptyDirs(missing.slice(0, i));
+      throw new VmError(`${dir}: cannot make the directory: ${(e as Error).message}`);
+    }
+  }
+  return missing;
+}
+
+/** Whether `dir` exists (as a directory: anything else there is an error naming it). */
+function isThere(dir: string, shown: string): boolean {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(dir);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw new VmError(`${dir}: ${(e as Error).message}`);
+  }
+  if (!info.isDirectory) {
+    throw new VmError(`${dir === resolve(shown) ? shown : dir}: exists and is not a directory`);
+  }
+  return true;
+}
+
+/** Removes the directories in `dirs` that are empty, innermost first. */
+export function removeEmptyDirs(dirs: readonly string[]): void {
+  for (const dir of [...dirs].reverse()) {
+    try {
+      Deno.removeSync(dir);
+    } catch { /* not empty, or already gone */ }
+  }
+}
