@@ -11,5 +11,5 @@ export const BUILTIN_MODULES: BuiltinRegistry = {
   "buildcmd": () => import("./buildcmd/builtins.ts"),
   "configure/templates": () => import("./configure/templates/builtins.ts"),
   "configure/settings": () => import("./configure/settings/builtins.ts"),
-  "clone": () => Promise.resolve({}),
+  "clone": () => import("./clone/builtins.ts"),
 };

@@ -12,17 +12,15 @@ import { warnUnknownSettings } from "../modules/loader.ts";
 import { resolve } from "../path.ts";
 import {
   addTemplates,
-  assignments,
   formatSettings,
-  parseSettings,
   type SettingsFile,
   setValue,
   writeFileAtomic,
 } from "../settings/file.ts";
+import { keepOnlyDifferences, newSettingsFile } from "../settings/new_file.ts";
 import { resolveSettings } from "../settings/resolve.ts";
 import type { Settings } from "../settings/settings.ts";
 import { inspectStorage, isCdrom, type StorageRef } from "../storage/inspect.ts";
-import { currentUser } from "../users.ts";
 import type { Toolbox } from "../toolbox.ts";
 import { configure } from "./configure.ts";
 import { vmFiles } from "../home/files.ts";
@@ -108,25 +106,4 @@ async function writeNewVm(
   change.create(settingsPath);
   writeFileAtomic(file.path, formatSettings(file));
   tools.log.info(`created VM ${home}`);
-}
-
-/** A settings file with the customary header comment. */
-export function newSettingsFile(path: string, origin: string): SettingsFile {
-  const user = currentUser();
-  const header = `# ${new Date().toISOString().slice(0, 19).replace("T", " ")} by ${user}: ${origin}\n`;
-  return parseSettings(header, path, "vm");
-}
-
-/** Drops values equal to what the VM would inherit, and never stores `*_createsize`. */
-function keepOnlyDifferences(
-  file: SettingsFile,
-  resolveFile: (f: SettingsFile) => { get(n: string): string },
-): void {
-  const bare = { ...file, lines: file.lines.filter((l) => l.kind !== "set") };
-  const inherited = resolveFile(bare);
-  for (const [name, value] of assignments(file)) {
-    if (name.endsWith("_createsize") || inherited.get(name) === value) {
-      setValue(file, name, undefined);
-    }
-  }
 }

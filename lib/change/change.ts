@@ -14,7 +14,7 @@ import { basename } from "../path.ts";
 import { spawn, type SpawnOptions } from "../spawn.ts";
 import type { Logger } from "../ui/log.ts";
 import { type Entry, JOURNAL_FILE, JournalWriter, makeBackupDir } from "./journal.ts";
-import { undoEntries } from "./undo.ts";
+import { finishEntries, undoEntries } from "./undo.ts";
 
 /** Where and how a change keeps its journal. */
 export interface ChangeOptions {
@@ -39,9 +39,11 @@ export class Change {
   #steps = 0;
   #done = false;
   #log: Logger;
+  #pattern: string;
 
   private constructor(dir: string, opts: ChangeOptions) {
     this.backupDir = makeBackupDir(dir, opts.pattern);
+    this.#pattern = opts.pattern;
     this.label = opts.label;
     this.#log = opts.log;
     this.#journal = new JournalWriter(`${this.backupDir}/${JOURNAL_FILE}`);
@@ -88,6 +90,34 @@ export class Change {
     Deno.copyFileSync(path, copy);
   }
 
+  /**
+   * Deletes `path` (a file or a whole tree) as a step: it is moved into a
+   * backup directory on its own file system, back on undo, gone for good
+   * once the change commits.
+   */
+  trash(path: string): void {
+    const dir = this.#backupOn(path);
+    const to = `${dir}/${this.#entries.length}-${basename(path)}`;
+    this.#record({ op: "trash", path, to });
+    Deno.renameSync(path, to);
+  }
+
+  /** A backup directory on the file system of `path`: the change's own, or one made beside `path`. */
+  #backupOn(path: string): string {
+    const parent = path.slice(0, path.lastIndexOf("/")) || "/";
+    const dev = Deno.statSync(parent).dev;
+    if (Deno.statSync(this.backupDir).dev === dev) return this.backupDir;
+    let dir = this.#extraBackups.get(dev);
+    if (!dir) {
+      dir = makeBackupDir(parent, this.#pattern);
+      this.#record({ op: "mkdir", path: dir });
+      this.#extraBackups.set(dev, dir);
+    }
+    return dir;
+  }
+
+  #extraBackups = new Map<number, string>();
+
   /** Renames `from` to `to`, which must not exist. */
   rename(from: string, to: string): void {
     if (exists(to)) throw new VmError(`${to}: already exists; not overwriting it`);
@@ -111,10 +141,12 @@ export class Change {
     return child;
   }
 
-  /** Marks the change complete and removes its backup directory. */
+  /** Marks the change complete, deletes what it trashed, and removes its backup directories. */
   commit(): void {
     if (this.#done) return;
     this.#journal.write({ op: "commit" });
+    const problems = finishEntries(this.#entries, this.backupDir);
+    for (const p of problems) this.#log.warn(`could not finish: ${p}`);
     this.#finish();
   }
 

@@ -182,3 +182,45 @@ Deno.test("an injected failure is undone at once; SIGINT undoes and exits 130", 
     Deno.removeSync(top, { recursive: true });
   }
 });
+
+Deno.test("trash: deleted for good on commit, back on undo, also on another file system", async () => {
+  const dir = scratch();
+  const other = Deno.makeTempDirSync({ dir: "/dev/shm", prefix: "vmtools-change-" });
+  try {
+    Deno.mkdirSync(`${dir}/tree/sub`, { recursive: true });
+    Deno.writeTextFileSync(`${dir}/tree/sub/f`, "f");
+    Deno.writeTextFileSync(`${other}/g`, "g");
+    const before = { here: snapshot(dir), there: snapshot(other) };
+    await rejects(
+      withChange(dir, { pattern: PATTERN, label: "t", log: quietLog().log }, () => {
+        const c = Change.begin(dir, { pattern: PATTERN, label: "inner", log: quietLog().log });
+        c.trash(`${dir}/tree`);
+        c.trash(`${other}/g`);
+        equal(exists(`${dir}/tree`), false);
+        c.revert();
+        throw new Error("undone");
+      }),
+      /undone/,
+    );
+    deepEqual({ here: snapshot(dir), there: snapshot(other) }, before);
+    await withChange(dir, { pattern: PATTERN, label: "t", log: quietLog().log }, (c) => {
+      c.trash(`${dir}/tree`);
+      c.trash(`${other}/g`);
+      return Promise.resolve();
+    });
+    deepEqual(snapshot(dir), { [`${dir}/settings`]: "original\n" });
+    deepEqual(snapshot(other), {}, "the backup directory beside it is gone too");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+    Deno.removeSync(other, { recursive: true });
+  }
+});
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -20,6 +20,8 @@ export type Entry =
   | { op: "create"; path: string }
   /** `path` is about to change; its original was saved as `copy` (undone by moving it back). */
   | { op: "keep"; path: string; copy: string }
+  /** `path` is about to be deleted: moved to `to` in a backup directory (undone by moving it back; gone once committed). */
+  | { op: "trash"; path: string; to: string }
   /** `from` is about to be renamed to `to` (undone by renaming it back). */
   | { op: "rename"; from: string; to: string }
   /** The backing file stored in the image `path` is about to change from `old` (`""`: none) of format `format`. */

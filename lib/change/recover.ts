@@ -9,7 +9,7 @@ import { run } from "../spawn.ts";
 import type { Logger } from "../ui/log.ts";
 import { processStarts, sameStart } from "../running/process.ts";
 import { backupDirPattern, type Entry, JOURNAL_FILE, readJournal } from "./journal.ts";
-import { undoEntries } from "./undo.ts";
+import { finishEntries, undoEntries } from "./undo.ts";
 
 /** What was found and done about one backup directory. */
 export interface Recovery {
@@ -60,7 +60,7 @@ export async function recoverChanges(
       continue;
     }
     if (!committed) await stopHelpers(entries);
-    const problems = committed ? [] : undoEntries(entries, false);
+    const problems = committed ? finishEntries(entries, backupDir) : undoEntries(entries, false);
     if (problems.length === 0) {
       try {
         Deno.removeSync(backupDir, { recursive: true });

@@ -46,6 +46,9 @@ function undoOne(entry: Entry): void {
     case "rename":
       if (exists(entry.to) && !exists(entry.from)) Deno.renameSync(entry.to, entry.from);
       break;
+    case "trash":
+      if (exists(entry.to) && !exists(entry.path)) Deno.renameSync(entry.to, entry.path);
+      break;
     case "backing": {
       if (!exists(entry.path)) break;
       const args = entry.old ? ["-b", entry.old, "-F", entry.format] : ["-b", ""];
@@ -72,11 +75,40 @@ function describe(entry: Entry): string {
       return `restoring ${entry.path} from ${entry.copy}`;
     case "rename":
       return `renaming ${entry.to} back to ${entry.from}`;
+    case "trash":
+      return `restoring ${entry.path} from ${entry.to}`;
     case "backing":
       return `pointing ${entry.path} back to ${entry.old || "no backing file"}`;
     default:
       return entry.op;
   }
+}
+
+/**
+ * Finishes a committed change: deletes for good what it moved to backup
+ * directories, then the backup directories it made beside the data.
+ */
+export function finishEntries(entries: readonly Entry[], backupDir: string): string[] {
+  const problems: string[] = [];
+  const extraDirs = new Set<string>();
+  for (const entry of entries) {
+    if (entry.op !== "trash") continue;
+    try {
+      removeIfThere(entry.to, true);
+    } catch (e) {
+      problems.push(`deleting ${entry.to}: ${(e as Error).message}`);
+    }
+    const dir = entry.to.slice(0, entry.to.lastIndexOf("/"));
+    if (dir !== backupDir) extraDirs.add(dir);
+  }
+  for (const dir of extraDirs) {
+    try {
+      removeIfThere(dir, true);
+    } catch (e) {
+      problems.push(`deleting ${dir}: ${(e as Error).message}`);
+    }
+  }
+  return problems;
 }
 
 function removeIfThere(path: string, recursive: boolean): void {

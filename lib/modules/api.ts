@@ -241,10 +241,71 @@ export interface ConfigureContext {
   log: ModuleLog;
 }
 
+/** How a VM made by vmcp or vmfork relates to its source. */
+export type CloneMode =
+  /** A child of the source, its disks overlays on the source's (`-f`, vmfork's default). */
+  | "fork"
+  /** The source's sibling: the same parent, copies of its disks (`-c`, vmcp's default). */
+  | "copy"
+  /** No parent: the settings it inherited written out, its disks flattened (`-a`). */
+  | "autonomous";
+
+/**
+ * Making the new VM's disks, each a step of the clone (undone if the clone
+ * fails later). Each returns the backend value to store for the new VM.
+ */
+export interface CloneDisks {
+  /** A qcow2 overlay `name` in the new home on the source image `image` (costs nothing, whatever its size). */
+  overlay(image: string, name: string): Promise<string>;
+  /**
+   * A copy `name` of `image` in the new home, with progress. An image that
+   * is an overlay stays one, on the same backing file — or on the copy of
+   * it, when the backing VM is copied in the same command (`-R`, `-r`).
+   */
+  copy(image: string, name: string): Promise<string>;
+  /** A standalone qcow2 image `name` holding all that `image` shows (its backing chain merged), with progress. */
+  flatten(image: string, name: string): Promise<string>;
+  /** The source image itself, in snapshot mode (`snap:`): nothing is copied, nothing written to it. */
+  share(image: string): string;
+}
+
+/** Given to `clone` modules when vmcp or vmfork makes a VM from another. */
+export interface CloneContext {
+  /** How the new VM relates to its source. */
+  mode: CloneMode;
+  /** `-s`: the new VM uses the source's disks in snapshot mode instead of copies. */
+  snapshot: boolean;
+  /** `-k`: keep what must be unique to a VM (MAC addresses) as the source has it. */
+  keepUnique: boolean;
+  /** The source VM: its home and effective settings. */
+  source: { home: string; settings: Settings };
+  /** The new VM's home. */
+  home: string;
+  /** The new VM's effective settings so far; `set` updates them. */
+  settings: Settings;
+  /** Stores a value in the new VM's settings file (`undefined` removes the file's own value). */
+  set(name: string, value: string | undefined): void;
+  /**
+   * The source's enabled drives, disks first; a relative backend is taken
+   * from `drive.base` (the home of the VM whose settings file set it).
+   */
+  drives(kinds?: readonly DriveKind[]): Drive[];
+  /** Storage helpers, as for the other families; relative paths are taken from the source's home. */
+  storage: StorageTools;
+  /** Making the new VM's disks. */
+  disks: CloneDisks;
+  /** Completes a MAC prefix at random (see `vmrndmac`). */
+  randomMac(prefix: string): string;
+  /** Messages to the user, filtered by verbosity. */
+  log: ModuleLog;
+}
+
 /** A `buildcmd` module. */
 export type BuildcmdModule = (ctx: BuildcmdContext) => void | Promise<void>;
 /** A `configure/templates` or `configure/settings` module. */
 export type ConfigureModule = (ctx: ConfigureContext) => void | Promise<void>;
+/** A `clone` module. */
+export type CloneModule = (ctx: CloneContext) => void | Promise<void>;
 
 /**
  * What a module file exports. Only `default` is required; vmtools reads
@@ -255,7 +316,7 @@ export type ConfigureModule = (ctx: ConfigureContext) => void | Promise<void>;
  * export default function rng({ settings, qemu }: BuildcmdContext) { … }
  * ```
  */
-export interface ModuleExports<F extends BuildcmdModule | ConfigureModule = BuildcmdModule> {
+export interface ModuleExports<F extends BuildcmdModule | ConfigureModule | CloneModule = BuildcmdModule> {
   /** The module's function. */
   default: F;
   /**

@@ -12,6 +12,7 @@ export type DriveKind = "hdd" | "cdrom";
 export interface Drive {
   /** `hdd1`, `cdrom2`, … */
   name: string;
+  /** Whether it is a hard disk or a CD-ROM drive. */
   kind: DriveKind;
   /** The slot number (1 or 2). */
   n: number;

@@ -1,0 +1,37 @@
+/**
+ * `vmfork`: make children of a VM (one source, one or more destinations),
+ * each on overlays of the source's disks.
+ * @module
+ */
+import type { Command } from "../lib/cli/command.ts";
+import { UsageError } from "../lib/errors.ts";
+import { COPY_OPTIONS, copyExec, target } from "./vmcp.ts";
+
+const command: Command = {
+  name: "vmfork",
+  summary: "fork a VM into children that share its disks",
+  synopsis: ["source dest ..."],
+  description: `Make each dest a child of the source VM: its disks are overlays on the
+source's (instant, whatever their size), its settings only what differs —
+the rest it inherits, so a change to the parent reaches every child. An
+existing directory receives the fork as a subdirectory. The source must
+not be running, and once it has children it starts only with -s or -r.`,
+  options: COPY_OPTIONS,
+  operands: "vmhome",
+  notes: `-c, -a and the other options work as for vmcp(1). Interrupted or
+failed, a fork leaves nothing behind.`,
+  examples: [
+    ["vmfork ~/vms/base ~/vms/base/web ~/vms/base/db", "two children of base"],
+    ["vmfork -k ~/vms/base ~/vms/base/same-mac", "a child keeping the MAC address"],
+    ["vmup ~/vms/base/web", "start a child (the parent stays untouched)"],
+  ],
+  exec(args, io) {
+    return copyExec(args, io, "fork", (operands, settingsName) => {
+      if (operands.length < 2) throw new UsageError("need a source and at least one destination");
+      const [source, ...dests] = operands;
+      return dests.map((d) => [source, target(source, d, settingsName)]);
+    });
+  },
+};
+
+export default command;
