@@ -21,15 +21,15 @@ const CLONE_MODULES = DEFAULTS.cfg_modules_clone.split(" ");
 /** The options vmcp and vmfork share. */
 export const COPY_OPTIONS: readonly OptionDecl[] = [
   { short: "c", help: "copy: the same parent as the source (vmcp's default)" },
-  { short: "f", help: "fork: a child of the source, on overlays of its disks (vmfork's default)" },
+  { short: "f", help: "fork: a child of the source on overlays (vmfork's default)" },
   { short: "a", help: "autonomous: no parent, the disks flattened" },
   { short: "k", help: "keep unique properties (MAC addresses)" },
   { short: "M", value: "mod", repeats: true, complete: CLONE_MODULES, help: "skip a clone module" },
   { short: "m", value: "mod", repeats: true, complete: "none", help: "add a clone module" },
   { short: "n", help: "do not touch the source (read-only media; with -a)" },
   { short: "R", help: "also copy the source's children (below the new VM)" },
-  { short: "r", help: "copy every VM found below a source directory, keeping relative paths" },
-  { short: "s", help: "the new VMs run in snapshot mode on the source's disks (no copies)" },
+  { short: "r", help: "copy every VM below a source directory, keeping its layout" },
+  { short: "s", help: "no copies: the new VMs use the source's disks in snapshot mode" },
   { short: "z", help: "compress the copied images" },
   { short: "o", value: "k=v", repeats: true, complete: "setting", help: "set a setting for this run" },
   { short: "y", help: "take the proposed answer to every question" },

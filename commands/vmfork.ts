@@ -22,8 +22,8 @@ not be running, and once it has children it starts only with -s or -r.`,
 failed, a fork leaves nothing behind.`,
   examples: [
     ["vmfork ~/vms/base ~/vms/base/web ~/vms/base/db", "two children of base"],
-    ["vmfork -k ~/vms/base ~/vms/base/same-mac", "a child keeping the MAC address"],
-    ["vmup ~/vms/base/web", "start a child (the parent stays untouched)"],
+    ["vmfork -k ~/vms/base ~/vms/base/twin", "a child with the same MAC"],
+    ["vmup ~/vms/base/web", "start a child (the parent stays as it is)"],
   ],
   exec(args, io) {
     return copyExec(args, io, "fork", (operands, settingsName) => {
