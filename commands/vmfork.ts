@@ -23,7 +23,7 @@ failed, a fork leaves nothing behind.`,
   examples: [
     ["vmfork ~/vms/base ~/vms/base/web ~/vms/base/db", "two children of base"],
     ["vmfork -k ~/vms/base ~/vms/base/twin", "a child with the same MAC"],
-    ["vmup ~/vms/base/web", "start a child (the parent stays as it is)"],
+    ["vmup ~/vms/base/web", "start a child"],
   ],
   exec(args, io) {
     return copyExec(args, io, "fork", (operands, settingsName) => {
