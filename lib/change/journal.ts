@@ -14,7 +14,7 @@ export type Entry =
   | { op: "begin"; pid: number; time: number; label: string }
   /** A directory was made (undone by removing it if it is empty). */
   | { op: "mkdir"; path: string }
-  /** The lock file of a home this change made (removed when undone at once, kept by a later recovery, which holds it). */
+  /** The lock file of a home this change made (removed when undone, unless a recovering command holds it). */
   | { op: "lock"; path: string }
   /** A file or directory tree is about to be made where nothing was (undone by removing it). */
   | { op: "create"; path: string }

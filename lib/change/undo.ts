@@ -4,6 +4,7 @@
  * written down but never carried out.
  * @module
  */
+import { isLocked } from "../home/lock.ts";
 import { runSync } from "../spawn.ts";
 import type { Entry } from "./journal.ts";
 
@@ -17,7 +18,9 @@ export function undoEntries(entries: readonly Entry[], live: boolean): string[] 
   for (const entry of [...entries].reverse()) {
     try {
       if (entry.op === "lock") {
-        if (live) removeIfThere(entry.path, false);
+        // A recovering command may hold that lock itself (it locked the home
+        // to recover it): then the home stays. Nobody's lock file goes.
+        if (live || !isLocked(entry.path)) removeIfThere(entry.path, false);
         continue;
       }
       undoOne(entry);

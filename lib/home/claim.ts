@@ -82,6 +82,34 @@ export async function claimNewHome(
   };
 }
 
+/**
+ * Claims `path` for a new VM as steps of `change` (whose journal lives in
+ * another home, already locked): the directories made and the lock file
+ * are recorded before they are made, so that undoing the change — even
+ * after a kill — removes them. Returns the new home's lock.
+ */
+export async function claimInChange(
+  change: Change,
+  path: string,
+  shown: string,
+  tool: Settings,
+  log: Logger,
+): Promise<Lock> {
+  const home = new VmHome(path, tool);
+  isThere(home.path, shown); // a file in the way is an error naming it
+  change.mkdirs(home.path);
+  change.madeLock(home.lockPath);
+  const lock = await home.lock();
+  try {
+    await recoverChanges(home.path, tool.get("cfg_file_tmpdir"), log);
+    if (VmHome.isHome(home.path, tool)) throw new VmError(`${shown}: already holds a VM`);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+  return lock;
+}
+
 /** Makes `home` and its missing parents; returns those made, outermost first. */
 function makeDirs(home: string, shown: string): string[] {
   const missing: string[] = [];

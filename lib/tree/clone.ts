@@ -9,7 +9,8 @@
  */
 import { type Change, withChange } from "../change/change.ts";
 import { VmError } from "../errors.ts";
-import { claimNewHome } from "../home/claim.ts";
+import { claimInChange, claimNewHome, lockForChange } from "../home/claim.ts";
+import type { Lock } from "../home/lock.ts";
 import { VmHome } from "../home/home.ts";
 import { backingLink, linkPath } from "../home/links.ts";
 import { randomMac } from "../mac.ts";
@@ -55,21 +56,46 @@ export async function cloneJobs(
 ): Promise<string[]> {
   const first = jobs[0];
   const parents = jobs.flatMap((j) => j.parentJob ? [] : newParentOf(j)).map((p) => new VmHome(p, tool));
-  const sources = opts.untouched ? [] : jobs.map((j) => j.source);
-  const claim = await claimNewHome(first.dest, first.dest, tool, tools.log, [...sources, ...parents]);
-  let done = false;
-  try {
+  if (opts.untouched) {
+    // Nothing may be written in the source: the journal goes in the new home.
+    const claim = await claimNewHome(first.dest, first.dest, tool, tools.log, parents);
+    let done = false;
+    try {
+      await cloneAll(first.dest, (change) => claim.adopt(change));
+      done = true;
+    } finally {
+      claim.release(done);
+    }
+  } else {
+    // The journal goes in the source, which a retry or the next command on
+    // it locks, and so undoes what a killed run left.
+    const claim = await lockForChange([...jobs.map((j) => j.source), ...parents], tools.log);
+    let destLock: Lock | undefined;
+    try {
+      await cloneAll(first.source.path, async (change) => {
+        destLock = await claimInChange(change, first.dest, first.dest, tool, tools.log);
+      });
+    } finally {
+      destLock?.release();
+      claim.release(true);
+    }
+  }
+  return jobs.map((j) => j.dest);
+
+  async function cloneAll(
+    journalDir: string,
+    claimDest: (change: Change) => void | Promise<void>,
+  ): Promise<void> {
     for (const job of jobs) await refuseRunning(job.source);
-    const prefix = tool.get("cfg_file_tmpdir");
-    await withChange(first.dest, { pattern: prefix, label, log: tools.log }, async (change) => {
-      claim.adopt(change);
-      const made = new Map<string, string>(); // source image -> its copy, for children copied along
-      for (const job of jobs) await cloneOne(change, job, opts, tool, tools, made);
-    });
-    done = true;
-    return jobs.map((j) => j.dest);
-  } finally {
-    claim.release(done);
+    await withChange(
+      journalDir,
+      { pattern: tool.get("cfg_file_tmpdir"), label, log: tools.log },
+      async (change) => {
+        await claimDest(change);
+        const made = new Map<string, string>(); // source image -> its copy, for children copied along
+        for (const job of jobs) await cloneOne(change, job, opts, tool, tools, made);
+      },
+    );
   }
 }
 
