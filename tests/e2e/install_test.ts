@@ -125,6 +125,19 @@ export default function typed({ files }: BuildcmdContext) { Deno.writeTextFileSy
       "vm_networking_iface1_mac",
     ]);
     match((await run("vmrndmac")).stdout, /^52:54:00(:[0-9a-f]{2}){3}\n$/);
+
+    // The tree commands, installed: a fork boots, the tree shows, a copy and a delete.
+    equal((await run("vmdown", "-k", "./vm1")).code, 0);
+    const fork = await run("vmfork", "./vm1", "./vm1/child");
+    equal(fork.code, 0, fork.stderr);
+    equal((await run("vmup", "./vm1/child")).code, 0);
+    await waitFor(() => readOr(`${sb.work}/vm1/child/serial.log`).includes("installed vmcreate"), 15000, "fork boot");
+    equal((await run("vminfo", "-t", "./vm1")).stdout, "vm1 *\n└── child R\n");
+    equal((await run("vmdown", "-k", "./vm1/child")).code, 0);
+    equal((await run("vmcp", "-a", "./vm1/child", "./standalone")).code, 0);
+    equal((await run("vmrm", "-y", "-r", "./vm1")).code, 0);
+    equal(readOr(`${sb.work}/vm1/vm.settings`), "");
+    match(readOr(`${sb.work}/standalone/vm.settings`), /autonomous copy of 'child'/);
   } finally {
     await sb.cleanup();
   }
