@@ -5,7 +5,7 @@
  * shell completion script (`vmtools completions bash`).
  * @module
  */
-import { type Command, runCommand } from "./lib/cli/command.ts";
+import { type Command, processIO, runCommand } from "./lib/cli/command.ts";
 import { basename } from "./lib/path.ts";
 import { processOutput } from "./lib/ui/log.ts";
 
@@ -103,7 +103,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const { default: command } = await load();
-  return await runCommand(command, argv, { output: processOutput, prog: name });
+  return await runCommand(command, argv, processIO(name));
 }
 
 Deno.exit(await main());

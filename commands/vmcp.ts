@@ -79,7 +79,8 @@ export async function copyExec(
     add: args.values.m ?? [],
     overrides,
   };
-  const plans = pairs(args.operands, tool.get("cfg_file_vmsettings")).map(([source, dest]) => ({
+  const operands = args.operands.map((o) => resolve(o, io.cwd));
+  const plans = pairs(operands, tool.get("cfg_file_vmsettings")).map(([source, dest]) => ({
     source,
     dest,
     jobs: planJobs(source, dest, {

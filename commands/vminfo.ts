@@ -74,9 +74,9 @@ settings part can be pasted into a settings file.`,
     const parts = asked.length ? asked : ["i", "s", "b"];
 
     const overrides = parseOverrides(args.values.o);
-    const roots = configRoots();
+    const roots = configRoots(io.env);
     const path = args.operands[0] ?? ".";
-    const home = resolve(path);
+    const home = resolve(path, io.cwd);
     let resolved: ReturnType<typeof resolveSettings>;
     try {
       resolved = resolveSettings({ roots, home, overrides });

@@ -63,13 +63,13 @@ print what comes back until the guest is quiet for a second
     if (args.operands.length > 1) {
       throw new UsageError("one path at most");
     }
-    const tool = resolveSettings({ roots: configRoots() }).settings;
+    const tool = resolveSettings({ roots: configRoots(io.env) }).settings;
     const log = new Logger(
       io.prog,
       verbosityOf(tool.int("cfg_ui_verbosity"), args),
       io.output,
     );
-    const target = locateVm(args.operands[0] ?? ".", tool);
+    const target = locateVm(args.operands[0] ?? ".", tool, io.cwd);
     const notice = (text: string) => {
       if (log.verbosity >= 1) io.output.err(text);
     };
@@ -78,7 +78,7 @@ print what comes back until the guest is quiet for a second
       return await followLog(targetFile(target, "serialLog"), {
         label: target.label,
         monitor: target.files.monitor,
-        stdout: Deno.stdout,
+        stdout: io.stdout,
         notice,
       });
     }
@@ -88,10 +88,10 @@ print what comes back until the guest is quiet for a second
       const lock = await claimSerial(socket, target.files.monitor, target.label);
       try {
         const conn = await connectSerial(socket, target.label);
-        const opts = { label: target.label, stdout: Deno.stdout, notice };
+        const opts = { label: target.label, stdout: io.stdout, notice };
         return io.output.inIsTerminal ? await attachTerminal(conn, opts) : await attachPiped(conn, {
           ...opts,
-          input: Deno.stdin.readable,
+          input: io.stdin.readable,
           quietMs: QUIET_MS,
           firstAnswerMs: FIRST_ANSWER_MS,
         });
@@ -115,7 +115,7 @@ print what comes back until the guest is quiet for a second
     }
     return await runLines(
       runner,
-      readLines(Deno.stdin.readable),
+      readLines(io.stdin.readable),
       io.output,
       log,
       { prompt: io.output.inIsTerminal ? PROMPT : undefined },

@@ -220,7 +220,7 @@ const command: Command = {
   async exec(args, io) {
     const fields = letters("o", args.values.o?.at(-1) ?? "pnd").map((l) => l.toLowerCase());
     const keys = args.values.s ? letters("s", args.values.s.join("")) : [];
-    const tool = resolveSettings({ roots: configRoots() }).settings;
+    const tool = resolveSettings({ roots: configRoots(io.env) }).settings;
     const select = selector(args);
     const vms = await listRunningVms({
       prefix: tool.get("cfg_qemu_cmdprefix"),

@@ -6,6 +6,7 @@ import { type Command, session } from "../lib/cli/command.ts";
 import { COMMON_OPTIONS } from "../lib/cli/spec.ts";
 import { UsageError, VmError } from "../lib/errors.ts";
 import { VmHome } from "../lib/home/home.ts";
+import { resolve } from "../lib/path.ts";
 import { planRemoval, removeVms } from "../lib/tree/remove.ts";
 import { BUILTIN_MODULES } from "../modules/registry.ts";
 
@@ -40,7 +41,7 @@ interrupted or failed, it is undone.`,
     let failed = 0;
     for (const path of args.operands) {
       try {
-        const plan = planRemoval(VmHome.open(path, tool), opts);
+        const plan = planRemoval(VmHome.open(resolve(path, io.cwd), tool, path), opts);
         const more = plan.homes.length - 1;
         const what = `VM ${plan.home.path}${more ? ` and its ${more} descendant${more > 1 ? "s" : ""}` : ""}`;
         // -y answers yes here: the question's own proposal is no.

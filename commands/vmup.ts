@@ -101,7 +101,7 @@ directory, URL) which is then booted as is. No path: the current directory.`,
   async exec(args, io) {
     const { tools, overrides } = session(args, io, BUILTIN_MODULES);
     const opts = upOptions(args, overrides);
-    if (!args.operands.length && !isVmHome(Deno.cwd())) {
+    if (!args.operands.length && !isVmHome(io.cwd)) {
       // Booting the current directory as a FAT disk is never what a bare `vmup` means.
       throw new UsageError("the current directory is not a VM home (no vm.settings); name a VM or an image");
     }

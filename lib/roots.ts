@@ -13,9 +13,9 @@ export interface Roots {
   user: string;
 }
 
-/** Reads the roots from the environment, as absolute paths. */
-export function configRoots(): Roots {
-  const env = (n: string) => Deno.env.get(n) || undefined;
+/** Reads the roots from the environment (`getEnv`, default the process's), as absolute paths. */
+export function configRoots(getEnv: (name: string) => string | undefined = (n) => Deno.env.get(n)): Roots {
+  const env = (n: string) => getEnv(n) || undefined;
   const config = env("XDG_CONFIG_HOME") ??
     `${env("HOME") ?? "/nonexistent"}/.config`;
   return {

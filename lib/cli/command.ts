@@ -17,7 +17,7 @@ import { configRoots } from "../roots.ts";
 import { resolveSettings } from "../settings/resolve.ts";
 import type { Settings } from "../settings/settings.ts";
 import type { Toolbox } from "../toolbox.ts";
-import { Logger, type Output } from "../ui/log.ts";
+import { Logger, type Output, processOutput } from "../ui/log.ts";
 import { Prompter } from "../ui/prompt.ts";
 import { getopt, type ParsedArgs } from "./getopt.ts";
 import type { CommandSpec } from "./spec.ts";
@@ -28,11 +28,39 @@ export interface Command extends CommandSpec {
   exec(args: ParsedArgs, io: CommandIO): Promise<number>;
 }
 
-/** What a command gets besides its arguments. */
+/** What a command gets besides its arguments: its whole view of the process, so that it can run in a test. */
 export interface CommandIO {
+  /** Text written to stdout (data) and stderr (messages), and whether they are terminals. */
   output: Output;
   /** Program name for messages (`vmup`, …). */
   prog: string;
+  /** The directory relative paths are taken from. */
+  cwd: string;
+  /** Reads an environment variable (`undefined` when unset). */
+  env(name: string): string | undefined;
+  /** Standard input (answers, monitor commands, console input). */
+  stdin: StdinLike;
+  /** Standard output as bytes (a guest's console output). */
+  stdout: { write(p: Uint8Array): Promise<number> };
+}
+
+/** What commands read standard input through. */
+export interface StdinLike {
+  readonly readable: ReadableStream<Uint8Array>;
+  read(p: Uint8Array): Promise<number | null>;
+  isTerminal(): boolean;
+}
+
+/** The real process: its stdin, stdout, stderr, environment and working directory. */
+export function processIO(prog: string): CommandIO {
+  return {
+    output: processOutput,
+    prog,
+    cwd: Deno.cwd(),
+    env: (name) => Deno.env.get(name),
+    stdin: Deno.stdin,
+    stdout: Deno.stdout,
+  };
 }
 
 /**
@@ -119,7 +147,7 @@ export function session(
   builtins: BuiltinRegistry,
 ): { tool: Settings; tools: Toolbox; overrides: [string, string][] } {
   const overrides = parseOverrides(args.values.o);
-  const roots = configRoots();
+  const roots = configRoots(io.env);
   const tool = resolveSettings({ roots, overrides }).settings;
   const verbosity = verbosityOf(tool.int("cfg_ui_verbosity"), args);
   const assumeYes = Boolean(args.count.y) || tool.bool("cfg_ui_assumeyes");
@@ -130,7 +158,7 @@ export function session(
     tools: {
       roots,
       log,
-      prompter: new Prompter(io.output, assumeYes),
+      prompter: new Prompter(io.output, assumeYes, io.stdin),
       builtins,
     },
   };

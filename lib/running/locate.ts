@@ -36,8 +36,8 @@ export type RuntimeFile = "monitor" | "serial" | "serialLog";
  * the path does not exist, or is a directory (or a file in one) that holds
  * neither a VM nor a bare boot's runtime files.
  */
-export function locateVm(path: string, tool: Settings): VmTarget {
-  const abs = resolve(path);
+export function locateVm(path: string, tool: Settings, cwd?: string): VmTarget {
+  const abs = resolve(path, cwd);
   let info: Deno.FileInfo;
   try {
     info = Deno.statSync(abs);

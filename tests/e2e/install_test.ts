@@ -131,7 +131,11 @@ export default function typed({ files }: BuildcmdContext) { Deno.writeTextFileSy
     const fork = await run("vmfork", "./vm1", "./vm1/child");
     equal(fork.code, 0, fork.stderr);
     equal((await run("vmup", "./vm1/child")).code, 0);
-    await waitFor(() => readOr(`${sb.work}/vm1/child/serial.log`).includes("installed vmcreate"), 15000, "fork boot");
+    await waitFor(
+      () => readOr(`${sb.work}/vm1/child/serial.log`).includes("installed vmcreate"),
+      15000,
+      "fork boot",
+    );
     equal((await run("vminfo", "-t", "./vm1")).stdout, "vm1 *\n└── child R\n");
     equal((await run("vmdown", "-k", "./vm1/child")).code, 0);
     equal((await run("vmcp", "-a", "./vm1/child", "./standalone")).code, 0);
