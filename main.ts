@@ -23,7 +23,7 @@ const COMMANDS: Record<string, Loader | undefined> = {
   vmmerge: undefined,
   vmmv: undefined,
   vmrm: () => import("./commands/vmrm.ts"),
-  vmfix: undefined,
+  vmfix: () => import("./commands/vmfix.ts"),
   vmmon: () => import("./commands/vmmon.ts"),
   vmrndmac: () => import("./commands/vmrndmac.ts"),
 };

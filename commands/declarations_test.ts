@@ -9,7 +9,19 @@ import type { CommandSpec } from "../lib/cli/spec.ts";
 import { COMMAND_NAMES } from "../tests/helpers/vmtools.ts";
 import { PLANNED } from "./planned.ts";
 
-const BUILT = ["vmup", "vmcreate", "vmdown", "vmps", "vminfo", "vmcp", "vmfork", "vmrm", "vmmon", "vmrndmac"];
+const BUILT = [
+  "vmup",
+  "vmcreate",
+  "vmdown",
+  "vmps",
+  "vminfo",
+  "vmcp",
+  "vmfork",
+  "vmrm",
+  "vmfix",
+  "vmmon",
+  "vmrndmac",
+];
 
 async function allSpecs(): Promise<CommandSpec[]> {
   const built = await Promise.all(BUILT.map(async (n) => (await import(`./${n}.ts`)).default as CommandSpec));

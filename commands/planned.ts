@@ -7,7 +7,7 @@
 import { COMMON_OPTIONS } from "../lib/cli/spec.ts";
 import type { CommandSpec } from "../lib/cli/spec.ts";
 
-/** The declarations of vmmerge, vmmv and vmfix. */
+/** The declarations of vmmerge and vmmv. */
 export const PLANNED: readonly CommandSpec[] = [
   {
     name: "vmmerge",
@@ -36,25 +36,5 @@ export const PLANNED: readonly CommandSpec[] = [
     ],
     operands: "vmhome",
     examples: [["vmmv ~/vms/deb ~/vms/debian", "rename a VM"]],
-  },
-  {
-    name: "vmfix",
-    summary: "find and repair broken VMs",
-    synopsis: ["[dir ...]"],
-    description: "Check VM homes for the problems chosen by flag, and repair them unless -n.",
-    options: [
-      { short: "b", help: "leftover backup directories" },
-      { short: "d", help: "work files (pid file, sockets)" },
-      { short: "l", help: "stale locks" },
-      { short: "p", help: "broken parent/child links" },
-      { short: "s", help: "wrong image or backing-file paths" },
-      { short: "a", help: "the same as -blps" },
-      { short: "A", help: "the same as -bdlps" },
-      { short: "n", help: "check only; exit 1 when something is wrong" },
-      { short: "r", help: "recurse into subdirectories" },
-      ...COMMON_OPTIONS,
-    ],
-    operands: "dir",
-    examples: [["vmfix -an ~/vms", "check every VM directly under ~/vms"]],
   },
 ];

@@ -13,7 +13,7 @@ import { VmError } from "../errors.ts";
 import { basename } from "../path.ts";
 import { spawn, type SpawnOptions } from "../spawn.ts";
 import type { Logger } from "../ui/log.ts";
-import { type Entry, JOURNAL_FILE, JournalWriter, makeBackupDir } from "./journal.ts";
+import { type Entry, JOURNAL_FILE, JournalWriter, makeBackupDir, POINTER_FILE } from "./journal.ts";
 import { finishEntries, undoEntries } from "./undo.ts";
 
 /** Where and how a change keeps its journal. */
@@ -55,6 +55,27 @@ export class Change {
   /** Starts a change whose backup directory goes in `dir` (beside the data it changes). */
   static begin(dir: string, opts: ChangeOptions): Change {
     return new Change(dir, opts);
+  }
+
+  /**
+   * Leaves a pointer to this change's journal in `dir`, another directory
+   * the change touches: a command that locks that directory later finds
+   * the journal through it.
+   */
+  pointHere(dir: string): void {
+    if (dir === this.backupDir.slice(0, this.backupDir.lastIndexOf("/"))) return;
+    const at = makeBackupDir(dir, this.#pattern);
+    this.#record({ op: "pointer", path: at });
+    Deno.writeTextFileSync(`${at}/${POINTER_FILE}`, this.backupDir + "\n", { mode: 0o600 });
+  }
+
+  /**
+   * Marks the point of no return: what follows changes data in place, and a
+   * change killed after this is finished by the finisher of `kind` (see
+   * `forward.ts`) with `plan`, instead of undone.
+   */
+  forward(kind: string, plan: unknown): void {
+    this.#record({ op: "forward", kind, plan });
   }
 
   /** Records a directory made just before the change began (its home, say). */
@@ -153,6 +174,18 @@ export class Change {
   /** Undoes every recorded step, last first; returns what could not be undone. */
   revert(): string[] {
     if (this.#done) return [];
+    if (this.#entries.some((e) => e.op === "forward")) {
+      // Past the point of no return: data was changed in place. The journal
+      // stays, and the next command on this home (or vmfix) finishes it.
+      this.#done = true;
+      this.#journal.close();
+      active.delete(this);
+      if (active.size === 0) releaseSignals();
+      this.#log.warn(
+        `'${this.label}' is past its point of no return: it is finished by 'vmfix -b' (journal ${this.backupDir})`,
+      );
+      return ["past the point of no return"];
+    }
     for (const child of this.#children) {
       try {
         child.kill("SIGKILL");

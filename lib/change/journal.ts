@@ -28,11 +28,25 @@ export type Entry =
   | { op: "backing"; path: string; old: string; format: string }
   /** A helper program was started (undone by stopping it, if it still runs). */
   | { op: "proc"; pid: number; program: string; time: number }
+  /**
+   * A pointer to this journal left in another directory the change touches
+   * (`path` is the pointer's own backup directory), so that the next command
+   * there finds the journal (removed on undo and on commit).
+   */
+  | { op: "pointer"; path: string }
+  /**
+   * From here on the change cannot be undone (data was merged in place): a
+   * recovery finishes it instead, by running the finisher of `kind` on `plan`.
+   */
+  | { op: "forward"; kind: string; plan: unknown }
   /** The change is complete: nothing is undone, the directory only removed. */
   | { op: "commit" };
 
 /** The name of the journal file inside a backup directory. */
 export const JOURNAL_FILE = "journal";
+
+/** The name of the file that makes a backup directory a pointer to a journal elsewhere. */
+export const POINTER_FILE = "pointer";
 
 /** Backup directory names of a `cfg_file_tmpdir` pattern: its trailing X's become random letters. */
 export function backupDirPattern(

@@ -8,7 +8,8 @@
 import { run } from "../spawn.ts";
 import type { Logger } from "../ui/log.ts";
 import { processStarts, sameStart } from "../running/process.ts";
-import { backupDirPattern, type Entry, JOURNAL_FILE, readJournal } from "./journal.ts";
+import { finisherOf } from "./forward.ts";
+import { backupDirPattern, type Entry, JOURNAL_FILE, POINTER_FILE, readJournal } from "./journal.ts";
 import { finishEntries, undoEntries } from "./undo.ts";
 
 /** What was found and done about one backup directory. */
@@ -31,7 +32,8 @@ export function backupDirsIn(dir: string, pattern: string): string[] {
 }
 
 /**
- * Undoes or finishes the changes left in `dir` by processes that are gone.
+ * Undoes or finishes the changes left in `dir` by processes that are gone:
+ * their journals there, and those elsewhere that a pointer in `dir` names.
  * With `dryRun` nothing is touched; the outcomes say what would be done.
  */
 export async function recoverChanges(
@@ -42,42 +44,99 @@ export async function recoverChanges(
 ): Promise<Recovery[]> {
   const out: Recovery[] = [];
   for (const backupDir of backupDirsIn(dir, pattern)) {
-    let entries: Entry[];
-    try {
-      entries = readJournal(`${backupDir}/${JOURNAL_FILE}`);
-    } catch {
-      entries = []; // killed before its first line: nothing was done yet
-    }
-    const begin = entries.find((e) => e.op === "begin");
-    const label = begin?.op === "begin" ? begin.label : "an unknown change";
-    if (begin?.op === "begin" && await ownerLives(begin.pid, begin.time)) {
-      out.push({ backupDir, label, outcome: "running", problems: [] });
+    const target = pointerTarget(backupDir);
+    if (target === undefined) {
+      out.push(await recoverOne(backupDir, log, dryRun));
       continue;
     }
-    const committed = entries.some((e) => e.op === "commit");
-    if (dryRun) {
-      out.push({ backupDir, label, outcome: committed ? "finished" : "reverted", problems: [] });
-      continue;
-    }
-    if (!committed) await stopHelpers(entries);
-    const problems = committed ? finishEntries(entries, backupDir) : undoEntries(entries, false);
-    if (problems.length === 0) {
-      try {
-        Deno.removeSync(backupDir, { recursive: true });
-        if (!committed) undoEntries(entries.filter((e) => e.op === "mkdir"), false);
-      } catch (e) {
-        problems.push(`removing ${backupDir}: ${(e as Error).message}`);
-      }
-    }
-    const outcome = problems.length ? "failed" : committed ? "finished" : "reverted";
-    out.push({ backupDir, label, outcome, problems });
-    if (outcome === "failed") {
-      log.warn(`could not undo the interrupted change '${label}' (${backupDir}): ${problems.join("; ")}`);
-    } else {
-      log.info(`${outcome === "reverted" ? "undid" : "finished"} the interrupted change '${label}'`);
-    }
+    // A pointer: recover the journal it names (if any is left), then drop it.
+    if (isDir(target)) out.push(await recoverOne(target, log, dryRun));
+    if (!dryRun && !isDir(target)) removeQuietly(backupDir);
   }
   return out;
+}
+
+async function recoverOne(backupDir: string, log: Logger, dryRun: boolean): Promise<Recovery> {
+  let entries: Entry[];
+  try {
+    entries = readJournal(`${backupDir}/${JOURNAL_FILE}`);
+  } catch {
+    entries = []; // killed before its first line: nothing was done yet
+  }
+  const begin = entries.find((e) => e.op === "begin");
+  const label = begin?.op === "begin" ? begin.label : "an unknown change";
+  if (begin?.op === "begin" && await ownerLives(begin.pid, begin.time)) {
+    return { backupDir, label, outcome: "running", problems: [] };
+  }
+  const committed = entries.some((e) => e.op === "commit");
+  const forward = entries.find((e) => e.op === "forward");
+  const outcomeIfDone = committed || forward ? "finished" : "reverted";
+  if (dryRun) return { backupDir, label, outcome: outcomeIfDone, problems: [] };
+  let problems: string[];
+  if (committed) problems = finishEntries(entries, backupDir);
+  else if (forward?.op === "forward") {
+    problems = await rollForward(forward.kind, forward.plan, entries, backupDir, log);
+  } else {
+    await stopHelpers(entries);
+    problems = undoEntries(entries, false);
+  }
+  if (problems.length === 0) {
+    try {
+      Deno.removeSync(backupDir, { recursive: true });
+      if (outcomeIfDone === "reverted") undoEntries(entries.filter((e) => e.op === "mkdir"), false);
+    } catch (e) {
+      problems.push(`removing ${backupDir}: ${(e as Error).message}`);
+    }
+  }
+  const outcome = problems.length ? "failed" : outcomeIfDone;
+  if (outcome === "failed") {
+    log.warn(`could not recover the interrupted change '${label}' (${backupDir}): ${problems.join("; ")}`);
+  } else {
+    log.info(`${outcome === "reverted" ? "undid" : "finished"} the interrupted change '${label}'`);
+  }
+  return { backupDir, label, outcome, problems };
+}
+
+/** Finishes a change killed past its point of no return. */
+async function rollForward(
+  kind: string,
+  plan: unknown,
+  entries: readonly Entry[],
+  backupDir: string,
+  log: Logger,
+): Promise<string[]> {
+  await stopHelpers(entries);
+  const finish = await finisherOf(kind);
+  if (!finish) return [`this version of vmtools cannot finish a change of kind '${kind}'`];
+  try {
+    await finish(plan, log);
+  } catch (e) {
+    return [`finishing it: ${(e as Error).message}`];
+  }
+  return finishEntries(entries, backupDir);
+}
+
+/** The journal a pointer directory names, or `undefined` when `backupDir` holds a journal itself. */
+function pointerTarget(backupDir: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(`${backupDir}/${POINTER_FILE}`).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isDir(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    Deno.removeSync(path, { recursive: true });
+  } catch { /* gone already */ }
 }
 
 /** Whether the process that began a journal at `time` still runs (a reused pid started later). */

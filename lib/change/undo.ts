@@ -34,6 +34,7 @@ export function undoEntries(entries: readonly Entry[], live: boolean): string[] 
 function undoOne(entry: Entry): void {
   switch (entry.op) {
     case "create":
+    case "pointer":
       removeIfThere(entry.path, true);
       break;
     case "mkdir":
@@ -62,6 +63,7 @@ function undoOne(entry: Entry): void {
     }
     case "begin":
     case "lock":
+    case "forward":
     case "proc":
     case "commit":
       break;
@@ -95,6 +97,13 @@ export function finishEntries(entries: readonly Entry[], backupDir: string): str
   const problems: string[] = [];
   const extraDirs = new Set<string>();
   for (const entry of entries) {
+    if (entry.op === "pointer") {
+      try {
+        removeIfThere(entry.path, true);
+      } catch (e) {
+        problems.push(`deleting ${entry.path}: ${(e as Error).message}`);
+      }
+    }
     if (entry.op !== "trash") continue;
     try {
       removeIfThere(entry.to, true);
