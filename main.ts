@@ -21,7 +21,7 @@ const COMMANDS: Record<string, Loader | undefined> = {
   vmcp: () => import("./commands/vmcp.ts"),
   vmfork: () => import("./commands/vmfork.ts"),
   vmmerge: undefined,
-  vmmv: undefined,
+  vmmv: () => import("./commands/vmmv.ts"),
   vmrm: () => import("./commands/vmrm.ts"),
   vmfix: () => import("./commands/vmfix.ts"),
   vmmon: () => import("./commands/vmmon.ts"),

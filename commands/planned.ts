@@ -7,7 +7,7 @@
 import { COMMON_OPTIONS } from "../lib/cli/spec.ts";
 import type { CommandSpec } from "../lib/cli/spec.ts";
 
-/** The declarations of vmmerge and vmmv. */
+/** The declaration of vmmerge. */
 export const PLANNED: readonly CommandSpec[] = [
   {
     name: "vmmerge",
@@ -23,18 +23,5 @@ export const PLANNED: readonly CommandSpec[] = [
     ],
     operands: "vmhome",
     examples: [["vmmerge ~/vms/base/web1", "fold web1 into base"]],
-  },
-  {
-    name: "vmmv",
-    summary: "move or rename VMs, keeping their links",
-    synopsis: ["source dest", "source ... directory", "-t directory source ..."],
-    description: "Move VMs, keeping their parent, children and backing-file links true.",
-    options: [
-      { short: "t", value: "directory", complete: "dir", help: "move the sources into this directory" },
-      { short: "y", help: "do not ask for confirmation" },
-      ...COMMON_OPTIONS,
-    ],
-    operands: "vmhome",
-    examples: [["vmmv ~/vms/deb ~/vms/debian", "rename a VM"]],
   },
 ];

@@ -8,10 +8,10 @@ import { type Command, session } from "../lib/cli/command.ts";
 import type { ParsedArgs } from "../lib/cli/getopt.ts";
 import { COMMON_OPTIONS, type OptionDecl } from "../lib/cli/spec.ts";
 import { UsageError, VmError } from "../lib/errors.ts";
-import { isVmHome } from "../lib/home/home.ts";
 import type { CloneMode } from "../lib/modules/api.ts";
-import { basename, resolve } from "../lib/path.ts";
+import { resolve } from "../lib/path.ts";
 import { cloneJobs } from "../lib/tree/clone.ts";
+import { destination } from "../lib/tree/scan.ts";
 import { planJobs } from "../lib/tree/plan.ts";
 import { DEFAULTS } from "../lib/settings/defaults.ts";
 import { BUILTIN_MODULES } from "../modules/registry.ts";
@@ -43,17 +43,6 @@ function modeOf(args: ParsedArgs, fallback: CloneMode): CloneMode {
   return asked[0] === "c" ? "copy" : asked[0] === "f" ? "fork" : asked[0] === "a" ? "autonomous" : fallback;
 }
 
-/** Where a copy of `source` goes when asked for `dest`: into `dest` when it is a directory that holds no VM. */
-function target(source: string, dest: string, settingsName: string): string {
-  let isDir = false;
-  try {
-    isDir = Deno.statSync(dest).isDirectory;
-  } catch { /* a new name */ }
-  return isDir && !isVmHome(resolve(dest), settingsName)
-    ? `${resolve(dest)}/${basename(resolve(source))}`
-    : resolve(dest);
-}
-
 /**
  * Runs vmcp or vmfork: `pairs` turns the operands into (source, dest)
  * pairs; each pair is one change (its VM, and with -R its children).
@@ -62,7 +51,7 @@ export async function copyExec(
   args: ParsedArgs,
   io: Parameters<Command["exec"]>[1],
   fallback: CloneMode,
-  pairs: (operands: string[], settingsName: string) => [string, string][],
+  pairs: (operands: string[]) => [string, string][],
 ): Promise<number> {
   const mode = modeOf(args, fallback);
   if (args.count.n && mode !== "autonomous") {
@@ -80,7 +69,7 @@ export async function copyExec(
     overrides,
   };
   const operands = args.operands.map((o) => resolve(o, io.cwd));
-  const plans = pairs(operands, tool.get("cfg_file_vmsettings")).map(([source, dest]) => ({
+  const plans = pairs(operands).map(([source, dest]) => ({
     source,
     dest,
     jobs: planJobs(source, dest, {
@@ -123,23 +112,22 @@ moves with mv. Interrupted or failed, a copy leaves nothing behind.`,
     ["vmcp a b c ~/archive/", "several VMs into a directory"],
   ],
   exec(args, io) {
-    return copyExec(args, io, "copy", (operands, settingsName) => {
+    return copyExec(args, io, "copy", (operands) => {
       if (operands.length < 2) throw new UsageError("need a source and a destination");
       const dest = operands[operands.length - 1];
       const sources = operands.slice(0, -1);
       if (sources.length > 1) {
         let isDir = false;
         try {
-          isDir = Deno.statSync(dest).isDirectory && !isVmHome(resolve(dest), settingsName);
+          isDir = Deno.statSync(dest).isDirectory;
         } catch { /* checked below */ }
         if (!isDir) {
           throw new UsageError(`${dest}: with several sources the destination must be an existing directory`);
         }
       }
-      return sources.map((s) => [s, target(s, dest, settingsName)]);
+      return sources.map((s) => [s, destination(s, dest)]);
     });
   },
 };
 
-export { target };
 export default command;

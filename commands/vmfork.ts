@@ -5,7 +5,8 @@
  */
 import type { Command } from "../lib/cli/command.ts";
 import { UsageError } from "../lib/errors.ts";
-import { COPY_OPTIONS, copyExec, target } from "./vmcp.ts";
+import { destination } from "../lib/tree/scan.ts";
+import { COPY_OPTIONS, copyExec } from "./vmcp.ts";
 
 const command: Command = {
   name: "vmfork",
@@ -26,10 +27,10 @@ failed, a fork leaves nothing behind.`,
     ["vmup ~/vms/base/web", "start a child"],
   ],
   exec(args, io) {
-    return copyExec(args, io, "fork", (operands, settingsName) => {
+    return copyExec(args, io, "fork", (operands) => {
       if (operands.length < 2) throw new UsageError("need a source and at least one destination");
       const [source, ...dests] = operands;
-      return dests.map((d) => [source, target(source, d, settingsName)]);
+      return dests.map((d) => [source, destination(source, d)]);
     });
   },
 };

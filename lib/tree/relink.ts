@@ -65,6 +65,8 @@ export async function relinkVm(
   moves: Moves,
   log: Logger,
   checks: ReadonlySet<string> = new Set(["p", "s"]),
+  /** Also rewrite links that still reach their target but are not written as vmtools writes them (vmmv). */
+  canonical = false,
 ): Promise<Relinked> {
   const here = home.path;
   const was = moves.unmap(here);
@@ -77,8 +79,8 @@ export async function relinkVm(
   let parentNow: string | undefined;
   if (parentLink !== undefined) {
     parentNow = moves.map(resolve(parentLink, was));
-    if (checks.has("p") && resolve(parentLink, here) !== parentNow) {
-      const link = linkPath(here, parentNow);
+    const link = linkPath(here, parentNow);
+    if (checks.has("p") && (resolve(parentLink, here) !== parentNow || (canonical && parentLink !== link))) {
       fixes.push(`parent ${parentLink} -> ${link}`);
       setParent(file, link);
       fileChanged = true;
@@ -104,7 +106,10 @@ export async function relinkVm(
   // The children list.
   const links = home.childLinks();
   const children = links.map((l) => moves.map(resolve(l, was)));
-  if (checks.has("p") && links.some((l, i) => resolve(l, here) !== children[i])) {
+  const canon = children.map((c) => linkPath(here, c));
+  if (
+    checks.has("p") && links.some((l, i) => resolve(l, here) !== children[i] || (canonical && l !== canon[i]))
+  ) {
     fixes.push(`children ${links.join(", ")} -> ${children.map((c) => linkPath(here, c)).join(", ")}`);
     if (change) home.setChildren(change, children);
   }
@@ -128,13 +133,13 @@ export async function relinkVm(
       const candidate = `${parentNow}/${stored.slice(stored.lastIndexOf("/") + 1)}`;
       if (exists(candidate)) now = candidate;
     }
-    if (resolve(stored, dirname(image)) === now) continue;
     // An overlay on its parent's disk is linked as a fork links it; any other keeps its style.
     const link = parentNow !== undefined
       ? backingLink(here, parentNow, now)
       : stored.startsWith("/")
       ? now
       : relative(dirname(image), now);
+    if (resolve(stored, dirname(image)) === now && !(canonical && stored !== link)) continue;
     fixes.push(`${name} backing file ${stored} -> ${link}`);
     if (change) await setBacking(change, image, link, info.backingFormat ?? "qcow2", log);
   }

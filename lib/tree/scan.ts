@@ -6,7 +6,7 @@
  */
 import { VmError } from "../errors.ts";
 import { isVmHome } from "../home/home.ts";
-import { resolve } from "../path.ts";
+import { basename, resolve } from "../path.ts";
 import type { Settings } from "../settings/settings.ts";
 import { backupDirPattern } from "../change/journal.ts";
 
@@ -35,4 +35,16 @@ export function directoriesBelow(dir: string, tool: Settings, recursive: boolean
 export function homesBelowDir(dir: string, tool: Settings, limit = 100): string[] {
   const name = tool.get("cfg_file_vmsettings");
   return directoriesBelow(dir, tool, true, limit).filter((d) => isVmHome(d, name));
+}
+
+/**
+ * Where a copy or move of `source` to `dest` lands: inside `dest` when that
+ * is an existing directory (a VM home too, as for cp and mv), else at `dest`.
+ */
+export function destination(source: string, dest: string): string {
+  let isDir = false;
+  try {
+    isDir = Deno.statSync(dest).isDirectory;
+  } catch { /* a new name */ }
+  return isDir ? `${resolve(dest)}/${basename(resolve(source))}` : resolve(dest);
 }
