@@ -17,6 +17,7 @@ const BUILT = [
   "vminfo",
   "vmcp",
   "vmfork",
+  "vmmv",
   "vmrm",
   "vmfix",
   "vmmon",
