@@ -14,14 +14,14 @@ import { BUILTIN_MODULES } from "../modules/registry.ts";
 const command: Command = {
   name: "vmmv",
   summary: "move or rename VMs, keeping their links",
-  synopsis: ["source dest", "source ... directory", "-t directory source ..."],
+  synopsis: ["source dest", "source ... directory", "-t dir source ..."],
   description: `Move each VM home (with everything in it, its child VMs below it
 included) to dest, or into an existing directory. Every link stays true: the
 parent's children list, the parent lines of children living elsewhere, and
 backing files on disks outside are re-pointed; links inside the moved
 directory are relative and move with it. No VM moved may be running.`,
   options: [
-    { short: "t", value: "directory", complete: "dir", help: "move the sources into this directory" },
+    { short: "t", value: "dir", complete: "dir", help: "move the sources into this directory" },
     { short: "y", help: "take the proposed answer to every question" },
     ...COMMON_OPTIONS,
   ],
