@@ -11,8 +11,8 @@ import { processOutput } from "./lib/ui/log.ts";
 
 type Loader = () => Promise<{ default: Command }>;
 
-/** Every command by name; `undefined` for those not built yet. */
-const COMMANDS: Record<string, Loader | undefined> = {
+/** Every command by name, loaded only when it runs. */
+const COMMANDS: Record<string, Loader> = {
   vmup: () => import("./commands/vmup.ts"),
   vmcreate: () => import("./commands/vmcreate.ts"),
   vmdown: () => import("./commands/vmdown.ts"),
@@ -20,7 +20,7 @@ const COMMANDS: Record<string, Loader | undefined> = {
   vminfo: () => import("./commands/vminfo.ts"),
   vmcp: () => import("./commands/vmcp.ts"),
   vmfork: () => import("./commands/vmfork.ts"),
-  vmmerge: undefined,
+  vmmerge: () => import("./commands/vmmerge.ts"),
   vmmv: () => import("./commands/vmmv.ts"),
   vmrm: () => import("./commands/vmrm.ts"),
   vmfix: () => import("./commands/vmfix.ts"),
@@ -44,8 +44,7 @@ function usage(): string {
   return `Usage: vmtools COMMAND [ARGS...]   (or run a command by its name: vmup ...)
        vmtools completions bash|zsh|fish
 
-Commands: ${names.filter((n) => COMMANDS[n]).join(" ")}
-Not available yet: ${names.filter((n) => !COMMANDS[n]).join(" ")}
+Commands: ${names.join(" ")}
 Run 'vmtools COMMAND -h' for a command's options; see vmtools(7).
 'vmtools completions SHELL' prints the completion script for that shell
 (scripts/install installs all three).
@@ -66,15 +65,8 @@ async function completions(args: string[]): Promise<number> {
     processOutput.err(`vmtools: completions: ${why}\n${COMPLETIONS_USAGE}`);
     return 2;
   }
-  const [{ PLANNED }, ...built] = await Promise.all([
-    import("./commands/planned.ts"),
-    ...Object.values(COMMANDS).flatMap((load) => load ? [load()] : []),
-  ]);
-  const specs = [...built.map((m) => m.default), ...PLANNED];
-  const order = Object.keys(COMMANDS);
-  specs.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
-  const notYet = order.filter((n) => !COMMANDS[n]);
-  processOutput.out(completionScript(args[0], specs, notYet));
+  const specs = (await Promise.all(Object.values(COMMANDS).map((load) => load()))).map((m) => m.default);
+  processOutput.out(completionScript(args[0], specs));
   return 0;
 }
 
@@ -95,14 +87,7 @@ async function main(): Promise<number> {
       return 2;
     }
   }
-  const load = COMMANDS[name];
-  if (!load) {
-    processOutput.err(
-      `${name}: not available yet in this version of vmtools\n`,
-    );
-    return 2;
-  }
-  const { default: command } = await load();
+  const { default: command } = await COMMANDS[name]();
   return await runCommand(command, argv, processIO(name));
 }
 

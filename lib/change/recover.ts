@@ -16,8 +16,12 @@ import { finishEntries, undoEntries } from "./undo.ts";
 export interface Recovery {
   backupDir: string;
   label: string;
-  /** `reverted`, `finished` (it had committed), `running` (its owner lives), or `failed`. */
-  outcome: "reverted" | "finished" | "running" | "failed";
+  /**
+   * `reverted`, `finished` (it had committed, or passed its point of no
+   * return), `running` (its owner lives), `failed`, or `stale` (a pointer
+   * left to a journal that is gone).
+   */
+  outcome: "reverted" | "finished" | "running" | "failed" | "stale";
   problems: string[];
 }
 
@@ -51,6 +55,7 @@ export async function recoverChanges(
     }
     // A pointer: recover the journal it names (if any is left), then drop it.
     if (isDir(target)) out.push(await recoverOne(target, log, dryRun));
+    else out.push({ backupDir, label: `pointer to ${target}`, outcome: "stale", problems: [] });
     if (!dryRun && !isDir(target)) removeQuietly(backupDir);
   }
   return out;

@@ -1,6 +1,6 @@
 import { equal, match } from "node:assert/strict";
 import { VmError } from "../errors.ts";
-import { type Command, runCommand } from "./command.ts";
+import { type Command, processIO, runCommand } from "./command.ts";
 
 /** Runs a command whose `exec` does `body`; returns its exit code and what it wrote to stderr. */
 async function failWith(body: () => unknown): Promise<{ code: number; err: string }> {
@@ -19,7 +19,7 @@ async function failWith(body: () => unknown): Promise<{ code: number; err: strin
   };
   let err = "";
   const code = await runCommand(cmd, [], {
-    prog: "vmtest",
+    ...processIO("vmtest"),
     output: { out: () => {}, err: (t) => err += t, errIsTerminal: false, inIsTerminal: false },
   });
   return { code, err };

@@ -29,16 +29,9 @@ export const IMAGE_EXTENSIONS: readonly string[] = [
   "ova",
 ];
 
-/**
- * The completion script for `shell` (one of {@linkcode SHELLS}) covering
- * `commands`, of which those named in `notYet` are not built yet.
- */
-export function completionScript(
-  shell: string,
-  commands: readonly CommandSpec[],
-  notYet: readonly string[],
-): string {
-  const data = completionData(commands, notYet);
+/** The completion script for `shell` (one of {@linkcode SHELLS}) covering `commands`. */
+export function completionScript(shell: string, commands: readonly CommandSpec[]): string {
+  const data = completionData(commands);
   switch (shell) {
     case "bash":
       return bashScript(data);
@@ -51,10 +44,7 @@ export function completionScript(
 }
 
 /** What every script needs besides the declarations. */
-export function completionData(
-  commands: readonly CommandSpec[],
-  notYet: readonly string[] = [],
-): CompletionData {
+export function completionData(commands: readonly CommandSpec[]): CompletionData {
   // A VM's network interfaces are numbered: offer the first one's settings,
   // which fall back to the vm_networking_default_* ones.
   const iface1 = [
@@ -68,7 +58,6 @@ export function completionData(
   const booleans = settings.filter((n) => /^(yes|no)$/.test(DEFAULTS[n] ?? "") || n.endsWith("_enable"));
   return {
     commands,
-    notYet,
     settings,
     booleans,
     templates: Object.keys(BUILTIN_TEMPLATES),

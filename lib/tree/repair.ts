@@ -54,9 +54,11 @@ export async function repair(
     for (const dir of all) {
       for (const r of await recoverChanges(dir, tool.get("cfg_file_tmpdir"), tools.log, opts.dryRun)) {
         if (r.outcome === "running") continue;
-        const done = r.outcome === "reverted" ? "undone" : "finished";
+        const done = r.outcome === "reverted" ? "undone" : r.outcome === "stale" ? "removed" : "finished";
         const what = r.outcome === "failed"
           ? `interrupted change '${r.label}' could not be recovered: ${r.problems.join("; ")}`
+          : r.outcome === "stale"
+          ? `leftover ${r.label} ${opts.dryRun ? "to be removed" : "removed"} (${r.backupDir})`
           : `interrupted change '${r.label}' ${opts.dryRun ? `to be ${done}` : done} (${r.backupDir})`;
         found.push({ where: dir, what, fixed: !opts.dryRun && r.outcome !== "failed" });
       }

@@ -6,10 +6,8 @@ import type { CommandSpec } from "../spec.ts";
 
 /** The declarations and the fixed lists a completion script holds. */
 export interface CompletionData {
-  /** Every command, built or not. */
+  /** Every command. */
   commands: readonly CommandSpec[];
-  /** The names of those not built yet. */
-  notYet: readonly string[];
   /** Setting names, offered after `-o` as `NAME=`. */
   settings: readonly string[];
   /** Settings whose values are yes or no. */

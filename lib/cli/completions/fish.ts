@@ -24,9 +24,7 @@ export function fishScript(d: CompletionData): string {
     for (const o of c.options) lines.push(optionLine(c.name, o));
   }
   const subcommands = d.commands.map((c) =>
-    `complete -c vmtools -n __fish_use_subcommand -a ${c.name.slice(2)} -d ${
-      q(d.notYet.includes(c.name) ? `${c.summary} (not available yet)` : c.summary)
-    }`
+    `complete -c vmtools -n __fish_use_subcommand -a ${c.name.slice(2)} -d ${q(c.summary)}`
   );
   return `# fish completion for vmtools and its commands: ${names.join(" ")}
 # Written by 'vmtools completions fish'. Install it as

@@ -10,7 +10,7 @@ import type { CompletionData } from "./data.ts";
 /** The script `vmtools completions zsh` prints. */
 export function zshScript(d: CompletionData): string {
   const names = d.commands.map((c) => c.name);
-  const subcommands = d.commands.map((c) => q(`${c.name.slice(2)}:${describe(c, d)}`));
+  const subcommands = d.commands.map((c) => q(`${c.name.slice(2)}:${c.summary}`));
   const cases = d.commands.map((c) =>
     `  ${c.name})\n    _arguments -s -S : \\\n${
       [...c.options.flatMap(optionSpecs), operandSpec(c)].map((s) => `      ${s}`).join(" \\\n")
@@ -128,11 +128,6 @@ else
   compdef _vmtools vmtools ${names.join(" ")}
 fi
 `;
-}
-
-/** A command's summary, saying so when it is not built yet. */
-function describe(c: CommandSpec, d: CompletionData): string {
-  return d.notYet.includes(c.name) ? `${c.summary} (not available yet)` : c.summary;
 }
 
 /** The `_arguments` specs of an option: one per name. */
