@@ -13,7 +13,14 @@ import { VmError } from "../errors.ts";
 import { basename } from "../path.ts";
 import { spawn, type SpawnOptions } from "../spawn.ts";
 import type { Logger } from "../ui/log.ts";
-import { type Entry, JOURNAL_FILE, JournalWriter, makeBackupDir, POINTER_FILE } from "./journal.ts";
+import {
+  backupDirName,
+  type Entry,
+  JOURNAL_FILE,
+  JournalWriter,
+  makeBackupDir,
+  POINTER_FILE,
+} from "./journal.ts";
 import { finishEntries, undoEntries } from "./undo.ts";
 
 /** Where and how a change keeps its journal. */
@@ -64,9 +71,12 @@ export class Change {
    */
   pointHere(dir: string): void {
     if (dir === this.backupDir.slice(0, this.backupDir.lastIndexOf("/"))) return;
-    const at = makeBackupDir(dir, this.#pattern);
+    // Written down before it is made: a kill in between leaves nothing unexplained.
+    const at = backupDirName(dir, this.#pattern);
     this.#record({ op: "pointer", path: at });
-    Deno.writeTextFileSync(`${at}/${POINTER_FILE}`, this.backupDir + "\n", { mode: 0o600 });
+    Deno.mkdirSync(at, { mode: 0o700 });
+    Deno.writeTextFileSync(`${at}/${POINTER_FILE}.tmp`, this.backupDir + "\n", { mode: 0o600 });
+    Deno.renameSync(`${at}/${POINTER_FILE}.tmp`, `${at}/${POINTER_FILE}`);
   }
 
   /**
@@ -76,6 +86,14 @@ export class Change {
    */
   forward(kind: string, plan: unknown): void {
     this.#record({ op: "forward", kind, plan });
+  }
+
+  /**
+   * A point where tests may make the change fail or die (`VMTOOLS_FAULT`)
+   * without a step being recorded: inside work past the point of no return.
+   */
+  checkpoint(): void {
+    this.#fault();
   }
 
   /** Records a directory made just before the change began (its home, say). */

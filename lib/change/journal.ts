@@ -58,13 +58,18 @@ export function backupDirPattern(
   return { prefix, width, test: (name) => re.test(name) };
 }
 
-/** Makes a fresh private backup directory in `dir`. */
-export function makeBackupDir(dir: string, pattern: string): string {
+/** A fresh name for a backup directory in `dir` (not made). */
+export function backupDirName(dir: string, pattern: string): string {
   const { prefix, width } = backupDirPattern(pattern);
   const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  const random = [...crypto.getRandomValues(new Uint8Array(width))].map((b) => letters[b % letters.length]);
+  return `${dir}/${prefix}${random.join("")}`;
+}
+
+/** Makes a fresh private backup directory in `dir`. */
+export function makeBackupDir(dir: string, pattern: string): string {
   for (let attempt = 0;; attempt++) {
-    const random = [...crypto.getRandomValues(new Uint8Array(width))].map((b) => letters[b % letters.length]);
-    const path = `${dir}/${prefix}${random.join("")}`;
+    const path = backupDirName(dir, pattern);
     try {
       Deno.mkdirSync(path, { mode: 0o700 });
       return path;

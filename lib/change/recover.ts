@@ -49,6 +49,11 @@ export async function recoverChanges(
   const out: Recovery[] = [];
   for (const backupDir of backupDirsIn(dir, pattern)) {
     const target = pointerTarget(backupDir);
+    if (target === "") {
+      if (!dryRun) removeQuietly(backupDir);
+      out.push({ backupDir, label: "an unfinished pointer", outcome: "stale", problems: [] });
+      continue;
+    }
     if (target === undefined) {
       out.push(await recoverOne(backupDir, log, dryRun));
       continue;
@@ -126,7 +131,17 @@ function pointerTarget(backupDir: string): string | undefined {
   try {
     return Deno.readTextFileSync(`${backupDir}/${POINTER_FILE}`).trim() || undefined;
   } catch {
-    return undefined;
+    // A pointer killed before its file was in place names nothing.
+    return exists(`${backupDir}/${POINTER_FILE}.tmp`) ? "" : undefined;
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -118,7 +118,7 @@ async function mergeIntoParent(child: VmHome, opts: MergeOptions, tools: Toolbox
         for (const g of grandchildren) if (dirname(g.path) !== child.path) change.pointHere(g.path);
         const plan = await planIntoParent(change, parent, child, grandchildren, opts, tools);
         change.forward("merge", plan);
-        await finishMerge(plan, tools.log);
+        await finishMerge(plan, tools.log, () => change.checkpoint());
       },
     );
     tools.log.info(`merged ${child.path} into ${parent.path}`);
@@ -249,21 +249,26 @@ function mergedSettings(
  * already made is skipped, files are written as the plan says, and what is
  * already gone stays gone.
  */
-export async function finishMerge(planIn: unknown, log: Logger): Promise<void> {
+export async function finishMerge(planIn: unknown, log: Logger, checkpoint = () => {}): Promise<void> {
   const plan = planIn as MergePlan;
   for (const [overlay, base] of plan.commits) {
+    checkpoint();
     if (exists(overlay) && exists(base)) await commitImage(overlay, log);
   }
   for (const [copy, image] of plan.swaps) {
+    checkpoint();
     if (exists(copy)) Deno.renameSync(copy, image);
   }
+  checkpoint();
   writeFileAtomic(`${plan.parent}/${plan.names.settings}`, plan.settingsText);
   for (const [from, to] of plan.children) {
+    checkpoint();
     if (from !== to && exists(from) && !exists(to)) Deno.renameSync(from, to);
   }
   // The grandchildren now hang on the parent: parent lines, backing files, the list.
   const moves = new Moves([[plan.child, plan.parent], ...plan.children.filter(([a, b]) => a !== b)]);
   for (const [, home] of plan.children) {
+    checkpoint();
     const path = `${home}/${plan.names.settings}`;
     if (!exists(path)) continue;
     const file = readSettingsFile(path, "vm");
@@ -287,10 +292,12 @@ export async function finishMerge(planIn: unknown, log: Logger): Promise<void> {
       if (r.code !== 0) throw new VmError(`${image}: cannot re-point its backing file: ${r.stderr.trim()}`);
     }
   }
+  checkpoint();
   const childsFile = `${plan.parent}/${plan.names.childs}`;
   const links = plan.children.map(([, to]) => linkPath(plan.parent, to));
   if (links.length) writeFileAtomic(childsFile, links.join("\n") + "\n");
   else removeIfThere(childsFile);
+  checkpoint();
   for (const f of plan.garbage) removeIfThere(f);
   // The child's home goes once nothing else of it is left (its lock file aside).
   try {
