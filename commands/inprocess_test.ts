@@ -2,9 +2,13 @@
  * Commands run in this process, with their input, environment, working
  * directory and output given through CommandIO — no subprocess, no QEMU.
  */
-import { equal, match } from "node:assert/strict";
+import { deepEqual, equal, match } from "node:assert/strict";
 import { type CommandIO, runCommand } from "../lib/cli/command.ts";
+import { normalize } from "../lib/path.ts";
+import vmfix from "./vmfix.ts";
+import vmfork from "./vmfork.ts";
 import vminfo from "./vminfo.ts";
+import vmmv from "./vmmv.ts";
 import vmrm from "./vmrm.ts";
 
 /** A CommandIO over a working directory, an environment and stdin text; what is written is kept. */
@@ -77,5 +81,72 @@ Deno.test("vmrm reads its answer from the stdin CommandIO gives: no keeps the VM
     equal([...Deno.readDirSync(`${dir}/base`)].map((e) => e.name).sort().join(" "), "vm.settings");
   } finally {
     Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+/** The backing chain of `image` as qemu-img resolves it (throws if it does not). */
+async function chain(image: string): Promise<string[]> {
+  const r = await new Deno.Command("qemu-img", {
+    args: ["info", "-U", "--backing-chain", "--output=json", image],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  equal(r.code, 0, new TextDecoder().decode(r.stderr));
+  return (JSON.parse(new TextDecoder().decode(r.stdout)) as { filename: string }[]).map((i) =>
+    normalize(i.filename)
+  );
+}
+
+// In-process because the other file system here is /dev/shm, and under the
+// shipped permission set Deno refuses every path below /dev.
+Deno.test("vmmv to another file system copies, relinks and removes the original, and comes back", async () => {
+  const { dir, env } = tree();
+  const other = Deno.makeTempDirSync({ dir: "/dev/shm", prefix: "vmtools-mv-" });
+  const run = async (cmd: typeof vmmv, ...args: string[]) => {
+    const { io, text } = fakeIO(cmd.name, dir, env);
+    equal(await runCommand(cmd, args, io), 0, text.err);
+  };
+  try {
+    Deno.removeSync(`${dir}/base/child`, { recursive: true });
+    Deno.removeSync(`${dir}/base/childs.lst`);
+    const made = await new Deno.Command("qemu-img", {
+      args: ["create", "-q", "-f", "qcow2", `${dir}/base/hdd.qcow2`, "16M"],
+    }).output();
+    equal(made.code, 0);
+    Deno.writeTextFileSync(
+      `${dir}/base/vm.settings`,
+      "vm_storage_hdd1_enable=yes\nvm_storage_hdd1_backend=hdd.qcow2\n",
+    );
+    await run(vmfork, "base", "base/mid");
+    await run(vmfork, "base/mid", "base/mid/leaf");
+
+    await run(vmmv, "base/mid", `${other}/mid`);
+    equal(Deno.statSync(`${dir}/base`).isDirectory, true);
+    deepEqual([...Deno.readDirSync(`${dir}/base`)].map((e) => e.name).sort(), [
+      "childs.lst",
+      "hdd.qcow2",
+      "vm.settings",
+    ]);
+    equal(Deno.readTextFileSync(`${dir}/base/childs.lst`), `${other}/mid\n`);
+    deepEqual(await chain(`${other}/mid/leaf/hdd.qcow2`), [
+      `${other}/mid/leaf/hdd.qcow2`,
+      `${other}/mid/hdd.qcow2`,
+      `${dir}/base/hdd.qcow2`,
+    ]);
+
+    await run(vmmv, `${other}/mid`, "base/mid");
+    deepEqual([...Deno.readDirSync(other)], []);
+    equal(Deno.readTextFileSync(`${dir}/base/childs.lst`), "mid\n");
+    match(Deno.readTextFileSync(`${dir}/base/mid/vm.settings`), /^parent \.\.$/m);
+    deepEqual(await chain(`${dir}/base/mid/leaf/hdd.qcow2`), [
+      `${dir}/base/mid/leaf/hdd.qcow2`,
+      `${dir}/base/mid/hdd.qcow2`,
+      `${dir}/base/hdd.qcow2`,
+    ]);
+    const { io, text } = fakeIO("vmfix", dir, env);
+    equal(await runCommand(vmfix, ["-An", "-r", "."], io), 0, text.out + text.err);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+    Deno.removeSync(other, { recursive: true });
   }
 });

@@ -505,6 +505,23 @@ try {
       original: 1850,
     }),
   );
+
+  // A read-only check of all 63 with vmfix -n -r, then vmmv of a subtree of
+  // 31 VMs out of the tree and back (its link to the parent crosses the
+  // move's boundary; the links inside stay relative).
+  const sub = `${root}/a`, away = `${work}/moved`;
+  treeRows.push(
+    await measure("vmfix -n -a -r (63-VM tree)", () => [`${bin}/vmfix`, "-n", "-a", "-r", root], {
+      target: 150,
+    }),
+  );
+  treeRows.push(
+    await measure(
+      "vmmv of a 31-VM subtree (there and back)",
+      (i) => [`${bin}/vmmv`, "-q", ...(i % 2 ? [away, sub] : [sub, away])],
+      { target: 150 },
+    ),
+  );
 } catch (e) {
   treeRows.push({ label: "VM trees", note: `skipped: ${(e as Error).message}` });
 }

@@ -10,6 +10,7 @@ import type { Change } from "../change/change.ts";
 import { VmError } from "../errors.ts";
 import { basename, normalize } from "../path.ts";
 import { run } from "../spawn.ts";
+import { type Qcow2Backing, readQcow2Backing } from "./qcow2.ts";
 import { followQemuImg, Progress } from "../ui/progress.ts";
 import type { Logger } from "../ui/log.ts";
 
@@ -162,7 +163,7 @@ export async function setBacking(
   backingFormat: string,
   log: Logger,
 ): Promise<void> {
-  const top = await imageInfo(path).catch((e) => {
+  const top = await backingOf(path).catch((e) => {
     throw new VmError(`${path}: ${(e as Error).message}`);
   });
   change.backing(path, top.backingFilename ?? "", top.backingFormat ?? "");
@@ -214,4 +215,15 @@ function exists(path: string): boolean {
 
 function lastLine(text: string): string {
   return text.trim().split("\n").pop() || "qemu-img failed";
+}
+
+/**
+ * The backing file stored in the image `path`: read from the header of a
+ * qcow2 image, asked of `qemu-img info` for any other format.
+ */
+export async function backingOf(path: string): Promise<Qcow2Backing> {
+  const fromHeader = readQcow2Backing(path);
+  if (fromHeader) return fromHeader;
+  const { backingFilename, backingFormat } = await imageInfo(path);
+  return { backingFilename, backingFormat };
 }

@@ -14,7 +14,7 @@ import { backingLink, linkPath } from "../home/links.ts";
 import { dirname, isWithin, relative, resolve } from "../path.ts";
 import { assignments, formatSettings, setParent, setValue, writeFileAtomic } from "../settings/file.ts";
 import { splitPrefix } from "../storage/inspect.ts";
-import { imageInfo, setBacking } from "../storage/qemuimg.ts";
+import { backingOf, setBacking } from "../storage/qemuimg.ts";
 import type { Logger } from "../ui/log.ts";
 import { isBackend } from "./new_settings.ts";
 
@@ -121,7 +121,7 @@ export async function relinkVm(
     const image = resolve(location, here);
     let info;
     try {
-      info = await imageInfo(image);
+      info = await backingOf(image);
     } catch {
       continue; // not there, or not an image: the settings fix above is all
     }

@@ -11,7 +11,7 @@
  */
 import { withChange } from "../change/change.ts";
 import { recoverChanges } from "../change/recover.ts";
-import { isVmHome, VmHome } from "../home/home.ts";
+import { isVmHome, lockHomes, VmHome } from "../home/home.ts";
 import { isLocked } from "../home/lock.ts";
 import { resolve } from "../path.ts";
 import { runningFrom } from "../running/record.ts";
@@ -70,7 +70,8 @@ export async function repair(
   if (opts.checks.has("l")) found.push(...staleLocks(all, tool, opts.dryRun));
   if (opts.checks.has("d")) found.push(...await workFiles(homes, opts.dryRun));
   if (opts.checks.has("p") || opts.checks.has("s")) {
-    found.push(...await links(homes, opts, tool, tools));
+    // The journal of the repairs goes in the first directory checked.
+    found.push(...await links(homes, resolve(dirs[0]), opts, tool, tools));
   }
   return found;
 }
@@ -129,6 +130,7 @@ async function workFiles(homes: readonly VmHome[], dryRun: boolean): Promise<Fin
  */
 async function links(
   homes: readonly VmHome[],
+  journalDir: string,
   opts: RepairOptions,
   tool: Settings,
   tools: Toolbox,
@@ -183,51 +185,81 @@ async function links(
       if (!touched.has(now) && isHome(now)) touched.set(now, new VmHome(now, tool));
     }
   }
+  // First what is wrong, changing nothing: on a dry run the moves found
+  // are not applied, so the children lists are checked through them.
+  const relinked = new Set<VmHome>();
   for (const home of touched.values()) {
     const { fixes } = await relinkVm(undefined, home, moves, tools.log, opts.checks);
-    if (fixes.length && !opts.dryRun) {
-      await withChange(
-        home.path,
-        { pattern: tool.get("cfg_file_tmpdir"), label: `vmfix ${home.path}`, log: tools.log },
-        (change) => relinkVm(change, home, moves, tools.log, opts.checks),
-      );
-    }
+    if (fixes.length) relinked.add(home);
     for (const f of fixes) out.push({ where: home.path, what: f, fixed: !opts.dryRun });
   }
-  // Children lists against parent lines, both ways, once the moves are followed.
-  for (const home of touched.values()) out.push(...await agree(home, touched, moves, opts, tool, tools));
+  const parents = new Map<string, string | undefined>();
+  const lists = new Map<VmHome, string[]>();
+  if (opts.checks.has("p")) {
+    for (const home of touched.values()) {
+      const { findings, children } = agree(home, touched, parents, moves, tool);
+      out.push(...findings.map((f) => ({ ...f, fixed: f.fixed && !opts.dryRun })));
+      if (children) lists.set(home, children);
+    }
+  }
+  if (opts.dryRun || (!relinked.size && !lists.size)) return out;
+
+  // Then every repair in one change: killed half-way, it is undone whole.
+  const lock = await lockHomes([...new Set([...relinked, ...lists.keys()])]);
+  try {
+    await withChange(
+      journalDir,
+      { pattern: tool.get("cfg_file_tmpdir"), label: "vmfix", log: tools.log },
+      async (change) => {
+        for (const home of relinked) await relinkVm(change, home, moves, tools.log, opts.checks);
+        // Children lists agreed against the parent lines as they are now.
+        const now = new Moves([]), nowParents = new Map<string, string | undefined>();
+        for (const home of lists.keys()) {
+          const { children } = agree(home, touched, nowParents, now, tool);
+          if (children) home.setChildren(change, children);
+        }
+      },
+    );
+  } finally {
+    lock.release();
+  }
   return out;
 }
 
-/** Makes `parent`'s children list agree with its children's parent lines. */
-async function agree(
+/**
+ * Checks `parent`'s children list against its children's parent lines
+ * (through `moves`, where VMs are now); returns what disagrees and, when
+ * the list must change, the list it should be.
+ */
+function agree(
   parent: VmHome,
   known: Map<string, VmHome>,
+  parents: Map<string, string | undefined>,
   moves: Moves,
-  opts: RepairOptions,
   tool: Settings,
-  tools: Toolbox,
-): Promise<Finding[]> {
-  if (!opts.checks.has("p")) return [];
-  const out: Finding[] = [];
+): { findings: Finding[]; children?: string[] } {
+  const findings: Finding[] = [];
   const name = tool.get("cfg_file_vmsettings");
-  // On a dry run the moves found are not applied yet: look through them.
+  // Each home's parent line is read once for all the parents checked.
   const parentOf = (h: VmHome) => {
-    const link = h.parentLink();
-    return link === undefined ? undefined : moves.map(resolve(link, moves.unmap(h.path)));
+    if (!parents.has(h.path)) {
+      const link = h.parentLink();
+      parents.set(h.path, link === undefined ? undefined : moves.map(resolve(link, moves.unmap(h.path))));
+    }
+    return parents.get(h.path);
   };
   const listed = parent.childLinks().map((l) => moves.map(resolve(l, moves.unmap(parent.path))));
   const keep = listed.filter((c) => {
     if (!isVmHome(c, name)) {
-      out.push({ where: parent.path, what: `lists ${c}, which is gone`, fixed: !opts.dryRun });
+      findings.push({ where: parent.path, what: `lists ${c}, which is gone`, fixed: true });
       return false;
     }
-    const theirs = parentOf(new VmHome(c, tool));
+    const theirs = parentOf(known.get(c) ?? new VmHome(c, tool));
     if (theirs !== parent.path) {
-      out.push({
+      findings.push({
         where: parent.path,
         what: `lists ${c}, whose parent is ${theirs ?? "none"}`,
-        fixed: !opts.dryRun,
+        fixed: true,
       });
       return false;
     }
@@ -235,29 +267,20 @@ async function agree(
   });
   const claimants = [...known.values()].filter((h) => parentOf(h) === parent.path && !keep.includes(h.path));
   for (const c of claimants) {
-    out.push({ where: parent.path, what: `does not list its child ${c.path}`, fixed: !opts.dryRun });
-  }
-  if ((keep.length !== listed.length || claimants.length) && !opts.dryRun) {
-    await withChange(
-      parent.path,
-      { pattern: tool.get("cfg_file_tmpdir"), label: `vmfix ${parent.path}`, log: tools.log },
-      (change) => {
-        parent.setChildren(change, [...keep, ...claimants.map((c) => c.path)]);
-        return Promise.resolve();
-      },
-    );
+    findings.push({ where: parent.path, what: `does not list its child ${c.path}`, fixed: true });
   }
   // A parent line naming something that holds no VM, and no parent found for it.
   const link = parent.parentLink();
   const theirParent = parentOf(parent);
   if (link !== undefined && theirParent !== undefined && !isVmHome(theirParent, name)) {
-    out.push({
+    findings.push({
       where: parent.path,
       what: `its parent ${link} is gone (not found among the directories checked)`,
       fixed: false,
     });
   }
-  return out;
+  const changed = keep.length !== listed.length || claimants.length > 0;
+  return { findings, children: changed ? [...keep, ...claimants.map((c) => c.path)] : undefined };
 }
 
 function exists(path: string): boolean {

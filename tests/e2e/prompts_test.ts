@@ -58,10 +58,7 @@ class Terminal {
   /** Starts `command args…` in the sandbox's work directory. */
   static async start(sb: Sandbox, command: string, ...args: string[]): Promise<Terminal> {
     const t = new Terminal(sb);
-    // The prompt library comes from Deno's cache, which scripts/setup
-    // filled: the sandbox's HOME would have an empty one.
-    const denoDir = Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`;
-    const env = { ...sb.env, VMTOOLS_ARGV0: command, DENO_DIR: denoDir };
+    const env = { ...sb.env, VMTOOLS_ARGV0: command };
     const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
     const script = [
       `cd ${q(sb.work)} || exit`,
