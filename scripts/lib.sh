@@ -12,7 +12,8 @@ DENO_VERSION=2.9.6
 DEBIAN_PACKAGES=(
   qemu-system-x86   # qemu-system-x86_64, qemu-system-i386
   qemu-utils        # qemu-img
-  genisoimage       # ISO images made on the fly from directories
+  genisoimage       # ISO images made on the fly from directories, cloud-init seeds
+  ovmf              # UEFI firmware and its descriptors (vm_firmware=uefi)
   xorriso           # tests only: the El Torito ISO fixtures (the program may not run it)
   busybox-static    # user space of the small Linux test guest
   linux-image-amd64 # its kernel

@@ -68,6 +68,12 @@ export interface QemuCommand {
   has(option: string): boolean;
   /** The value following the first occurrence of an option. */
   valueOf(option: string): string | undefined;
+  /**
+   * The machine type the arguments so far name (`q35`, `pc-i440fx-7.2`:
+   * the last type given by `-machine` or `-M`, as given), `""` for QEMU's
+   * default (`pc` on x86).
+   */
+  machine(): string;
   /** Removes every occurrence of an option and its value (when `withValue`). */
   remove(option: string, withValue?: boolean): void;
 }
@@ -114,6 +120,52 @@ export interface StorageTools {
   escape(text: string): string;
   /** Builds an ISO image of a directory (deleted once QEMU has opened it). */
   isoFromDirectory(dir: string): Promise<string>;
+  /**
+   * Makes an ISO image with the volume label `label` holding `files`
+   * (plain file names → content) at `target`, kept from one start to the
+   * next: unless `target` holds exactly these files already (a digest of
+   * them is kept in the image), it is made afresh, readable by its owner
+   * only, and renamed over `target`. Returns whether it was made.
+   */
+  isoImage(
+    target: string,
+    label: string,
+    files: Readonly<Record<string, string | Uint8Array>>,
+  ): Promise<boolean>;
+}
+
+/** One of QEMU's firmware descriptors (`docs/interop/firmware.json`), as far as vmtools reads them. */
+export interface FirmwareDescriptor {
+  /** The descriptor file. */
+  file: string;
+  /** Its `description`. */
+  description: string;
+  /** Its `interface-types` (`uefi`, `bios`, …). */
+  interfaceTypes: string[];
+  /** Its `targets`: architectures, each with the machine type patterns (`pc-q35-*`) it supports. */
+  targets: { architecture: string; machines: string[] }[];
+  /** Its `features` (`secure-boot`, `enrolled-keys`, `requires-smm`, …). */
+  features: string[];
+  /**
+   * A firmware loaded into flash in split mode: the code image and the
+   * template of the variable store, each with its format (`raw`, `qcow2`).
+   * Absent for any other mapping (memory, kernel, combined or stateless flash).
+   */
+  flash?: {
+    executable: { filename: string; format: string };
+    nvramTemplate: { filename: string; format: string };
+  };
+}
+
+/** QEMU's firmware as the host describes it. */
+export interface FirmwareTools {
+  /**
+   * The firmware descriptors in the directories of `cfg_qemu_firmwaredirs`,
+   * in QEMU's order of preference: a file in a later directory replaces
+   * one of the same name in an earlier one, and the files go by name. A
+   * descriptor that cannot be read or parsed is skipped with a warning.
+   */
+  descriptors(): FirmwareDescriptor[];
 }
 
 /** Given to `buildcmd` modules. */
@@ -133,6 +185,8 @@ export interface BuildcmdContext {
   host: HostInfo;
   /** Storage helpers; relative paths are taken from the VM home. */
   storage: StorageTools;
+  /** QEMU's firmware descriptors. */
+  firmware: FirmwareTools;
   /** Completes a MAC prefix at random (see `vmrndmac`). */
   randomMac(prefix: string): string;
   /** Messages to the user, filtered by verbosity. */
@@ -275,7 +329,7 @@ export interface CloneContext {
   mode: CloneMode;
   /** `-s`: the new VM uses the source's disks in snapshot mode instead of copies. */
   snapshot: boolean;
-  /** `-k`: keep what must be unique to a VM (MAC addresses) as the source has it. */
+  /** `-k`: keep what must be unique to a VM (MAC addresses, the cloud-init instance-id) as the source has it. */
   keepUnique: boolean;
   /** The source VM: its home and effective settings. */
   source: { home: string; settings: Settings };
@@ -294,6 +348,13 @@ export interface CloneContext {
   storage: StorageTools;
   /** Making the new VM's disks. */
   disks: CloneDisks;
+  /**
+   * Copies the file `from` (not a disk image: a small file such as a
+   * firmware variable store) to `to`, a path relative to the new home
+   * without `..` (missing folders are made); refuses to overwrite. Undone
+   * if the clone fails later. Returns the new file's path.
+   */
+  copyFile(from: string, to: string): string;
   /** Completes a MAC prefix at random (see `vmrndmac`). */
   randomMac(prefix: string): string;
   /** Messages to the user, filtered by verbosity. */

@@ -1,14 +1,14 @@
 /**
  * The helpers every module context shares: storage (parsing storage paths
  * from the right directory, the enabled drives, access under
- * `vm_storage_rwmode`, ISOs of directories) and a log filtered by the user's
- * verbosity.
+ * `vm_storage_rwmode`, ISOs of directories and of a few files) and a log
+ * filtered by the user's verbosity.
  * @module
  */
 import type { Settings } from "../settings/settings.ts";
 import { enabledDrives } from "../storage/drives.ts";
 import { effectiveAccess, escapeComma, inspectStorage, parseAccess } from "../storage/inspect.ts";
-import { buildIso } from "../storage/iso.ts";
+import { buildIso, makeIsoImage } from "../storage/iso.ts";
 import type { Logger } from "../ui/log.ts";
 import type { ModuleLog, StorageTools } from "./api.ts";
 
@@ -35,6 +35,7 @@ export function storageTools(
       await buildIso(source, target, log);
       return target;
     },
+    isoImage: (target, label, files) => makeIsoImage(target, label, files, log),
   };
 }
 

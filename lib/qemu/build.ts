@@ -11,6 +11,7 @@ import { type ModuleLoader, runModule } from "../modules/loader.ts";
 import type { Settings } from "../settings/settings.ts";
 import type { Logger } from "../ui/log.ts";
 import { QemuCommandLine } from "./command.ts";
+import { readFirmwareDescriptors } from "./firmware.ts";
 import { removeQuietly } from "../remove.ts";
 
 /** A built command and the temporary files QEMU needs only until it has opened them. */
@@ -37,6 +38,7 @@ export async function buildCommand(
     files,
     host,
     storage: storageTools(settings, settings.get("vm_home") || files.dir, log, transient),
+    firmware: { descriptors: () => readFirmwareDescriptors(settings.list("cfg_qemu_firmwaredirs"), log) },
     randomMac,
     log: moduleLog(log),
   };

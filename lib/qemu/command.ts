@@ -24,6 +24,19 @@ export class QemuCommandLine implements QemuCommand {
     return i >= 0 ? this.args[i + 1] : undefined;
   }
 
+  machine(): string {
+    let type = "";
+    for (let i = 0; i < this.args.length - 1; i++) {
+      if (this.args[i] !== "-machine" && this.args[i] !== "-M") continue;
+      // QEMU merges every -machine option; a later type wins.
+      for (const [n, part] of this.args[i + 1].split(",").entries()) {
+        if (part.startsWith("type=")) type = part.slice(5);
+        else if (n === 0 && part && !part.includes("=")) type = part;
+      }
+    }
+    return type;
+  }
+
   remove(option: string, withValue = true): void {
     for (
       let i = this.args.indexOf(option);

@@ -19,9 +19,9 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
   cfg_file_vmsettings: "vm.settings",
   cfg_limit_nesting: "100",
   cfg_limit_waitlock: "10",
-  cfg_modules_clone: "networking_iface_mac storage_backend",
+  cfg_modules_clone: "networking_iface_mac storage_backend cloudinit firmware_vars",
   cfg_modules_buildcmd:
-    "qemu boot cpu macos display keyboard monitor serial name networking ram storage_cdrom storage_hdd",
+    "qemu firmware boot cpu macos display keyboard monitor serial name networking ram storage_cdrom storage_hdd cloudinit",
   cfg_modules_configure_templates: "autodetect",
   cfg_modules_configure_settings:
     "cpu_count ram_size networking_auto storage_hdd_import storage_hdd1_createsize",
@@ -66,4 +66,15 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
   vm_storage_hdd2_createsize: "",
   vm_storage_hdd_interface: "ide",
   vm_storage_rwmode: "rw",
+
+  // UEFI firmware (modules firmware, firmware_vars) and the cloud-init
+  // NoCloud seed (modules cloudinit in buildcmd and clone).
+  cfg_qemu_firmwaredirs: "/usr/share/qemu/firmware /etc/qemu/firmware",
+  cfg_file_efivars: "efivars.fd",
+  cfg_file_cidata: "cidata.iso",
+  vm_firmware: "bios",
+  vm_cloudinit_userdata: "",
+  vm_cloudinit_metadata: "",
+  vm_cloudinit_networkconfig: "",
+  vm_cloudinit_instanceid: "",
 };

@@ -120,14 +120,14 @@ Deno.test("module lists: +name and -name change the inherited list across share,
   }).settings;
   equal(
     s.get("cfg_modules_buildcmd"),
-    "qemu boot cpu macos display monitor serial name networking ram storage_cdrom storage_hdd c_a c_b c_rng",
+    "qemu firmware boot cpu macos display monitor serial name networking ram storage_cdrom storage_hdd cloudinit c_a c_b c_rng",
   );
   equal(
     describeOrigin(s.origin("cfg_modules_buildcmd")!),
     `default + share ${share} + system ${etc} + user ${user} + command line`,
   );
   equal(s.origin("cfg_modules_buildcmd")!.layer, "cmdline");
-  equal(s.get("cfg_modules_clone"), "networking_iface_mac");
+  equal(s.get("cfg_modules_clone"), "networking_iface_mac cloudinit firmware_vars");
   equal(describeOrigin(s.origin("cfg_modules_clone")!), "default + command line");
   const placed = resolveSettings({ roots: t.roots, overrides: [["cfg_modules_buildcmd", "+c_a@qemu"]] });
   deepEqual(placed.settings.list("cfg_modules_buildcmd").slice(0, 2), ["c_a", "qemu"], "an added name moves");
@@ -152,7 +152,7 @@ Deno.test("module list changes that cannot apply name the file and line, or the 
     () => resolveSettings({ roots: t.roots }),
     {
       message:
-        `${etc}:3: cfg_modules_buildcmd: cannot remove 'c_none': not in the list ('qemu boot cpu macos display keyboard monitor serial name networking ram storage_cdrom storage_hdd')`,
+        `${etc}:3: cfg_modules_buildcmd: cannot remove 'c_none': not in the list ('qemu firmware boot cpu macos display keyboard monitor serial name networking ram storage_cdrom storage_hdd cloudinit')`,
     },
   );
   t.write(`${t.roots.etc}/vmtools.conf`, "cfg_modules_clone='-storage_backend c_x'\n");
@@ -173,13 +173,16 @@ Deno.test("module list changes that cannot apply name the file and line, or the 
   throws(() => o("-a@b"), /'-a@b' is not a change/);
   throws(() => o("+c_x@nope"), {
     message:
-      "setting cfg_modules_clone='+c_x@nope' (from command line): cannot add 'c_x' before 'nope': 'nope' is not in the list ('networking_iface_mac storage_backend')",
+      "setting cfg_modules_clone='+c_x@nope' (from command line): cannot add 'c_x' before 'nope': 'nope' is not in the list ('networking_iface_mac storage_backend cloudinit firmware_vars')",
   });
   throws(
     () => o("-storage_backend -storage_backend"),
-    /cannot remove 'storage_backend': not in the list \('networking_iface_mac'\)/,
+    /cannot remove 'storage_backend': not in the list \('networking_iface_mac cloudinit firmware_vars'\)/,
   );
-  equal(o("-networking_iface_mac -storage_backend").settings.get("cfg_modules_clone"), "");
+  equal(
+    o("-networking_iface_mac -storage_backend -cloudinit -firmware_vars").settings.get("cfg_modules_clone"),
+    "",
+  );
   throws(
     () => resolveSettings({ roots, overrides: [["cfg_modules_clone", ""], ["cfg_modules_clone", "-x"]] }),
     /not in the list \(empty\)/,

@@ -238,6 +238,21 @@ function cloneContext(
       },
       share: (image) => `snap:${linkPath(dest, resolve(image))}`,
     },
+    copyFile: (from, to) => {
+      const parts = to.split("/");
+      if (to.startsWith("/") || parts.some((p) => p === "" || p === "." || p === "..")) {
+        throw new VmError(`clone module: '${to}' is not a path inside the new home`);
+      }
+      const path = `${dest}/${to}`;
+      change.mkdirs(dirname(path));
+      change.create(path);
+      try {
+        Deno.copyFileSync(from, path);
+      } catch (e) {
+        throw new VmError(`cannot copy ${from} to ${path}: ${(e as Error).message}`);
+      }
+      return path;
+    },
     randomMac,
     log: moduleLog(tools.log),
   };

@@ -1,7 +1,7 @@
 /**
  * Deleting VMs (vmrm): a VM's own files — its settings, children list,
- * lock and runtime files, and the disk images of its that lie in its home
- * (kept with `-k`) — then its home if nothing else is left in it. With
+ * lock and runtime files, cloud-init seed, and the disk images of its that
+ * lie in its home and its UEFI variable store (kept with `-k`) — then its home if nothing else is left in it. With
  * `-r` its descendants go first, wherever they live. The parent's children
  * list loses it. One change: until it commits, everything is in backup
  * directories, and an interrupted delete is undone.
@@ -95,8 +95,11 @@ function removeOne(change: Change, home: VmHome, opts: RemoveOptions, tools: Too
     files.serialLog,
     files.record,
     `${files.serial}.lock`,
+    `${home.path}/${home.tool.get("cfg_file_cidata")}`, // made again at each start
   ];
-  const images = opts.keepImages ? [] : imagesInside(home, tools);
+  // The UEFI variable store belongs with the disks: their boot entries are in it.
+  const efivars = `${home.path}/${home.tool.get("cfg_file_efivars")}`;
+  const images = opts.keepImages ? [] : [...imagesInside(home, tools), efivars];
   for (const path of [...own, ...images]) {
     if (exists(path)) change.trash(path);
   }

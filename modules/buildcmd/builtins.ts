@@ -1,5 +1,6 @@
 /** The built-in buildcmd modules, by name. */
 export { default as qemu } from "./qemu.ts";
+export { default as firmware } from "./firmware.ts";
 export { default as boot } from "./boot.ts";
 export { default as cpu } from "./cpu.ts";
 export { default as macos } from "./macos.ts";
@@ -12,3 +13,4 @@ export { default as networking } from "./networking.ts";
 export { default as ram } from "./ram.ts";
 export { default as storage_cdrom } from "./storage_cdrom.ts";
 export { default as storage_hdd } from "./storage_hdd.ts";
+export { default as cloudinit } from "./cloudinit.ts";
