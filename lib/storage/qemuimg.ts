@@ -13,6 +13,7 @@ import { run } from "../spawn.ts";
 import { type Qcow2Backing, readQcow2Backing } from "./qcow2.ts";
 import { followQemuImg, Progress } from "../ui/progress.ts";
 import type { Logger } from "../ui/log.ts";
+import { exists } from "../fs.ts";
 
 /** One image of a backing chain, as `qemu-img info` describes it. */
 export interface ImageInfo {
@@ -201,15 +202,6 @@ function sizeOf(path: string): number | undefined {
     return Deno.statSync(path).size;
   } catch {
     return undefined;
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -46,6 +46,7 @@ import type { Logger } from "../ui/log.ts";
 import { followQemuImg, Progress } from "../ui/progress.ts";
 import { isBackend } from "./new_settings.ts";
 import { Moves, relinkVm } from "./relink.ts";
+import { exists } from "../fs.ts";
 
 /** Everything a merge into the parent does after its point of no return, so that it can be done again. */
 export interface MergePlan {
@@ -502,15 +503,6 @@ async function commitImage(overlay: string, log: Logger): Promise<void> {
 
 function formatOf(image: string): string {
   return detectFormat(image, Deno.statSync(image).size) === "qcow2" ? "qcow2" : "raw";
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function removeIfThere(path: string): void {

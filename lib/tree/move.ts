@@ -18,13 +18,14 @@ import type { Settings } from "../settings/settings.ts";
 import type { Toolbox } from "../toolbox.ts";
 import { Moves, relinkVm } from "./relink.ts";
 import { homesBelowDir } from "./scan.ts";
+import { exists, isDirectory } from "../fs.ts";
 
 /** Moves the VM home `source` to `dest` (absolute; must not exist). */
 export async function moveVm(source: VmHome, dest: string, tool: Settings, tools: Toolbox): Promise<void> {
   const from = source.path;
   if (exists(dest)) throw new VmError(`${dest}: already exists`);
   if (isWithin(from, dest)) throw new VmError(`${dest}: a VM cannot be moved into itself`);
-  if (!isDir(dirname(dest))) throw new VmError(`${dirname(dest)}: no such directory`);
+  if (!isDirectory(dirname(dest))) throw new VmError(`${dirname(dest)}: no such directory`);
   const inside = homesBelowDir(from, tool, tool.int("cfg_limit_nesting")).map((h) => new VmHome(h, tool));
   // The homes outside whose links reach in: parents of the moved VMs, children living elsewhere.
   const outside = new Map<string, VmHome>();
@@ -95,21 +96,4 @@ async function copyTree(from: string, to: string): Promise<void> {
     await Deno.copyFile(from, to);
   }
   // Sockets and FIFOs (a stopped VM's leftovers) are not copied.
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function isDir(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
-  }
 }

@@ -19,6 +19,7 @@ import type { Settings } from "../settings/settings.ts";
 import type { Toolbox } from "../toolbox.ts";
 import { Moves, relinkVm } from "./relink.ts";
 import { directoriesBelow } from "./scan.ts";
+import { exists } from "../fs.ts";
 
 /** The checks, by their vmfix letters. */
 export type Check = "b" | "d" | "l" | "p" | "s";
@@ -281,13 +282,4 @@ function agree(
   }
   const changed = keep.length !== listed.length || claimants.length > 0;
   return { findings, children: changed ? [...keep, ...claimants.map((c) => c.path)] : undefined };
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
