@@ -22,10 +22,11 @@ export default function vmtools(names: readonly string[]): Command {
     manual: "vmtools(7)",
     summary: "the program itself: links its command names",
     synopsis: ["--install-links DIR [--force]"],
-    description: `Make the command names (${names.join(" ")}) symbolic links in DIR to this
-executable: the compiled vmtools, or the launcher scripts/install wrote. DIR is
-made if it is missing. Names that already lead here are left alone; a file
-or another link of such a name stops it, changing nothing, unless --force.`,
+    description: `Make the ${names.length} command names (${names[0]}, ${names[1]}, ...) symbolic links
+in DIR to this executable: the compiled vmtools, or the launcher that
+scripts/install wrote. DIR is made if it is missing. Names that already lead
+here are left alone; a file or another link of such a name stops it, changing
+nothing, unless --force.`,
     options: [
       {
         long: "install-links",

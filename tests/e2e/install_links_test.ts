@@ -4,7 +4,7 @@
  * here, the compiled executable where one can be built (DENORT_BIN) — and
  * scripts/compile builds for a given target.
  */
-import { deepEqual, equal, match } from "node:assert/strict";
+import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { COMMAND_NAMES, PROJECT_ROOT, readOr, type RunResult, Sandbox } from "../helpers/vmtools.ts";
 
 const decoder = new TextDecoder();
@@ -127,6 +127,7 @@ Deno.test("the launcher links its command names to itself: anywhere, again, and 
     equal(help.code, 0, help.stderr);
     match(help.stdout, /^Usage: vmtools \[-hqv\] --install-links DIR \[--force\]\n/);
     match(help.stdout, /\nSee vmtools\(7\)\.\n$/);
+    ok(help.stdout.split("\n").every((l) => l.length <= 80), help.stdout);
     match((await runProgram(sb, exe, "-h")).stdout, /^ +vmtools --install-links DIR \[--force\]$/m);
   } finally {
     await sb.cleanup();
