@@ -18,10 +18,9 @@
 import { VmError } from "../errors.ts";
 import type { Settings } from "../settings/settings.ts";
 import type { Logger } from "../ui/log.ts";
-import { type DeviceState, lookAtDevice } from "./device.ts";
+import type { DeviceState } from "./device.ts";
 import { enabledDrives } from "./drives.ts";
 import { type Access, type ImageFormat, inspectStorage, parseAccess, type StorageRef } from "./inspect.ts";
-import { lookAtUrl } from "./remote.ts";
 import { checkFitsVvfat, fatBytes } from "./vvfat.ts";
 
 /** What the looks before QEMU starts found, by URL and device path. */
@@ -46,7 +45,11 @@ export class StorageFacts {
   async url(ref: StorageRef, log: Logger): Promise<StorageRef> {
     const loc = ref.location;
     if (loc.kind !== "url") return ref;
-    if (!this.#urls.has(loc.url)) this.#urls.set(loc.url, await lookAtUrl(loc.url, loc.scheme, log));
+    if (!this.#urls.has(loc.url)) {
+      // Loaded on the path that needs it: most VMs have no URL and no device.
+      const { lookAtUrl } = await import("./remote.ts");
+      this.#urls.set(loc.url, await lookAtUrl(loc.url, loc.scheme, log));
+    }
     return this.refine(ref);
   }
 
@@ -54,6 +57,7 @@ export class StorageFacts {
   async device(path: string, log: Logger): Promise<DeviceState> {
     let state = this.#devices.get(path);
     if (!state) {
+      const { lookAtDevice } = await import("./device.ts");
       state = await lookAtDevice(path, log);
       this.#devices.set(path, state);
     }

@@ -215,3 +215,26 @@ Deno.test("vmup boots an NBD export on a unix socket (nbd+unix://), read-write, 
     await sb.cleanup();
   }
 });
+
+Deno.test("a server that accepts the connection but never answers is given up on after 10 s, in one line", async () => {
+  const sb = new Sandbox();
+  // Takes connections and says nothing: the SSH banner never comes, and libssh would wait for ever.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    try {
+      for await (const conn of listener) held.push(conn);
+    } catch { /* closed */ }
+  })();
+  try {
+    const url = `ssh://127.0.0.1:${(listener.addr as Deno.NetAddr).port}/disk.img`;
+    const r = await sb.run("vmup", "-n", ...HEADLESS_TCG, url);
+    equal(r.code, 1);
+    equal(r.stderr, `vmup: ${url}: cannot be opened: no answer within 10 s\n`);
+  } finally {
+    listener.close();
+    await accepting;
+    for (const c of held) c.close();
+    await sb.cleanup();
+  }
+});
