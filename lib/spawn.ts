@@ -1,8 +1,9 @@
 /**
  * Running the few external programs vmtools may run (QEMU, qemu-img,
- * genisoimage, kill, ps, and lsblk and test for block devices). Deno refuses to spawn under a scoped `--allow-run`
- * while a non-empty `LD_*` variable would reach the child; the refusal names
- * them, and the spawn is retried with exactly those blanked.
+ * genisoimage, kill, ps, and lsblk and test for block devices). Deno
+ * refuses to spawn under a scoped `--allow-run` while a non-empty `LD_*`
+ * variable would reach the child; the refusal names them, and the spawn is
+ * retried with exactly those blanked.
  * @module
  */
 import { describeError, VmError } from "./errors.ts";

@@ -47,8 +47,7 @@ export interface StorageRef {
 }
 
 const URL_RE = /^([a-z][a-z0-9+.-]*):\/\//i;
-/** The URL schemes vmtools hands to QEMU. */
-export const URL_SCHEMES: readonly string[] = [
+const URL_SCHEMES = [
   "http",
   "https",
   "ftp",
@@ -60,8 +59,8 @@ export const URL_SCHEMES: readonly string[] = [
   "nbd+unix",
   "iscsi",
 ];
-/** Schemes of block-level exports: used read-write by default, always as raw disks. */
-export const BLOCK_SCHEMES: readonly string[] = ["nbd", "nbd+tcp", "nbd+unix", "iscsi"];
+// Block-level exports: read-write by default, and raw disks (storage_hdd).
+const BLOCK_SCHEMES = ["nbd", "nbd+tcp", "nbd+unix", "iscsi"];
 /** Formats QEMU runs natively and that need no conversion. */
 export const NATIVE_FORMATS: readonly ImageFormat[] = ["raw", "qcow2"];
 

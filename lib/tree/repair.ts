@@ -1,12 +1,12 @@
 /**
  * Detecting and repairing what crashes and plain file commands leave
  * (vmfix): changes killed half-way (`b`), runtime files of VMs that no
- * longer run and ISO images of directories left behind (`d`), lock files nobody holds (`l`), parent and children
- * links that disagree (`p`), and storage and backing-file paths that point
- * where nothing is since a VM was moved (`s`). Where VMs were moved or
- * copied with `mv` or `cp -r`, their old places are worked out from the
- * links that still reach them, and every link is re-pointed. Each repair
- * is a journaled change.
+ * longer run and ISO images of directories left behind (`d`), lock files
+ * nobody holds (`l`), parent and children links that disagree (`p`), and
+ * storage and backing-file paths that point where nothing is since a VM
+ * was moved (`s`). Where VMs were moved or copied with `mv` or `cp -r`,
+ * their old places are worked out from the links that still reach them,
+ * and every link is re-pointed. Each repair is a journaled change.
  * @module
  */
 import { withChange } from "../change/change.ts";
