@@ -41,6 +41,8 @@ import { acquireLock } from "../home/lock.ts";
 import { processStarts, sameStart } from "../running/process.ts";
 import { newToken, recordedVms, removeRecord, runningFrom, writeRecord } from "../running/record.ts";
 import { enabledDrives, SLOTS } from "../storage/drives.ts";
+import { leftoverIsos } from "../storage/iso.ts";
+import { checkStorage, checkUsable, inspectAndLook, StorageFacts } from "../storage/preflight.ts";
 import { isVmHome, VmHome } from "../home/home.ts";
 import { removeQuietly } from "../remove.ts";
 
@@ -166,7 +168,11 @@ async function upBare(
   tool: Settings,
 ): Promise<UpResult> {
   checkStorable(path);
-  const ref = inspectStorage(path);
+  // A URL is looked at now: its content decides between a disk and a CD-ROM drive.
+  const facts = new StorageFacts();
+  const ref = await inspectAndLook(path, facts, tools.log);
+  // What no setting changes is checked before anything is asked or made.
+  await checkUsable(isCdrom(ref) ? "cdrom1" : "hdd1", ref, facts, tools.log);
   if (ref.location.kind === "dir") {
     // A directory given where a VM home was likely meant: say what happens instead.
     tools.log.info(
@@ -220,7 +226,7 @@ async function upBare(
     settings.set("vm_home", "");
     attachExtra(settings, opts);
     const source = splitPrefix(absoluteStorage(path))[1];
-    const result = await boot(settings, vmFiles(dir, settings), opts, tools, host, source);
+    const result = await boot(settings, vmFiles(dir, settings), opts, tools, host, source, facts);
     if (opts.noBoot || opts.interactive) removeQuietly(dir, true);
     return result;
   } catch (e) {
@@ -264,10 +270,16 @@ async function boot(
   host: HostInfo,
   /** For a bare boot, what is booted (absolute), recorded so that vmdown can be given it. */
   source?: string,
+  facts = new StorageFacts(),
 ): Promise<UpResult> {
   const { log } = tools;
   const name = settings.get("vm_name");
   checkSocketPaths(files);
+  // ISOs of directories that a killed vmup left (the home is locked: no other vmup is making one).
+  for (const iso of leftoverIsos(files.dir)) {
+    removeQuietly(iso);
+    log.debug(`removed ${iso}, left by an earlier start`);
+  }
   const running = await runningFrom(files, settings.get("cfg_qemu_cmdprefix"));
   if (running) {
     // Starting is idempotent, so `vmcreate … && vmup …` and retrying scripts just work.
@@ -280,7 +292,8 @@ async function boot(
     settings.bool("cfg_include_userhome"),
     tools.builtins,
   );
-  const cmd = await buildCommand(settings, files, host, loader, log);
+  await checkStorage(settings, settings.get("vm_home") || files.dir, facts, log);
+  const cmd = await buildCommand(settings, files, host, loader, log, facts);
   if (opts.noBoot) {
     for (const f of cmd.transient) removeQuietly(f);
     // The command is the data `vmup -n` produces: one line on stdout, ready to paste into a shell.
@@ -305,10 +318,10 @@ async function boot(
       clearRuntimeFiles(files);
     }
   }
-  const { args, launched } = await launchWithDisplayRetries(cmd, settings, files, host, loader, tools, token)
-    .catch(async (e) => {
-      throw (await imageInUse(e, settings)) ?? e;
-    });
+  const launching = launchWithDisplayRetries(cmd, settings, files, host, loader, tools, token, facts);
+  const { args, launched } = await launching.catch(async (e) => {
+    throw (await imageInUse(e, settings)) ?? e;
+  });
   let display: string;
   try {
     display = await displayOf(args, launched.qmp);
@@ -393,6 +406,7 @@ async function launchWithDisplayRetries(
   loader: ModuleLoader,
   tools: Toolbox,
   token: string,
+  facts: StorageFacts,
 ): Promise<{ args: string[]; launched: Launched }> {
   let cmd = first;
   for (let attempt = 0;; attempt++) {
@@ -415,7 +429,7 @@ async function launchWithDisplayRetries(
         settings.set("vm_display_type", "vnc");
       } else throw e;
       clearRuntimeFiles(files);
-      cmd = await buildCommand(settings, files, host, loader, tools.log);
+      cmd = await buildCommand(settings, files, host, loader, tools.log, facts);
     }
   }
 }

@@ -8,29 +8,36 @@
 import type { Settings } from "../settings/settings.ts";
 import { enabledDrives } from "../storage/drives.ts";
 import { effectiveAccess, escapeComma, inspectStorage, parseAccess } from "../storage/inspect.ts";
-import { buildIso } from "../storage/iso.ts";
+import { buildIso, newTransientIso } from "../storage/iso.ts";
+import type { StorageFacts } from "../storage/preflight.ts";
 import type { Logger } from "../ui/log.ts";
 import type { ModuleLog, StorageTools } from "./api.ts";
 
 /**
  * Storage helpers for the VM whose home (or runtime directory) is `dir`.
  * ISOs made from directories are listed in `transient`, to be deleted once
- * QEMU has opened them.
+ * QEMU has opened them. `facts`, what the checks before QEMU starts found
+ * (a URL's format, whether a device is writable), completes what
+ * `inspect` returns.
  */
 export function storageTools(
   settings: Settings,
   dir: string,
   log: Logger,
   transient: string[],
+  facts?: StorageFacts,
 ): StorageTools {
   const cap = parseAccess(settings.get("vm_storage_rwmode") || "rw", "vm_storage_rwmode");
   return {
-    inspect: (spec, base = dir) => inspectStorage(spec, base),
+    inspect: (spec, base = dir) => {
+      const ref = inspectStorage(spec, base);
+      return facts ? facts.refine(ref) : ref;
+    },
     drives: (kinds) => enabledDrives(settings, dir, kinds),
     access: (ref) => effectiveAccess(ref, cap),
     escape: escapeComma,
     isoFromDirectory: async (source) => {
-      const target = Deno.makeTempFileSync({ dir, prefix: ".cdrom-", suffix: ".iso" });
+      const target = newTransientIso(dir);
       transient.push(target);
       await buildIso(source, target, log);
       return target;

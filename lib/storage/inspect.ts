@@ -23,12 +23,18 @@ export type ImageFormat =
   | "dmg"
   | "ova";
 
-/** Where storage lives. */
+/**
+ * Where storage lives. What only a look before QEMU starts can tell (see
+ * `preflight.ts`) is optional: `writable` of a block device (false when the
+ * user may not write it or the kernel holds it read-only), `format` of a
+ * URL's content (`iso` for an ISO 9660 image). Before that look, or for
+ * what is not looked at (NBD exports), they are undefined.
+ */
 export type Location =
   | { kind: "file"; path: string; format: ImageFormat; size: number }
-  | { kind: "device"; path: string }
+  | { kind: "device"; path: string; writable?: boolean }
   | { kind: "dir"; path: string }
-  | { kind: "url"; url: string; scheme: string };
+  | { kind: "url"; url: string; scheme: string; format?: ImageFormat };
 
 /** A parsed storage argument. */
 export interface StorageRef {
@@ -49,8 +55,12 @@ const URL_SCHEMES = [
   "ssh",
   "tftp",
   "nbd",
+  "nbd+tcp",
+  "nbd+unix",
   "iscsi",
 ];
+// Block-level exports: read-write by default, and raw disks (storage_hdd).
+const BLOCK_SCHEMES = ["nbd", "nbd+tcp", "nbd+unix", "iscsi"];
 /** Formats QEMU runs natively and that need no conversion. */
 export const NATIVE_FORMATS: readonly ImageFormat[] = ["raw", "qcow2"];
 
@@ -83,6 +93,10 @@ export function inspectStorage(spec: string, base = Deno.cwd()): StorageRef {
   try {
     info = Deno.statSync(path);
   } catch (e) {
+    // Deno lets no restricted program look below /dev: lsblk does, before QEMU starts.
+    if (e instanceof Deno.errors.NotCapable && path.startsWith("/dev/")) {
+      return { spec, prefix, location: { kind: "device", path } };
+    }
     if (e instanceof Deno.errors.NotFound) {
       throw new VmError(`${rest}: no such file or directory`);
     }
@@ -170,11 +184,11 @@ export function defaultAccess(loc: Location): Access {
       if (loc.format === "iso") return "ro";
       return NATIVE_FORMATS.includes(loc.format) ? "rw" : "snap";
     case "device":
-      return "rw";
+      return loc.writable === false ? "snap" : "rw";
     case "dir":
       return "snap";
     case "url":
-      return loc.scheme === "nbd" || loc.scheme === "iscsi" ? "rw" : "snap";
+      return BLOCK_SCHEMES.includes(loc.scheme) ? "rw" : "snap";
   }
 }
 
@@ -197,9 +211,22 @@ export function parseAccess(value: string, what: string): Access {
   throw new VmError(`${what}='${value}': expected rw, snap or ro`);
 }
 
-/** Whether storage should be attached as a CD-ROM rather than a disk. */
+/**
+ * Whether storage should be attached as a CD-ROM rather than a disk: an ISO
+ * image by content; a URL whose content was not read, by the extension of
+ * its path.
+ */
 export function isCdrom(ref: StorageRef): boolean {
-  return ref.location.kind === "file" && ref.location.format === "iso";
+  const loc = ref.location;
+  if (loc.kind === "file") return loc.format === "iso";
+  if (loc.kind !== "url") return false;
+  return loc.format === undefined ? urlExtension(loc.url) === "iso" : loc.format === "iso";
+}
+
+/** The extension of a URL's path (query and fragment left out), lower case. */
+export function urlExtension(url: string): string {
+  const path = url.replace(/^[^:]*:\/\/[^/]*/, "").replace(/[?#].*$/s, "");
+  return extname(path).toLowerCase();
 }
 
 /** Doubles commas so a path survives QEMU's option parser. */

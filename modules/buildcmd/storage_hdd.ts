@@ -71,7 +71,10 @@ function source(
         `file=fat:${access === "rw" ? "rw:" : ""}${escape(loc.path)}`,
         "format=raw",
       ];
-    case "url":
-      return [`file=${escape(loc.url)}`];
+    case "url": {
+      // Block-level exports are raw disks; for the rest, the format the check before the start read.
+      const format = /^(nbd|iscsi)/.test(loc.scheme) ? "raw" : loc.format;
+      return [`file=${escape(loc.url)}`, ...(format ? [`format=${DRIVER[format] ?? format}`] : [])];
+    }
   }
 }
