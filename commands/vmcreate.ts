@@ -21,10 +21,11 @@ const OWN_HELP: Record<string, string> = {
   n: "create only, do not start",
   D: "use storage s as a CD-ROM and boot from it once (an installer)",
   i: "start in the foreground, monitor on this terminal",
+  S: "share directory dir with the guest at this start (not stored)",
 };
 
 /** vmup's options in vmcreate's words and order: what is stored first. */
-const OPTIONS: readonly OptionDecl[] = [..."cCdDotnibrszyqvh"].map((letter) => {
+const OPTIONS: readonly OptionDecl[] = [..."cCdDSotnibrszyqvh"].map((letter) => {
   const o = UP_OPTIONS.find((o) => o.short === letter)!;
   return letter in OWN_HELP ? { ...o, help: OWN_HELP[letter] } : o;
 });

@@ -10,6 +10,7 @@ import { UsageError, VmError } from "../lib/errors.ts";
 import { isVmHome } from "../lib/home/home.ts";
 import { checkStorable, up, type UpOptions } from "../lib/boot/up.ts";
 import { BUILTIN_MODULES } from "../modules/registry.ts";
+import { checkShareArgument } from "../lib/storage/shares.ts";
 
 /** Options shared by vmup and vmcreate (vmcreate words some of them its own way). */
 export const UP_OPTIONS: readonly OptionDecl[] = [
@@ -41,11 +42,18 @@ export const UP_OPTIONS: readonly OptionDecl[] = [
     complete: "storage",
     help: "attach storage s as a CD-ROM and boot from it",
   },
+  {
+    short: "S",
+    value: "dir",
+    repeats: true,
+    complete: "dir",
+    help: "share directory dir with the guest (9p; ro:dir read-only)",
+  },
   { short: "b", help: "show the firmware boot menu" },
   { short: "i", help: "keep QEMU in the foreground, monitor on this terminal" },
   { short: "n", help: "do not boot: print the QEMU command on stdout" },
-  { short: "r", help: "read-only mode for every disk" },
-  { short: "s", help: "snapshot mode for every disk" },
+  { short: "r", help: "read-only mode for every disk and share" },
+  { short: "s", help: "snapshot mode for every disk (shares read-only)" },
   {
     short: "o",
     value: "k=v",
@@ -70,10 +78,15 @@ export function upOptions(
   if (args.count.z) runOnly.push(["vm_qemu_compress", "yes"]);
   const accessCap = args.count.r ? "ro" : args.count.s ? "snap" : undefined;
   for (const spec of [...(v.C ?? []), ...(v.c ?? []), ...(v.D ?? []), ...(v.d ?? [])]) checkStorable(spec);
+  for (const dir of v.S ?? []) {
+    checkStorable(dir);
+    checkShareArgument(dir);
+  }
   const boot = [...(v.C ?? []).map(() => "c"), ...(v.D ?? []).map(() => "d")];
   return {
     disks: [...(v.C ?? []), ...(v.c ?? [])],
     cdroms: [...(v.D ?? []), ...(v.d ?? [])],
+    shares: v.S ?? [],
     bootFrom: boot.length ? (v.D?.length ? "d" : "c") : undefined,
     templates: v.t ?? [],
     overrides,
@@ -92,11 +105,14 @@ const command: Command = {
 directory, URL) which is then booted as is. No path: the current directory.`,
   options: UP_OPTIONS,
   operands: "storage",
-  notes: "A storage s may start with rw:, snap: or ro: to choose the access.",
+  notes: `A storage s may start with rw:, snap: or ro: to choose the access. A directory
+shared with -S is mounted in a Linux guest by its tag (share1, share2, …):
+mount -t 9p -o trans=virtio,version=9p2000.L share1 /mnt (-v prints it).`,
   examples: [
     ["vmup ./debian.qcow2", "boot a disk image"],
     ["vmup -s ~/vms/win10", "start a VM, discarding its disk writes"],
     ["vmup -D install.iso ./vm1", "start ./vm1 from an installer ISO"],
+    ["vmup -S ~/src -S ro:/data ./vm1", "share two folders, the second read-only"],
   ],
   async exec(args, io) {
     const { tools, overrides } = session(args, io, BUILTIN_MODULES);

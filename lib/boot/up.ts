@@ -43,6 +43,7 @@ import { newToken, recordedVms, removeRecord, runningFrom, writeRecord } from ".
 import { enabledDrives, SLOTS } from "../storage/drives.ts";
 import { leftoverIsos } from "../storage/iso.ts";
 import { checkStorage, checkUsable, inspectAndLook, StorageFacts } from "../storage/preflight.ts";
+import { shareNumbers } from "../storage/shares.ts";
 import { isVmHome, VmHome } from "../home/home.ts";
 import { removeQuietly } from "../remove.ts";
 
@@ -51,6 +52,8 @@ export interface UpOptions {
   /** Storage given with `-c`/`-C` and `-d`/`-D`. */
   disks: string[];
   cdroms: string[];
+  /** Directories given with `-S` (`ro:` prefix for read-only): shared with the guest for this run. */
+  shares?: string[];
   /** Boot from disk (`-C`) or CD-ROM (`-D`). */
   bootFrom?: "c" | "d";
   templates: string[];
@@ -235,7 +238,7 @@ async function upBare(
   }
 }
 
-/** Adds `-c`/`-d` storage and `-C`/`-D` boot order for this run only. */
+/** Adds `-c`/`-d` storage, `-S` shares and `-C`/`-D` boot order for this run only. */
 function attachExtra(settings: Settings, opts: UpOptions): void {
   const cmdline = { layer: "cmdline" as const };
   const attach = (kind: "hdd" | "cdrom", spec: string) => {
@@ -254,6 +257,12 @@ function attachExtra(settings: Settings, opts: UpOptions): void {
   };
   for (const d of opts.disks) attach("hdd", d);
   for (const d of opts.cdroms) attach("cdrom", d);
+  for (const dir of opts.shares ?? []) {
+    const taken = new Set(shareNumbers(settings));
+    let n = 1;
+    while (taken.has(n)) n++;
+    settings.set(`vm_share${n}_path`, absoluteStorage(dir), { layer: "cmdline", source: "-S" });
+  }
   if (opts.bootFrom) settings.set("vm_boot_order", opts.bootFrom, cmdline);
   if (opts.accessCap) {
     const current = parseAccess(settings.get("vm_storage_rwmode") || "rw", "vm_storage_rwmode");

@@ -1,7 +1,7 @@
 /**
  * The helpers every module context shares: storage (parsing storage paths
  * from the right directory, the enabled drives, access under
- * `vm_storage_rwmode`, ISOs of directories) and a log filtered by the user's
+ * `vm_storage_rwmode`, shared folders, ISOs of directories) and a log filtered by the user's
  * verbosity.
  * @module
  */
@@ -10,6 +10,7 @@ import { enabledDrives } from "../storage/drives.ts";
 import { effectiveAccess, escapeComma, inspectStorage, parseAccess } from "../storage/inspect.ts";
 import { buildIso, newTransientIso } from "../storage/iso.ts";
 import type { StorageFacts } from "../storage/preflight.ts";
+import { checkedShares } from "../storage/shares.ts";
 import type { Logger } from "../ui/log.ts";
 import type { ModuleLog, StorageTools } from "./api.ts";
 
@@ -35,6 +36,7 @@ export function storageTools(
     },
     drives: (kinds) => enabledDrives(settings, dir, kinds),
     access: (ref) => effectiveAccess(ref, cap),
+    shares: () => checkedShares(settings, dir),
     escape: escapeComma,
     isoFromDirectory: async (source) => {
       const target = newTransientIso(dir);

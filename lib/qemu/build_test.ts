@@ -14,7 +14,12 @@ const quiet: Logger = new Logger("test", -1, {
   inIsTerminal: false,
 });
 
-async function build(text: string, graphical = false, overrides: [string, string][] = []) {
+async function build(
+  text: string,
+  graphical = false,
+  overrides: [string, string][] = [],
+  prepare?: (home: string) => void,
+) {
   const dir = Deno.makeTempDirSync({ prefix: "vmtools-build-" });
   Deno.writeTextFileSync(`${dir}/disk,1.img`, "");
   Deno.mkdirSync(`${dir}/cd dir`);
@@ -25,6 +30,7 @@ async function build(text: string, graphical = false, overrides: [string, string
   };
   const home = `${dir}/my vm`;
   Deno.mkdirSync(home);
+  prepare?.(home);
   const file = parseSettings(
     text.replaceAll("DIR", dir),
     `${home}/vm.settings`,
@@ -182,5 +188,25 @@ Deno.test("settings the modules cannot use are named", async () => {
       "vm_storage_hdd2_enable=yes\nvm_storage_hdd2_backend=DIR/missing.img\n",
     ),
     /missing.img: no such file/,
+  );
+});
+
+Deno.test("the share module offers each shared folder through 9p, commas escaped, read-only when asked", async () => {
+  const { cmd, home } = await build(
+    "vm_share1_path='a,b'\nvm_share3_path='ro:c d'\nvm_share3_tag=data\nvm_share3_security=none\n",
+    false,
+    [],
+    (home) => ["a,b", "c d"].forEach((d) => Deno.mkdirSync(`${home}/${d}`)),
+  );
+  const virtfs = cmd.args.flatMap((a, i) => cmd.args[i - 1] === "-virtfs" ? [a] : []);
+  deepEqual(virtfs, [
+    `local,path=${home}/a,,b,mount_tag=share1,security_model=mapped-xattr,id=share1,multidevs=remap`,
+    `local,path=${home}/c d,mount_tag=data,security_model=none,id=share3,multidevs=remap,readonly=on`,
+  ]);
+  const snap = await build("vm_share1_path=.\nvm_storage_rwmode=snap\n");
+  equal(snap.cmd.args.find((a) => a.startsWith("local,"))?.endsWith(",readonly=on"), true);
+  await rejects(
+    build("vm_share1_path=gone\n"),
+    /vm\.settings:1: vm_share1_path: .*\/gone: no such directory/,
   );
 });

@@ -11,7 +11,7 @@ import { VmError } from "../errors.ts";
 import { basename, normalize } from "../path.ts";
 import { run, runFor } from "../spawn.ts";
 import { type Qcow2Backing, readQcow2Backing } from "./qcow2.ts";
-import { followQemuImg, Progress } from "../ui/progress.ts";
+import { Progress, withProgress } from "../ui/progress.ts";
 import type { Logger } from "../ui/log.ts";
 import { exists } from "../fs.ts";
 
@@ -135,7 +135,6 @@ export async function convertImage(
   log.at(2, `${label} to ${target}`);
   const progress = new Progress(log, label, sizeOf(source));
   const { code, stderr } = await runQemuImg(change, args, log, progress);
-  progress.done(code === 0);
   if (code !== 0) throw new VmError(`cannot convert ${source}: ${lastLine(stderr)}`);
   change.create(target);
   try {
@@ -180,7 +179,7 @@ export async function setBacking(
   if (code !== 0) throw new VmError(`cannot re-point ${path} to ${backing}: ${lastLine(stderr)}`);
 }
 
-/** Runs qemu-img as a helper of `change`; its `-p` progress goes to `progress`. */
+/** Runs qemu-img as a helper of `change`; its `-p` progress goes to `progress`, whose line it ends. */
 async function runQemuImg(
   change: Change,
   args: string[],
@@ -189,9 +188,10 @@ async function runQemuImg(
 ): Promise<{ code: number; stderr: string }> {
   log.at(5, `qemu-img ${args.join(" ")}`);
   const child = change.spawn("qemu-img", args, { stdin: "null", stdout: "piped", stderr: "piped" });
+  if (progress) return await withProgress(child, progress);
   const [status, , err] = await Promise.all([
     child.status,
-    progress ? followQemuImg(child.stdout, progress) : child.stdout.cancel(),
+    child.stdout.cancel(),
     new Response(child.stderr).text(),
   ]);
   return { code: status.code, stderr: err };

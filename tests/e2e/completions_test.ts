@@ -94,6 +94,7 @@ Deno.test("bash: vmup -<TAB> offers its options, vmup <TAB> VM homes, images and
         "--help",
         "-C",
         "-D",
+        "-S",
         "-b",
         "-c",
         "-d",
