@@ -49,6 +49,7 @@ export function completionData(commands: readonly CommandSpec[]): CompletionData
   // which fall back to the vm_networking_default_* ones.
   const iface1 = [
     "enable",
+    "hostfwd",
     ...Object.keys(DEFAULTS).flatMap((n) => {
       const m = /^vm_networking_default_(\w+)$/.exec(n);
       return m ? [m[1]] : [];
