@@ -30,7 +30,7 @@ const OPTIONS: readonly OptionDecl[] = [..."cCdDotnibrszyqvh"].map((letter) => {
   return letter in OWN_HELP ? { ...o, help: OWN_HELP[letter] } : o;
 }).toSpliced(-3, 0, {
   long: "json",
-  help: "print on stdout a JSON array: each new home, its settings, the VM started (see vmtools(7))",
+  help: "print on stdout a JSON array of the new VMs (see vmtools(7))",
 });
 
 const command: Command = {

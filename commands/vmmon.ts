@@ -50,15 +50,15 @@ print what comes back until the guest is quiet for a second
     },
     {
       long: "expect",
-      value: "regex",
-      help: "with -s: after sending the piped input, wait for a line matching regex",
+      value: "re",
+      help: "with -s: send the piped input, then wait for a line matching re",
       more: `instead of a quiet second; print what came, then leave (exit 0).
 Without a console socket (vm_serial_mode=log), watch the log`,
     },
     {
       long: "timeout",
-      value: "sec",
-      help: "with --expect: give up after sec seconds (exit 1, the VM keeps running)",
+      value: "n",
+      help: "with --expect: give up after n seconds (exit 1, VM left running)",
     },
     ...COMMON_OPTIONS,
   ],
@@ -69,7 +69,7 @@ Without a console socket (vm_serial_mode=log), watch the log`,
     ["echo 'sendkey ctrl-alt-delete' | vmmon .", "reboot the guest"],
     ["vmmon -s ~/vms/deb", "log in on the serial console"],
     ["printf 'uname -a\\n' | vmmon -s ~/vms/deb", "run a command in the guest shell"],
-    ["printf 'root\\n' | vmmon -s --expect '# $' ~/vms/deb", "log in, return at the shell prompt"],
+    ["printf 'root\\n' | vmmon -s --expect '# ' .", "log in, up to the shell prompt"],
     ["vmmon -f ~/vms/deb", "watch the guest boot"],
   ],
   async exec(args, io) {

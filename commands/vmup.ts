@@ -62,14 +62,14 @@ export const UP_OPTIONS: readonly OptionDecl[] = [
   // Scripted provisioning (vmcreate takes only --json of these).
   {
     long: "wait",
-    value: "regex",
-    help: "return once the guest's serial console printed a line matching regex",
-    more: "(what it printed since it started counts, so a VM already running may match at once)",
+    value: "re",
+    help: "return once the guest's serial console shows a line matching re",
+    more: "(all it printed since it started counts, even for a running VM)",
   },
   {
     long: "timeout",
-    value: "sec",
-    help: "with --wait: give up after sec seconds (exit 1, the VM keeps running)",
+    value: "n",
+    help: "with --wait: give up after n seconds (exit 1, VM left running)",
   },
   { long: "json", help: "print on stdout a JSON array describing each VM (see vmtools(7))" },
   ...COMMON_OPTIONS,
@@ -122,7 +122,7 @@ directory, URL) which is then booted as is. No path: the current directory.`,
     ["vmup ./debian.qcow2", "boot a disk image"],
     ["vmup -s ~/vms/win10", "start a VM, discarding its disk writes"],
     ["vmup -D install.iso ./vm1", "start ./vm1 from an installer ISO"],
-    ["vmup --wait 'login:' --timeout 300 ./vm1", "start ./vm1, return once the guest asks for a login"],
+    ["vmup --wait 'login:' ./vm1", "start; return when the guest asks for a login"],
   ],
   async exec(args, io) {
     const provision = provisionOptions(args);
