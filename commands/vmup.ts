@@ -8,9 +8,12 @@ import type { ParsedArgs } from "../lib/cli/getopt.ts";
 import { COMMON_OPTIONS, type OptionDecl } from "../lib/cli/spec.ts";
 import { UsageError, VmError } from "../lib/errors.ts";
 import { isVmHome } from "../lib/home/home.ts";
-import { checkStorable, up, type UpOptions } from "../lib/boot/up.ts";
+import { checkStorable, up, type UpOptions, type UpResult } from "../lib/boot/up.ts";
 import { BUILTIN_MODULES } from "../modules/registry.ts";
 import { checkShareArgument } from "../lib/storage/shares.ts";
+import { formatJson, upReport } from "../lib/boot/report.ts";
+import { waitForGuests } from "../lib/boot/wait.ts";
+import { compilePattern, parseTimeout } from "../lib/serial/expect.ts";
 
 /** Options shared by vmup and vmcreate (vmcreate words some of them its own way). */
 export const UP_OPTIONS: readonly OptionDecl[] = [
@@ -64,8 +67,29 @@ export const UP_OPTIONS: readonly OptionDecl[] = [
   { short: "t", value: "tpl", repeats: true, complete: "template", help: "apply a template for this run" },
   { short: "y", help: "take the proposed answer to every question" },
   { short: "z", help: "compress images that get converted" },
+  // Scripted provisioning (vmcreate takes only --json of these).
+  {
+    long: "wait",
+    value: "re",
+    help: "return once the guest's serial console shows a line matching re",
+    more: "(all it printed since it started counts, even for a running VM)",
+  },
+  {
+    long: "timeout",
+    value: "n",
+    help: "with --wait: give up after n seconds (exit 1, VM left running)",
+  },
+  { long: "json", help: "print on stdout a JSON array describing each VM (see vmtools(7))" },
   ...COMMON_OPTIONS,
 ];
+
+/** `--wait`, `--timeout` and `--json` (vmcreate has only the last). */
+export function provisionOptions(args: ParsedArgs): { pattern?: RegExp; timeoutMs?: number; json: boolean } {
+  const pattern = args.values.wait ? compilePattern(args.values.wait.at(-1)!, "--wait") : undefined;
+  const timeoutMs = parseTimeout(args.values.timeout?.at(-1));
+  if (timeoutMs !== undefined && !pattern) throw new UsageError("--timeout goes with --wait");
+  return { pattern, timeoutMs, json: Boolean(args.count.json) };
+}
 
 /** Reads the vmup/vmcreate options into an {@linkcode UpOptions}. */
 export function upOptions(
@@ -94,6 +118,7 @@ export function upOptions(
     accessCap,
     interactive: Boolean(args.count.i),
     noBoot: Boolean(args.count.n),
+    wait: Boolean(args.values.wait),
   };
 }
 
@@ -113,8 +138,14 @@ mount -t 9p -o trans=virtio,version=9p2000.L share1 /mnt (-v prints it).`,
     ["vmup -s ~/vms/win10", "start a VM, discarding its disk writes"],
     ["vmup -D install.iso ./vm1", "start ./vm1 from an installer ISO"],
     ["vmup -S ~/src -S ro:/data ./vm1", "share two folders, the second read-only"],
+    ["vmup --wait 'login:' ./vm1", "start; return when the guest asks for a login"],
   ],
   async exec(args, io) {
+    const provision = provisionOptions(args);
+    const clash = ["n", "i"].find((flag) => args.count[flag]);
+    if (clash && (provision.pattern || provision.json)) {
+      throw new UsageError(`${provision.pattern ? "--wait" : "--json"} cannot go with -${clash}`);
+    }
     const { tools, overrides } = session(args, io, BUILTIN_MODULES);
     const opts = upOptions(args, overrides);
     if (!args.operands.length && !isVmHome(io.cwd)) {
@@ -123,9 +154,11 @@ mount -t 9p -o trans=virtio,version=9p2000.L share1 /mnt (-v prints it).`,
     }
     const paths = args.operands.length ? args.operands : ["."];
     let failed = 0;
+    const results: UpResult[] = [];
     for (const path of paths) {
       try {
         const r = await up(path, opts, tools);
+        results.push(r);
         if (r.exitCode) failed++;
       } catch (e) {
         if (!(e instanceof VmError) || paths.length === 1) throw e;
@@ -133,6 +166,10 @@ mount -t 9p -o trans=virtio,version=9p2000.L share1 /mnt (-v prints it).`,
         failed++;
       }
     }
+    if (provision.pattern) {
+      failed += await waitForGuests(results, provision.pattern, provision.timeoutMs, tools.log);
+    }
+    if (provision.json) io.output.out(formatJson(results.map(upReport)));
     return failed ? 1 : 0;
   },
 };

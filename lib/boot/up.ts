@@ -39,13 +39,22 @@ import { makeRuntimeDir } from "../running/runtime_dir.ts";
 import { sweepRuntimeDirs } from "../running/sweep.ts";
 import { acquireLock } from "../home/lock.ts";
 import { processStarts, sameStart } from "../running/process.ts";
-import { newToken, recordedVms, removeRecord, runningFrom, writeRecord } from "../running/record.ts";
+import {
+  newToken,
+  recordedOutputs,
+  recordedVms,
+  removeRecord,
+  runningFrom,
+  writeRecord,
+} from "../running/record.ts";
 import { enabledDrives, SLOTS } from "../storage/drives.ts";
 import { leftoverIsos } from "../storage/iso.ts";
 import { checkStorage, checkUsable, inspectAndLook, StorageFacts } from "../storage/preflight.ts";
 import { shareNumbers } from "../storage/shares.ts";
 import { isVmHome, VmHome } from "../home/home.ts";
 import { removeQuietly } from "../remove.ts";
+import { formatForward, type Forward, forwardError } from "../qemu/forwards.ts";
+import { learnForwards, serialOutputs } from "./learn.ts";
 
 /** What the user asked `vmup` (or `vmcreate`, after creating) to do. */
 export interface UpOptions {
@@ -65,6 +74,8 @@ export interface UpOptions {
   accessCap?: Access;
   interactive: boolean;
   noBoot: boolean;
+  /** The caller waits on the guest's serial log (`--wait`): a VM that would have none is refused before it starts. */
+  wait?: boolean;
 }
 
 /** A started (or, with `-n`, prepared) VM. */
@@ -76,6 +87,12 @@ export interface UpResult {
   files: VmFiles;
   /** QEMU's exit status in the foreground. */
   exitCode?: number;
+  /** Its serial console socket, `null` when vmtools serves none. */
+  serial?: string | null;
+  /** The file its serial output goes to, `null` when none. */
+  log?: string | null;
+  /** The port forwards QEMU set up. */
+  forwards?: Forward[];
 }
 
 /** Settings files cannot hold a line break or NUL, so storage named with one can be neither kept nor booted. */
@@ -292,9 +309,9 @@ async function boot(
   const running = await runningFrom(files, settings.get("cfg_qemu_cmdprefix"));
   if (running) {
     // Starting is idempotent, so `vmcreate … && vmup …` and retrying scripts just work.
-    const { pid, display } = running.record;
+    const { pid, display, forwards } = running.record;
     log.at(0, `${name}: already running (pid ${pid}), not started again`);
-    return { name, pid, display, files };
+    return { name, pid, display, files, ...recordedOutputs(running.record, files), forwards };
   }
   const loader = new ModuleLoader(
     tools.roots,
@@ -310,12 +327,34 @@ async function boot(
     log.step(`${name}: would run ${formatCommand(cmd)}`);
     return { name, files };
   }
+  const outputs = serialOutputs(cmd.args, files);
+  if (opts.wait && !outputs.log) {
+    for (const f of cmd.transient) removeQuietly(f);
+    const params = settings.list("vm_qemu_params");
+    const i = params.indexOf("-serial");
+    const why = i >= 0
+      ? `vm_qemu_params take the serial port: -serial ${params[i + 1]}`
+      : "vm_serial_mode=none";
+    throw new VmError(`${name}: no serial log to wait on (${why}); not started`);
+  }
   clearRuntimeFiles(files);
   const token = newToken();
   const bare = !settings.get("vm_home");
   const images = imagesOf(settings, files.dir);
-  const record = (pid: number, started: number, display: string) =>
-    writeRecord(files, { token, pid, started, name, display, dir: files.dir, bare, source, images });
+  const record = (pid: number, started: number, display: string, forwards: Forward[] = []) =>
+    writeRecord(files, {
+      token,
+      pid,
+      started,
+      name,
+      display,
+      dir: files.dir,
+      bare,
+      source,
+      images,
+      ...outputs,
+      forwards,
+    });
   if (!settings.bool("vm_qemu_daemonize")) {
     log.info(
       `${name}: starting in the foreground; the QEMU monitor is on this terminal`,
@@ -329,18 +368,21 @@ async function boot(
   }
   const launching = launchWithDisplayRetries(cmd, settings, files, host, loader, tools, token, facts);
   const { args, launched } = await launching.catch(async (e) => {
-    throw (await imageInUse(e, settings)) ?? e;
+    throw (await imageInUse(e, settings)) ?? forwardError(e, settings) ?? e;
   });
   let display: string;
+  let forwards: Forward[];
   try {
     display = await displayOf(args, launched.qmp);
+    forwards = await learnForwards(args, launched.qmp);
   } finally {
     launched.qmp.close();
   }
-  record(launched.pid, launched.started, display);
+  record(launched.pid, launched.started, display, forwards);
   const where = bare ? `, files in ${files.dir}` : "";
   log.at(0, `${name}: running (pid ${launched.pid}), display ${display}${where}`);
-  return { name, pid: launched.pid, display, files };
+  for (const f of forwards) log.at(0, `${name}: port forward ${formatForward(f)}`);
+  return { name, pid: launched.pid, display, files, ...outputs, forwards };
 }
 
 /** The image files and devices a VM's drives use, as real paths. */

@@ -52,6 +52,7 @@ export function completionData(commands: readonly CommandSpec[], own: CommandSpe
   // which fall back to the vm_networking_default_* ones.
   const iface1 = [
     "enable",
+    "hostfwd",
     ...Object.keys(DEFAULTS).flatMap((n) => {
       const m = /^vm_networking_default_(\w+)$/.exec(n);
       return m ? [m[1]] : [];

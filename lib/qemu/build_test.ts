@@ -104,9 +104,9 @@ vm_qemu_accel=tcg
     "-qmp",
     `unix:${home}/monitor.sock,server=on,wait=off`,
     "-chardev",
-    `file,id=serial0,path=${home}/serial.log`,
+    `file,id=vmtools-serial0,path=${home}/serial.log`,
     "-serial",
-    "chardev:serial0",
+    "chardev:vmtools-serial0",
     "-name",
     "web,, prod",
     "-netdev",
@@ -209,4 +209,39 @@ Deno.test("the share module offers each shared folder through 9p, commas escaped
     build("vm_share1_path=gone\n"),
     /vm\.settings:1: vm_share1_path: .*\/gone: no such directory/,
   );
+});
+
+// ---- port forwards and a user's own -serial (issue 11)
+
+Deno.test("vm_networking_ifaceN_hostfwd adds each rule to its user-mode netdev; bad rules are named", async () => {
+  const { cmd } = await build(`vm_networking_iface2_enable=yes
+vm_networking_iface2_mode='user,restrict=on'
+vm_networking_iface2_hostfwd='tcp:127.0.0.1:2222-:22  udp::0-10.0.2.15:53'
+`);
+  equal(
+    cmd.args[cmd.args.indexOf("-netdev") + 1],
+    "user,id=nd2,restrict=on,hostfwd=tcp:127.0.0.1:2222-:22,hostfwd=udp::0-10.0.2.15:53",
+  );
+  await rejects(
+    build("vm_networking_iface1_enable=yes\nvm_networking_iface1_hostfwd='tcp::2222-:22,restrict=off'\n"),
+    /vm.settings:2: vm_networking_iface1_hostfwd: 'tcp::2222-:22,restrict=off' is not a forward/,
+  );
+  await rejects(
+    build("vm_networking_iface1_enable=yes\nvm_networking_iface1_hostfwd=tcp::70000-:22\n"),
+    /'tcp::70000-:22' is not a forward/,
+  );
+  await rejects(
+    build(
+      "vm_networking_iface1_enable=yes\nvm_networking_iface1_mode=bridge,br=br0\nvm_networking_iface1_hostfwd=tcp::2222-:22\n",
+    ),
+    /port forwards need user-mode networking \(the mode is 'bridge'\)/,
+  );
+});
+
+Deno.test("a -serial in vm_qemu_params takes the port over: vmtools' own console steps aside", async () => {
+  const own = (await build("")).cmd.args;
+  equal(own[own.indexOf("-serial") + 1], "chardev:vmtools-serial0");
+  const { cmd } = await build("vm_qemu_params='-serial file:/tmp/guest.log'\n");
+  deepEqual(cmd.args.filter((a) => a === "-serial" || a === "-chardev"), ["-serial"]);
+  equal(cmd.args[cmd.args.indexOf("-serial") + 1], "file:/tmp/guest.log");
 });

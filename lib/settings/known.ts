@@ -16,8 +16,8 @@ const COMPUTED = ["vm_home"];
 
 const FAMILIES: readonly { re: RegExp; names: (n: string) => string[] }[] = [
   {
-    re: /^vm_networking_iface(\d+)_(?:enable|device|mac|mode)$/,
-    names: (n) => ["enable", "device", "mac", "mode"].map((w) => `vm_networking_iface${n}_${w}`),
+    re: /^vm_networking_iface(\d+)_(?:enable|device|mac|mode|hostfwd)$/,
+    names: (n) => ["enable", "device", "mac", "mode", "hostfwd"].map((w) => `vm_networking_iface${n}_${w}`),
   },
   {
     re: /^vm_storage_hdd(\d+)_(?:enable|backend|createsize)$/,
