@@ -23,6 +23,12 @@ Deno.test("readOva: the machine of an appliance, its disk read by qemu-img in pl
       spec: { name: "Appliance One", memoryMiB: 48, cpus: 2, nics: 1 },
     });
     equal(detectFormat(`${dir}/a.ova`, Deno.statSync(`${dir}/a.ova`).size), "ova");
+    // By content too: a tar whose first file is a descriptor, whatever its name.
+    Deno.copyFileSync(`${dir}/a.ova`, `${dir}/a.tar`);
+    equal(detectFormat(`${dir}/a.tar`, Deno.statSync(`${dir}/a.tar`).size), "ova");
+    // And by name: a damaged .ova is read as one, to say what is wrong with it.
+    Deno.writeTextFileSync(`${dir}/bad.ova`, "not a tar");
+    equal(detectFormat(`${dir}/bad.ova`, 9), "ova");
     const m = await readOva(`${dir}/a.ova`, log);
     equal(m.kind, "ova");
     equal(m.name, "Appliance One");
