@@ -115,8 +115,13 @@ async function feed(
       onProgress?.(total);
       if (!extract.write(buf.subarray(0, n))) {
         await new Promise<void>((resolve) => {
-          extract.once("drain", resolve);
-          extract.once("close", resolve);
+          const go = () => {
+            extract.off("drain", go);
+            extract.off("close", go);
+            resolve();
+          };
+          extract.on("drain", go);
+          extract.on("close", go);
         });
       }
     }
