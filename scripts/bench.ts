@@ -543,6 +543,61 @@ try {
 }
 table("VM trees (x: against the row named as baseline: empty fork, qemu-img convert, deno run)", treeRows);
 
+// ---------------------------------------------------------- conversions
+
+// vmcreate of a VM around a 1 GB vmdk (converted into the home; -n: no
+// boot) against qemu-img convert of the same file, taking turns, from the
+// page cache and (where the file can be evicted) from the disk: what
+// vmtools adds to the conversion is its start-up, lock and journal.
+const convertRows: Row[] = [];
+try {
+  const vmdk = `${work}/big.vmdk`;
+  const scratch = `${work}/big-src.qcow2`;
+  for (
+    const cmd of [
+      ["qemu-img", "create", "-q", "-f", "qcow2", scratch, "2G"],
+      ["qemu-io", "-c", "write -P 0x5a 0 1G", scratch],
+      ["qemu-img", "convert", "-O", "vmdk", scratch, vmdk],
+    ]
+  ) {
+    const r = await run(cmd);
+    if (r.code !== 0) throw new Error(`${cmd[0]}: ${firstLine(r)}`);
+  }
+  await Deno.remove(scratch);
+  const runs = Math.min(opts.runs, 5);
+  for (const cold of (await evict(vmdk)) ? [false, true] : [false]) {
+    const convert: number[] = [], create: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      for (
+        const [samples, cmd, out] of [
+          [
+            convert,
+            ["qemu-img", "convert", "-O", "qcow2", vmdk, `${work}/plain.qcow2`],
+            `${work}/plain.qcow2`,
+          ],
+          [create, [`${bin}/vmcreate`, "-y", "-n", "-q", "-c", vmdk, `${work}/imported`], `${work}/imported`],
+        ] as const
+      ) {
+        if (cold) await evict(vmdk);
+        samples.push(
+          ...await timeRuns(1, () => [...cmd], () => Deno.remove(out, { recursive: true }).catch(() => {})),
+        );
+      }
+    }
+    const where = cold ? "from disk" : "from cache";
+    const convertRow: Row = { label: `qemu-img convert, 1 GB vmdk ${where}`, stats: stats([...convert]) };
+    convertRow.baseline = convertRow.stats?.median;
+    convertRows.push(convertRow, {
+      label: `vmcreate -yn -c of that vmdk ${where} (target <= 1.05x)`,
+      stats: stats([...create]),
+      baseline: convertRow.stats?.median,
+    });
+  }
+} catch (e) {
+  convertRows.push({ label: "conversions", note: `skipped: ${(e as Error).message}` });
+}
+table("conversions (x: against qemu-img convert of the same file in the same rounds)", convertRows);
+
 // ------------------------------------------------ what the launcher adds
 
 if (launcher && trees) {

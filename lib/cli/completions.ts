@@ -27,6 +27,7 @@ export const IMAGE_EXTENSIONS: readonly string[] = [
   "qed",
   "dmg",
   "ova",
+  "vmx",
 ];
 
 /**

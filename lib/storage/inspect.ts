@@ -21,7 +21,8 @@ export type ImageFormat =
   | "vhdx"
   | "qed"
   | "dmg"
-  | "ova";
+  | "ova"
+  | "vmx";
 
 /**
  * Where storage lives. What only a look before QEMU starts can tell (see
@@ -125,8 +126,23 @@ export function inspectStorage(spec: string, base = Deno.cwd()): StorageRef {
   };
 }
 
-/** Reads a file's format from its first bytes (and last sector). */
+/**
+ * Reads a file's format from its first bytes (and last sector); an `.ova`
+ * or a `.vmx` file that is none of the image formats is taken for what its
+ * name says (and read as that, which names what is wrong with it).
+ */
 export function detectFormat(path: string, size: number): ImageFormat {
+  const format = detectContent(path, size);
+  if (format !== "raw") return format;
+  const ext = extname(path).toLowerCase();
+  return ext === "ova" || ext === "vmx" ? ext : format;
+}
+
+/**
+ * The format of the `size` bytes at `offset` in the file `path` (an image
+ * inside an archive, say), told by their content alone.
+ */
+export function detectContent(path: string, size: number, offset = 0): ImageFormat {
   let f: Deno.FsFile;
   try {
     f = Deno.openSync(path, { read: true });
@@ -134,8 +150,8 @@ export function detectFormat(path: string, size: number): ImageFormat {
     throw new VmError(`${path}: cannot open: ${(e as Error).message}`);
   }
   try {
-    const head = new Uint8Array(0x8006);
-    const n = readAt(f, head, 0);
+    const head = new Uint8Array(Math.min(0x8006, size));
+    const n = readAt(f, head, offset);
     const text = (from: number, len: number) =>
       n >= from + len ? String.fromCharCode(...head.subarray(from, from + len)) : "";
     if (text(0, 4) === "QFI\xfb") return "qcow2";
@@ -152,10 +168,11 @@ export function detectFormat(path: string, size: number): ImageFormat {
       return "vdi";
     }
     if (text(0x8001, 5) === "CD001") return "iso";
-    if (text(257, 5) === "ustar" && extname(path) === "ova") return "ova";
+    // A tar archive whose first file is an OVF descriptor.
+    if (text(257, 5) === "ustar" && /\.ovf\0/i.test(text(0, 100) + "\0")) return "ova";
     if (size >= 512) {
       const tail = new Uint8Array(512);
-      readAt(f, tail, size - 512);
+      readAt(f, tail, offset + size - 512);
       const t = String.fromCharCode(...tail.subarray(0, 8));
       if (t === "conectix") return "vhd";
       if (t.startsWith("koly")) return "dmg";

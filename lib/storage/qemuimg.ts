@@ -103,6 +103,10 @@ export interface ConvertOptions {
   backing?: { file: string; format: string };
   /** What the progress line says (default: `converting NAME`). */
   label?: string;
+  /** What messages call the source (default: its path): for a `json:` source, say. */
+  name?: string;
+  /** How many bytes the source holds, for the progress line's rate (default: the size of its file). */
+  bytes?: number;
 }
 
 /**
@@ -133,9 +137,9 @@ export async function convertImage(
   ];
   const label = opts.label ?? `converting ${basename(source)}`;
   log.at(2, `${label} to ${target}`);
-  const progress = new Progress(log, label, sizeOf(source));
+  const progress = new Progress(log, label, opts.bytes ?? sizeOf(source));
   const { code, stderr } = await runQemuImg(change, args, log, progress);
-  if (code !== 0) throw new VmError(`cannot convert ${source}: ${lastLine(stderr)}`);
+  if (code !== 0) throw new VmError(`cannot convert ${opts.name ?? source}: ${lastLine(stderr)}`);
   change.create(target);
   try {
     Deno.linkSync(tmp, target);

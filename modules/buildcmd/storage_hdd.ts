@@ -55,9 +55,11 @@ function source(
   const loc = ref.location;
   switch (loc.kind) {
     case "file":
-      if (loc.format === "ova") {
+      if (loc.format === "ova" || loc.format === "vmx") {
         throw new Error(
-          `${loc.path}: QEMU cannot read .ova archives; convert it with vmcreate first`,
+          `${loc.path}: QEMU cannot read ${
+            loc.format === "ova" ? "an .ova archive" : "a .vmx file"
+          }; import it with vmcreate -c or boot it alone with vmup`,
         );
       }
       return [
