@@ -92,6 +92,9 @@ Deno.test("bash: vmup -<TAB> offers its options, vmup <TAB> VM homes, images and
       options.reply,
       [
         "--help",
+        "--json",
+        "--timeout",
+        "--wait",
         "-C",
         "-D",
         "-S",
