@@ -51,10 +51,13 @@ Deno.test("each built command's -h lists every option it declares", async () => 
   }
 });
 
-Deno.test("vmcreate takes exactly vmup's options", async () => {
+Deno.test("vmcreate takes exactly vmup's options, and of its long ones only --json", async () => {
   const [up, create] = await Promise.all(
     ["vmup", "vmcreate"].map(async (n) => (await import(`./${n}.ts`)).default),
   );
-  const letters = (s: CommandSpec) => s.options.map((o) => o.short).sort();
+  const letters = (s: CommandSpec) => s.options.flatMap((o) => o.short ? [o.short] : []).sort();
   deepEqual(letters(create), letters(up));
+  const longOnly = (s: CommandSpec) => s.options.flatMap((o) => o.short ? [] : [o.long]).sort();
+  deepEqual(longOnly(up), ["json", "timeout", "wait"]);
+  deepEqual(longOnly(create), ["json"]);
 });

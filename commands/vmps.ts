@@ -6,11 +6,12 @@ import type { Command } from "../lib/cli/command.ts";
 import type { ParsedArgs } from "../lib/cli/getopt.ts";
 import { COMMON_OPTIONS } from "../lib/cli/spec.ts";
 import { UsageError } from "../lib/errors.ts";
-import { resolve } from "../lib/path.ts";
 import { configRoots } from "../lib/roots.ts";
 import { resolveSettings } from "../lib/settings/resolve.ts";
 import { vmFiles } from "../lib/home/files.ts";
 import { listRunningVms, type RunningVm } from "../lib/running/running.ts";
+import { formatForward } from "../lib/qemu/forwards.ts";
+import { realPathOr } from "../lib/fs.ts";
 
 interface Field {
   title: string;
@@ -22,6 +23,9 @@ interface Field {
 
 const unknown = (s: string) => s || "?";
 
+/** Port forwards in QEMU's rule syntax, comma-separated (one word per column); `-` for none. */
+const forwards = (v: RunningVm) => v.forwards.map(formatForward).join(",") || "-";
+
 /** The columns, by letter. */
 const FIELDS: Record<string, Field> = {
   c: {
@@ -32,6 +36,7 @@ const FIELDS: Record<string, Field> = {
   },
   d: { title: "DISPLAY", text: (v) => v.display, key: (v) => v.display },
   e: { title: "COMMAND", text: (v) => v.args, key: (v) => v.args },
+  f: { title: "FORWARDS", text: (v) => forwards(v), key: (v) => forwards(v) },
   h: { title: "HOME", text: (v) => unknown(v.home), key: (v) => v.home },
   m: {
     title: "MEM",
@@ -80,8 +85,8 @@ function selector(args: ParsedArgs): (vm: RunningVm) => boolean {
     case "a":
       return () => true;
     case "d": {
-      const homes = new Set(values.map(realPath));
-      return (vm) => vm.home !== "" && homes.has(realPath(vm.home));
+      const homes = new Set(values.map(realPathOr));
+      return (vm) => vm.home !== "" && homes.has(realPathOr(vm.home));
     }
     case "p": {
       const pids = new Set(values.map((p) => {
@@ -100,14 +105,6 @@ function selector(args: ParsedArgs): (vm: RunningVm) => boolean {
       const uid = Deno.uid();
       return (vm) => vm.uid === uid;
     }
-  }
-}
-
-function realPath(path: string): string {
-  try {
-    return Deno.realPathSync(path);
-  } catch {
-    return resolve(path);
   }
 }
 
@@ -150,6 +147,7 @@ function json(vms: RunningVm[]): string {
       cpu: v.cpu,
       mem: v.mem,
       cmdline: v.args,
+      forwards: v.forwards,
     })),
     null,
     2,
@@ -191,7 +189,7 @@ const command: Command = {
       short: "o",
       value: "fields",
       help: "columns, as letters (default pnd)",
-      more: `  c %CPU   d display   e command line   h home
+      more: `  c %CPU   d display   e command line   f port forwards   h home
   m virtual memory (KiB)   n name   p pid
   q monitor socket   u user`,
     },
@@ -206,7 +204,7 @@ const command: Command = {
     {
       long: "json",
       help: "a JSON array of objects instead of the table",
-      more: "(pid name home display monitor user cpu mem cmdline)",
+      more: "(pid name home display monitor user cpu mem cmdline forwards)",
     },
     ...COMMON_OPTIONS,
   ],

@@ -39,16 +39,31 @@ import { makeRuntimeDir } from "../running/runtime_dir.ts";
 import { sweepRuntimeDirs } from "../running/sweep.ts";
 import { acquireLock } from "../home/lock.ts";
 import { processStarts, sameStart } from "../running/process.ts";
-import { newToken, recordedVms, removeRecord, runningFrom, writeRecord } from "../running/record.ts";
+import {
+  newToken,
+  recordedOutputs,
+  recordedVms,
+  removeRecord,
+  runningFrom,
+  writeRecord,
+} from "../running/record.ts";
 import { enabledDrives, SLOTS } from "../storage/drives.ts";
+import { leftoverIsos } from "../storage/iso.ts";
+import { checkStorage, checkUsable, inspectAndLook, StorageFacts } from "../storage/preflight.ts";
+import { shareNumbers } from "../storage/shares.ts";
 import { isVmHome, VmHome } from "../home/home.ts";
 import { removeQuietly } from "../remove.ts";
+import { formatForward, type Forward, forwardError } from "../qemu/forwards.ts";
+import { learnForwards, serialOutputs } from "./learn.ts";
+import { realPathOr } from "../fs.ts";
 
 /** What the user asked `vmup` (or `vmcreate`, after creating) to do. */
 export interface UpOptions {
   /** Storage given with `-c`/`-C` and `-d`/`-D`. */
   disks: string[];
   cdroms: string[];
+  /** Directories given with `-S` (`ro:` prefix for read-only): shared with the guest for this run. */
+  shares?: string[];
   /** Boot from disk (`-C`) or CD-ROM (`-D`). */
   bootFrom?: "c" | "d";
   templates: string[];
@@ -60,6 +75,8 @@ export interface UpOptions {
   accessCap?: Access;
   interactive: boolean;
   noBoot: boolean;
+  /** The caller waits on the guest's serial log (`--wait`): a VM that would have none is refused before it starts. */
+  wait?: boolean;
 }
 
 /** A started (or, with `-n`, prepared) VM. */
@@ -71,6 +88,12 @@ export interface UpResult {
   files: VmFiles;
   /** QEMU's exit status in the foreground. */
   exitCode?: number;
+  /** Its serial console socket, `null` when vmtools serves none. */
+  serial?: string | null;
+  /** The file its serial output goes to, `null` when none. */
+  log?: string | null;
+  /** The port forwards QEMU set up. */
+  forwards?: Forward[];
 }
 
 /** Settings files cannot hold a line break or NUL, so storage named with one can be neither kept nor booted. */
@@ -166,7 +189,11 @@ async function upBare(
   tool: Settings,
 ): Promise<UpResult> {
   checkStorable(path);
-  const ref = inspectStorage(path);
+  // A URL is looked at now: its content decides between a disk and a CD-ROM drive.
+  const facts = new StorageFacts();
+  const ref = await inspectAndLook(path, facts, tools.log);
+  // What no setting changes is checked before anything is asked or made.
+  await checkUsable(isCdrom(ref) ? "cdrom1" : "hdd1", ref, facts, tools.log);
   if (ref.location.kind === "dir") {
     // A directory given where a VM home was likely meant: say what happens instead.
     tools.log.info(
@@ -220,7 +247,7 @@ async function upBare(
     settings.set("vm_home", "");
     attachExtra(settings, opts);
     const source = splitPrefix(absoluteStorage(path))[1];
-    const result = await boot(settings, vmFiles(dir, settings), opts, tools, host, source);
+    const result = await boot(settings, vmFiles(dir, settings), opts, tools, host, source, facts);
     if (opts.noBoot || opts.interactive) removeQuietly(dir, true);
     return result;
   } catch (e) {
@@ -229,7 +256,7 @@ async function upBare(
   }
 }
 
-/** Adds `-c`/`-d` storage and `-C`/`-D` boot order for this run only. */
+/** Adds `-c`/`-d` storage, `-S` shares and `-C`/`-D` boot order for this run only. */
 function attachExtra(settings: Settings, opts: UpOptions): void {
   const cmdline = { layer: "cmdline" as const };
   const attach = (kind: "hdd" | "cdrom", spec: string) => {
@@ -248,6 +275,12 @@ function attachExtra(settings: Settings, opts: UpOptions): void {
   };
   for (const d of opts.disks) attach("hdd", d);
   for (const d of opts.cdroms) attach("cdrom", d);
+  for (const dir of opts.shares ?? []) {
+    const taken = new Set(shareNumbers(settings));
+    let n = 1;
+    while (taken.has(n)) n++;
+    settings.set(`vm_share${n}_path`, absoluteStorage(dir), { layer: "cmdline", source: "-S" });
+  }
   if (opts.bootFrom) settings.set("vm_boot_order", opts.bootFrom, cmdline);
   if (opts.accessCap) {
     const current = parseAccess(settings.get("vm_storage_rwmode") || "rw", "vm_storage_rwmode");
@@ -264,23 +297,30 @@ async function boot(
   host: HostInfo,
   /** For a bare boot, what is booted (absolute), recorded so that vmdown can be given it. */
   source?: string,
+  facts = new StorageFacts(),
 ): Promise<UpResult> {
   const { log } = tools;
   const name = settings.get("vm_name");
   checkSocketPaths(files);
+  // ISOs of directories that a killed vmup left (the home is locked: no other vmup is making one).
+  for (const iso of leftoverIsos(files.dir)) {
+    removeQuietly(iso);
+    log.debug(`removed ${iso}, left by an earlier start`);
+  }
   const running = await runningFrom(files, settings.get("cfg_qemu_cmdprefix"));
   if (running) {
     // Starting is idempotent, so `vmcreate … && vmup …` and retrying scripts just work.
-    const { pid, display } = running.record;
+    const { pid, display, forwards } = running.record;
     log.at(0, `${name}: already running (pid ${pid}), not started again`);
-    return { name, pid, display, files };
+    return { name, pid, display, files, ...recordedOutputs(running.record, files), forwards };
   }
   const loader = new ModuleLoader(
     tools.roots,
     settings.bool("cfg_include_userhome"),
     tools.builtins,
   );
-  const cmd = await buildCommand(settings, files, host, loader, log);
+  await checkStorage(settings, settings.get("vm_home") || files.dir, facts, log);
+  const cmd = await buildCommand(settings, files, host, loader, log, facts);
   if (opts.noBoot) {
     for (const f of cmd.transient) removeQuietly(f);
     // The command is the data `vmup -n` produces: one line on stdout, ready to paste into a shell.
@@ -288,12 +328,34 @@ async function boot(
     log.step(`${name}: would run ${formatCommand(cmd)}`);
     return { name, files };
   }
+  const outputs = serialOutputs(cmd.args, files);
+  if (opts.wait && !outputs.log) {
+    for (const f of cmd.transient) removeQuietly(f);
+    const params = settings.list("vm_qemu_params");
+    const i = params.indexOf("-serial");
+    const why = i >= 0
+      ? `vm_qemu_params take the serial port: -serial ${params[i + 1]}`
+      : "vm_serial_mode=none";
+    throw new VmError(`${name}: no serial log to wait on (${why}); not started`);
+  }
   clearRuntimeFiles(files);
   const token = newToken();
   const bare = !settings.get("vm_home");
   const images = imagesOf(settings, files.dir);
-  const record = (pid: number, started: number, display: string) =>
-    writeRecord(files, { token, pid, started, name, display, dir: files.dir, bare, source, images });
+  const record = (pid: number, started: number, display: string, forwards: Forward[] = []) =>
+    writeRecord(files, {
+      token,
+      pid,
+      started,
+      name,
+      display,
+      dir: files.dir,
+      bare,
+      source,
+      images,
+      ...outputs,
+      forwards,
+    });
   if (!settings.bool("vm_qemu_daemonize")) {
     log.info(
       `${name}: starting in the foreground; the QEMU monitor is on this terminal`,
@@ -305,20 +367,23 @@ async function boot(
       clearRuntimeFiles(files);
     }
   }
-  const { args, launched } = await launchWithDisplayRetries(cmd, settings, files, host, loader, tools, token)
-    .catch(async (e) => {
-      throw (await imageInUse(e, settings)) ?? e;
-    });
+  const launching = launchWithDisplayRetries(cmd, settings, files, host, loader, tools, token, facts);
+  const { args, launched } = await launching.catch(async (e) => {
+    throw (await imageInUse(e, settings)) ?? forwardError(e, settings) ?? e;
+  });
   let display: string;
+  let forwards: Forward[];
   try {
     display = await displayOf(args, launched.qmp);
+    forwards = await learnForwards(args, launched.qmp);
   } finally {
     launched.qmp.close();
   }
-  record(launched.pid, launched.started, display);
+  record(launched.pid, launched.started, display, forwards);
   const where = bare ? `, files in ${files.dir}` : "";
   log.at(0, `${name}: running (pid ${launched.pid}), display ${display}${where}`);
-  return { name, pid: launched.pid, display, files };
+  for (const f of forwards) log.at(0, `${name}: port forward ${formatForward(f)}`);
+  return { name, pid: launched.pid, display, files, ...outputs, forwards };
 }
 
 /** The image files and devices a VM's drives use, as real paths. */
@@ -327,7 +392,7 @@ function imagesOf(settings: Settings, dir: string): string[] {
   for (const drive of enabledDrives(settings, settings.get("vm_home") || dir)) {
     try {
       const loc = inspectStorage(drive.backend, drive.base).location;
-      if (loc.kind === "file" || loc.kind === "device") out.push(realPath(loc.path));
+      if (loc.kind === "file" || loc.kind === "device") out.push(realPathOr(loc.path));
     } catch { /* QEMU will say what is wrong with it */ }
   }
   return out;
@@ -340,7 +405,7 @@ function imagesOf(settings: Settings, dir: string): string[] {
 async function imageInUse(e: unknown, settings: Settings): Promise<VmError | undefined> {
   const image = /Is another process using the image \[(.*)\]\?/.exec(String(e))?.[1];
   if (!image) return undefined;
-  const real = realPath(image);
+  const real = realPathOr(image);
   const holders = recordedVms((dir) => vmFiles(dir, settings)).filter((r) => r.images?.includes(real));
   const live = await processStarts(holders.map((r) => r.pid));
   const holder = holders.find((r) => {
@@ -351,14 +416,6 @@ async function imageInUse(e: unknown, settings: Settings): Promise<VmError | und
   return new VmError(
     `${image}: in use by the running VM '${holder.name}' (${holder.dir}, pid ${holder.pid}); stop it first (vmdown)`,
   );
-}
-
-function realPath(path: string): string {
-  try {
-    return Deno.realPathSync(path);
-  } catch {
-    return resolve(path);
-  }
 }
 
 /** The kernel limits unix socket paths (sun_path) to 107 bytes. */
@@ -393,6 +450,7 @@ async function launchWithDisplayRetries(
   loader: ModuleLoader,
   tools: Toolbox,
   token: string,
+  facts: StorageFacts,
 ): Promise<{ args: string[]; launched: Launched }> {
   let cmd = first;
   for (let attempt = 0;; attempt++) {
@@ -415,7 +473,7 @@ async function launchWithDisplayRetries(
         settings.set("vm_display_type", "vnc");
       } else throw e;
       clearRuntimeFiles(files);
-      cmd = await buildCommand(settings, files, host, loader, tools.log);
+      cmd = await buildCommand(settings, files, host, loader, tools.log, facts);
     }
   }
 }

@@ -9,6 +9,7 @@ import type { BuildcmdModule, HostInfo, VmFiles } from "../modules/api.ts";
 import { moduleLog, storageTools } from "../modules/context.ts";
 import { type ModuleLoader, runModule } from "../modules/loader.ts";
 import type { Settings } from "../settings/settings.ts";
+import type { StorageFacts } from "../storage/preflight.ts";
 import type { Logger } from "../ui/log.ts";
 import { QemuCommandLine } from "./command.ts";
 import { readFirmwareDescriptors } from "./firmware.ts";
@@ -29,6 +30,8 @@ export async function buildCommand(
   host: HostInfo,
   loader: ModuleLoader,
   log: Logger,
+  /** What the storage checks before the start found (see `storage/preflight.ts`). */
+  facts?: StorageFacts,
 ): Promise<BuiltCommand> {
   const qemu = new QemuCommandLine();
   const transient: string[] = [];
@@ -37,7 +40,7 @@ export async function buildCommand(
     qemu,
     files,
     host,
-    storage: storageTools(settings, settings.get("vm_home") || files.dir, log, transient),
+    storage: storageTools(settings, settings.get("vm_home") || files.dir, log, transient, facts),
     firmware: { descriptors: () => readFirmwareDescriptors(settings.list("cfg_qemu_firmwaredirs"), log) },
     randomMac,
     log: moduleLog(log),

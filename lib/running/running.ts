@@ -10,6 +10,7 @@
 import type { VmFiles } from "../modules/api.ts";
 import { listProcesses, sameStart } from "./process.ts";
 import { indexedDirs, readRecord, unlinkIndexed } from "./record.ts";
+import { type Forward, forwardsFromArgs } from "../qemu/forwards.ts";
 
 /** A QEMU process found running. */
 export interface RunningVm {
@@ -41,6 +42,8 @@ export interface RunningVm {
   token?: string;
   /** For a bare boot, what was booted (absolute path or URL). */
   source?: string;
+  /** Port forwards: as QEMU reported them to vmup, or for another QEMU as its command line tells (a hint). */
+  forwards: Forward[];
 }
 
 /** What {@linkcode listRunningVms} looks for. */
@@ -59,7 +62,7 @@ export async function listRunningVms(opts: ListRunningOptions): Promise<RunningV
   const byPid = new Map(procs.map((p) => [p.pid, p]));
   const recorded = new Map<
     number,
-    Pick<RunningVm, "home" | "bare" | "monitor" | "name" | "display" | "token" | "source">
+    Pick<RunningVm, "home" | "bare" | "monitor" | "name" | "display" | "token" | "source" | "forwards">
   >();
   for (const [token, dir] of indexedDirs()) {
     const files = opts.files(dir);
@@ -77,6 +80,7 @@ export async function listRunningVms(opts: ListRunningOptions): Promise<RunningV
       display: rec.display,
       token,
       source: rec.source,
+      forwards: rec.forwards ?? [],
     });
   }
   const vms = procs.map((p): RunningVm => ({
@@ -88,7 +92,14 @@ export async function listRunningVms(opts: ListRunningOptions): Promise<RunningV
     started: p.started,
     args: p.args,
     ...(recorded.get(p.pid) ??
-      { home: "", bare: false, monitor: "", name: nameFromArgs(p.args), display: displayFromArgs(p.args) }),
+      {
+        home: "",
+        bare: false,
+        monitor: "",
+        name: nameFromArgs(p.args),
+        display: displayFromArgs(p.args),
+        forwards: forwardsFromArgs(p.args),
+      }),
   })).filter((vm) => opts.select?.(vm) ?? true);
   return vms.sort((a, b) => a.pid - b.pid);
 }

@@ -100,7 +100,9 @@ Deno.test("vmps shows pid, name, home and display; -o, -s, -r, -n, -p, -d, -u an
       "cpu",
       "mem",
       "cmdline",
+      "forwards",
     ]);
+    deepEqual(vm.forwards, []);
     equal(vm.pid, pids[0]);
     equal(vm.name, "alpha");
     equal(vm.home, alpha);
