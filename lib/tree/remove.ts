@@ -1,10 +1,11 @@
 /**
  * Deleting VMs (vmrm): a VM's own files — its settings, children list,
  * lock and runtime files, cloud-init seed, and the disk images of its that
- * lie in its home and its UEFI variable store (kept with `-k`) — then its home if nothing else is left in it. With
- * `-r` its descendants go first, wherever they live. The parent's children
- * list loses it. One change: until it commits, everything is in backup
- * directories, and an interrupted delete is undone.
+ * lie in its home and its UEFI variable store (kept with `-k`) — then its
+ * home if nothing else is left in it. With `-r` its descendants go first,
+ * wherever they live. The parent's children list loses it. One change:
+ * until it commits, everything is in backup directories, and an
+ * interrupted delete is undone.
  * @module
  */
 import { type Change, withChange } from "../change/change.ts";
