@@ -15,6 +15,7 @@ import { followLog } from "../lib/serial/follow.ts";
 import { resolveSettings } from "../lib/settings/resolve.ts";
 import { Logger } from "../lib/ui/log.ts";
 import { locateVm, targetFile } from "../lib/running/locate.ts";
+import { readRecord } from "../lib/running/record.ts";
 
 /** After piped input ends, how long the guest may stay silent before `vmmon -s` leaves. */
 const QUIET_MS = 1000;
@@ -30,7 +31,10 @@ for a bare boot, the directory vmup printed. No path: the current directory.
 
 Without -s or -f: the QEMU human monitor. On a terminal it has line editing,
 history and Tab completion (Ctrl-D leaves; 'quit' stops QEMU at once). From a
-pipe, each line is run as a command and its output printed.`,
+pipe, each line is run as a command and its output printed.
+
+A VM started with vmup --libvirt is reached through virsh: the monitor with
+qemu-monitor-command --hmp, the console (-s, on a terminal) with virsh console.`,
   options: [
     { short: "n", help: "no line editing on a terminal: read plain lines" },
     {
@@ -73,16 +77,26 @@ print what comes back until the guest is quiet for a second
     const notice = (text: string) => {
       if (log.verbosity >= 1) io.output.err(text);
     };
+    // A VM vmup started under libvirt is reached through virsh.
+    const lv = readRecord(target.files)?.libvirt ? await import("../lib/libvirt/monitor.ts") : undefined;
+    const underLibvirt = await lv?.libvirtTarget(target);
 
     if (args.count.f) {
       return await followLog(targetFile(target, "serialLog"), {
         label: target.label,
         monitor: target.files.monitor,
+        alive: underLibvirt && (async () => {
+          const { libvirtAnswer } = await import("../lib/libvirt/state.ts");
+          return await libvirtAnswer(underLibvirt.ref, underLibvirt.token).catch(() => "match") === "match";
+        }),
         stdout: io.stdout,
         notice,
       });
     }
 
+    if (args.count.s && underLibvirt) {
+      return await lv!.attachConsole(underLibvirt.ref, target.label, io.output.inIsTerminal);
+    }
     if (args.count.s) {
       const socket = targetFile(target, "serial");
       const lock = await claimSerial(socket, target.files.monitor, target.label);
@@ -100,7 +114,9 @@ print what comes back until the guest is quiet for a second
       }
     }
 
-    const runner = new HmpRunner(targetFile(target, "monitor"), target.label);
+    const runner = underLibvirt
+      ? new lv!.LibvirtHmpRunner(underLibvirt.ref, target.label)
+      : new HmpRunner(targetFile(target, "monitor"), target.label);
     const version = await runner.check();
     if (io.output.inIsTerminal && !args.count.n) {
       const { interactive, defaultHistoryFile } = await import(

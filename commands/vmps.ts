@@ -10,7 +10,7 @@ import { resolve } from "../lib/path.ts";
 import { configRoots } from "../lib/roots.ts";
 import { resolveSettings } from "../lib/settings/resolve.ts";
 import { vmFiles } from "../lib/home/files.ts";
-import { listRunningVms, type RunningVm } from "../lib/running/running.ts";
+import { byPidThenHome, listRunningVms, type RunningVm } from "../lib/running/running.ts";
 
 interface Field {
   title: string;
@@ -27,24 +27,24 @@ const FIELDS: Record<string, Field> = {
   c: {
     title: "%CPU",
     right: true,
-    text: (v) => v.cpu.toFixed(1),
-    key: (v) => v.cpu,
+    text: (v) => v.cpu?.toFixed(1) ?? "-",
+    key: (v) => v.cpu ?? -1,
   },
   d: { title: "DISPLAY", text: (v) => v.display, key: (v) => v.display },
-  e: { title: "COMMAND", text: (v) => v.args, key: (v) => v.args },
+  e: { title: "COMMAND", text: (v) => v.args || "-", key: (v) => v.args },
   h: { title: "HOME", text: (v) => unknown(v.home), key: (v) => v.home },
   m: {
     title: "MEM",
     right: true,
-    text: (v) => String(v.mem),
-    key: (v) => v.mem,
+    text: (v) => v.mem === undefined ? "-" : String(v.mem),
+    key: (v) => v.mem ?? -1,
   },
   n: { title: "NAME", text: (v) => unknown(v.name), key: (v) => v.name },
   p: {
     title: "PID",
     right: true,
-    text: (v) => String(v.pid),
-    key: (v) => v.pid,
+    text: (v) => v.pid === undefined ? "-" : String(v.pid),
+    key: (v) => v.pid ?? Infinity,
   },
   q: {
     title: "MONITOR",
@@ -52,7 +52,13 @@ const FIELDS: Record<string, Field> = {
     key: (v) => v.monitor,
   },
   u: { title: "USER", text: (v) => v.user, key: (v) => v.user },
+  g: { title: "ENGINE", text: engine, key: engine },
 };
+
+/** `qemu`, or `libvirt` and its URI. */
+function engine(vm: RunningVm): string {
+  return vm.libvirt ? `libvirt ${vm.libvirt.uri}` : vm.engine;
+}
 
 function letters(option: string, value: string): string[] {
   const out = [...value];
@@ -90,7 +96,7 @@ function selector(args: ParsedArgs): (vm: RunningVm) => boolean {
         }
         return Number(p);
       }));
-      return (vm) => pids.has(vm.pid);
+      return (vm) => vm.pid !== undefined && pids.has(vm.pid);
     }
     case "u": {
       const users = new Set(values);
@@ -120,7 +126,7 @@ function sortVms(vms: RunningVm[], keys: string[]): void {
       const c = x < y ? -1 : x > y ? 1 : 0;
       if (c) return k === k.toLowerCase() ? c : -c;
     }
-    return a.pid - b.pid;
+    return byPidThenHome(a, b);
   });
 }
 
@@ -141,15 +147,17 @@ function json(vms: RunningVm[]): string {
   const orNull = (s: string) => s === "" ? null : s;
   return JSON.stringify(
     vms.map((v) => ({
-      pid: v.pid,
+      pid: v.pid ?? null,
       name: orNull(v.name),
       home: orNull(v.home),
       display: v.display,
       monitor: orNull(v.monitor),
       user: v.user,
-      cpu: v.cpu,
-      mem: v.mem,
-      cmdline: v.args,
+      cpu: v.cpu ?? null,
+      mem: v.mem ?? null,
+      cmdline: orNull(v.args),
+      engine: v.engine,
+      uri: v.libvirt?.uri ?? null,
     })),
     null,
     2,
@@ -193,7 +201,8 @@ const command: Command = {
       help: "columns, as letters (default pnd)",
       more: `  c %CPU   d display   e command line   h home
   m virtual memory (KiB)   n name   p pid
-  q monitor socket   u user`,
+  q monitor socket   u user
+  g engine: qemu, or libvirt and its URI (vmup --libvirt)`,
     },
     {
       short: "s",
@@ -206,7 +215,7 @@ const command: Command = {
     {
       long: "json",
       help: "a JSON array of objects instead of the table",
-      more: "(pid name home display monitor user cpu mem cmdline)",
+      more: "(pid name home display monitor user cpu mem cmdline engine uri)",
     },
     ...COMMON_OPTIONS,
   ],
@@ -226,6 +235,7 @@ const command: Command = {
       prefix: tool.get("cfg_qemu_cmdprefix"),
       files: (dir) => vmFiles(dir, tool),
       select,
+      warn: (m) => io.output.err(`${io.prog}: warning: ${m}\n`),
     });
     if (args.count.n) return vms.length ? 0 : 1;
     sortVms(vms, keys);

@@ -1,6 +1,6 @@
 /**
  * Running the few external programs vmtools may run (QEMU, qemu-img,
- * genisoimage, kill, ps). Deno refuses to spawn under a scoped `--allow-run`
+ * genisoimage, kill, ps, virsh). Deno refuses to spawn under a scoped `--allow-run`
  * while a non-empty `LD_*` variable would reach the child; the refusal names
  * them, and the spawn is retried with exactly those blanked.
  * @module
@@ -104,6 +104,7 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   genisoimage: "genisoimage",
   kill: "procps",
   ps: "procps",
+  virsh: "libvirt-clients",
 };
 
 /** Turns a spawn failure into a message naming the program. */

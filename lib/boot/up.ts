@@ -60,6 +60,8 @@ export interface UpOptions {
   accessCap?: Access;
   interactive: boolean;
   noBoot: boolean;
+  /** `--libvirt[=URI]`: run the VM home as a libvirt domain (`""`: the default URI). */
+  libvirt?: string;
 }
 
 /** A started (or, with `-n`, prepared) VM. */
@@ -166,6 +168,9 @@ async function upBare(
   tool: Settings,
 ): Promise<UpResult> {
   checkStorable(path);
+  if (opts.libvirt !== undefined) {
+    throw new VmError(`${path}: not a VM home; --libvirt starts VM homes only (make one with vmcreate -n)`);
+  }
   const ref = inspectStorage(path);
   if (ref.location.kind === "dir") {
     // A directory given where a VM home was likely meant: say what happens instead.
@@ -271,9 +276,19 @@ async function boot(
   const running = await runningFrom(files, settings.get("cfg_qemu_cmdprefix"));
   if (running) {
     // Starting is idempotent, so `vmcreate … && vmup …` and retrying scripts just work.
-    const { pid, display } = running.record;
-    log.at(0, `${name}: already running (pid ${pid}), not started again`);
+    const { pid, display, libvirt } = running.record;
+    const how = [pid !== undefined && `pid ${pid}`, libvirt && `under libvirt at ${libvirt.uri}`].filter(
+      Boolean,
+    );
+    log.at(0, `${name}: already running (${how.join(", ")}), not started again`);
     return { name, pid, display, files };
+  }
+  if (opts.libvirt !== undefined) {
+    const { upLibvirt } = await import("../libvirt/up.ts");
+    return await upLibvirt(settings, files, opts.libvirt, opts.noBoot, tools, {
+      clear: () => clearRuntimeFiles(files),
+      images: () => imagesOf(settings, files.dir),
+    });
   }
   const loader = new ModuleLoader(
     tools.roots,
@@ -341,10 +356,12 @@ async function imageInUse(e: unknown, settings: Settings): Promise<VmError | und
   const image = /Is another process using the image \[(.*)\]\?/.exec(String(e))?.[1];
   if (!image) return undefined;
   const real = realPath(image);
-  const holders = recordedVms((dir) => vmFiles(dir, settings)).filter((r) => r.images?.includes(real));
-  const live = await processStarts(holders.map((r) => r.pid));
+  const holders = recordedVms((dir) => vmFiles(dir, settings)).filter((r) =>
+    r.pid !== undefined && r.images?.includes(real)
+  );
+  const live = await processStarts(holders.map((r) => r.pid!));
   const holder = holders.find((r) => {
-    const p = live.get(r.pid);
+    const p = live.get(r.pid!);
     return p !== undefined && sameStart(p.started, r.started);
   });
   if (!holder) return new VmError(`${image}: in use by another process (not a VM vmtools started)`);
