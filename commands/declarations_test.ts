@@ -45,16 +45,21 @@ Deno.test("each built command's -h lists every option it declares", async () => 
     match(help, new RegExp(`^Usage: ${s.name} `), s.name);
     match(help, /\nExamples:\n/, s.name);
     for (const o of s.options) {
-      ok(help.includes(`\n  ${optionLabel(o)} `), `${s.name} -h lists ${optionLabel(o)}`);
+      // A label too long for the column stands on a line of its own.
+      ok(
+        help.includes(`\n  ${optionLabel(o)} `) || help.includes(`\n  ${optionLabel(o)}\n`),
+        `${s.name} -h lists ${optionLabel(o)}`,
+      );
     }
     ok(help.split("\n").every((l) => l.length <= 80), `${s.name} -h fits 80 columns`);
   }
 });
 
-Deno.test("vmcreate takes exactly vmup's options", async () => {
+Deno.test("vmcreate takes exactly vmup's option letters", async () => {
   const [up, create] = await Promise.all(
     ["vmup", "vmcreate"].map(async (n) => (await import(`./${n}.ts`)).default),
   );
-  const letters = (s: CommandSpec) => s.options.map((o) => o.short).sort();
+  // Long options such as vmup's --libvirt may be one command's own.
+  const letters = (s: CommandSpec) => s.options.flatMap((o) => o.short ? [o.short] : []).sort();
   deepEqual(letters(create), letters(up));
 });

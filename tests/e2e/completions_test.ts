@@ -92,6 +92,7 @@ Deno.test("bash: vmup -<TAB> offers its options, vmup <TAB> VM homes, images and
       options.reply,
       [
         "--help",
+        "--libvirt",
         "-C",
         "-D",
         "-b",
