@@ -91,12 +91,19 @@ export async function describeDomain(settings: Settings, opts: DescribeOptions):
 
 // ---------------------------------------------------------------------------
 // UEFI GOES HERE. The firmware is the BIOS until `vm_firmware=uefi|uefi-secure`
-// exists; then this returns, for those values,
-//   { kind: "uefi", secure: value === "uefi-secure", vars: <the VM's own
-//     variable store in its home>, code?: <a code image, else libvirt picks
-//     one from /usr/share/qemu/firmware> }
-// and render.ts writes the rest (`<os firmware='efi'>` with its features,
-// `<nvram>`, and `<smm>` for Secure Boot, which needs a q35 machine).
+// exists (branch cloudinit: settings vm_firmware and cfg_file_efivars, the
+// built-in buildcmd module `firmware`). To wire it:
+//  - return, for those values, { kind: "uefi", secure: value === "uefi-secure",
+//    vars: `${home}/${settings.get("cfg_file_efivars")}` } — libvirt then
+//    picks the code and the variable template from the firmware descriptors
+//    (/usr/share/qemu/firmware), as the module does; or name them (`code`,
+//    `varsTemplate`) from the descriptor the module chose;
+//  - check what the module checks (uefi-secure needs q35);
+//  - add "firmware" to DESCRIBED in modules.ts (until then that module runs
+//    as an undescribed one: its -drive if=pflash arguments go through
+//    <qemu:commandline>).
+// render.ts writes the rest (`<os firmware='efi'>` or `<loader>`, `<nvram>`,
+// `<smm>` for Secure Boot); render_test.ts validates both forms already.
 // ---------------------------------------------------------------------------
 /** The VM's firmware. */
 function firmware(_settings: Settings, _home: string): FirmwareSpec {

@@ -1,9 +1,11 @@
 /**
- * The buildcmd modules under libvirt. The built-in ones are what
- * `describe.ts` turns into libvirt elements; a module a user adds to
- * `cfg_modules_buildcmd` runs as it does for vmup, on a command of its own,
- * and its arguments go to QEMU through `<qemu:commandline>`. A user file
- * that replaces a built-in module cannot be carried over: the user hears so.
+ * The buildcmd modules under libvirt. The built-in ones `describe.ts` turns
+ * into libvirt elements ({@linkcode DESCRIBED}) do not run; every other
+ * module in `cfg_modules_buildcmd` — a user's, or a built-in that
+ * `describe.ts` does not know — runs as it does for vmup, on a command of
+ * its own, and its arguments go to QEMU through `<qemu:commandline>`. A
+ * user file that replaces a described built-in cannot be carried over: the
+ * user hears so.
  * @module
  */
 import type { BuildcmdModule, HostInfo, VmFiles } from "../modules/api.ts";
@@ -22,7 +24,28 @@ export interface ModuleArgs {
   transient: string[];
 }
 
-/** Runs the buildcmd modules that are not built in (see the module doc). */
+/**
+ * The built-in buildcmd modules whose effect `describe.ts` writes as libvirt
+ * elements. A built-in added to the program later runs like a user's module
+ * until `describe.ts` takes it over and its name is added here.
+ */
+export const DESCRIBED: ReadonlySet<string> = new Set([
+  "qemu",
+  "boot",
+  "cpu",
+  "macos",
+  "display",
+  "keyboard",
+  "monitor",
+  "serial",
+  "name",
+  "networking",
+  "ram",
+  "storage_cdrom",
+  "storage_hdd",
+]);
+
+/** Runs the buildcmd modules libvirt elements do not stand for (see the module doc). */
 export async function moduleArgs(
   settings: Settings,
   files: VmFiles,
@@ -30,7 +53,6 @@ export async function moduleArgs(
   loader: ModuleLoader,
   log: Logger,
 ): Promise<ModuleArgs> {
-  const builtins = await loader.builtins.buildcmd();
   const modules = await loader.load<BuildcmdModule>(
     "buildcmd",
     settings.list("cfg_modules_buildcmd"),
@@ -40,7 +62,7 @@ export async function moduleArgs(
   const out: ModuleArgs = { args: [], transient: [] };
   try {
     for (const m of modules) {
-      if (m.name in builtins) {
+      if (DESCRIBED.has(m.name)) {
         if (m.source !== "built-in") {
           log.warn(`module ${m.source} replaces the built-in '${m.name}': not used under libvirt`);
         }
