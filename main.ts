@@ -1,8 +1,9 @@
 /**
  * Entry point: one program, thirteen commands. Run as `vmup`, `vmdown`, …
  * (links to one executable) it runs that command; run as `vmtools` it takes
- * the command from its first argument (`vmtools up` works too), or prints a
- * shell completion script (`vmtools completions bash`).
+ * the command from its first argument (`vmtools up` works too), prints a
+ * shell completion script (`vmtools completions bash`), or takes its own
+ * options (`vmtools --install-links DIR`).
  * @module
  */
 import { type Command, processIO, runCommand } from "./lib/cli/command.ts";
@@ -28,6 +29,11 @@ const COMMANDS: Record<string, Loader> = {
   vmrndmac: () => import("./commands/vmrndmac.ts"),
 };
 
+/** The program's own options (`vmtools --install-links DIR`), loaded only when given. */
+async function loadOwn(): Promise<Command> {
+  return (await import("./commands/vmtools.ts")).default(Object.keys(COMMANDS));
+}
+
 /** The name this program was invoked by. */
 async function invokedAs(): Promise<string> {
   const fromLauncher = Deno.env.get("VMTOOLS_ARGV0");
@@ -43,11 +49,14 @@ function usage(): string {
   const names = Object.keys(COMMANDS);
   return `Usage: vmtools COMMAND [ARGS...]   (or run a command by its name: vmup ...)
        vmtools completions bash|zsh|fish
+       vmtools --install-links DIR [--force]
 
 Commands: ${names.join(" ")}
 Run 'vmtools COMMAND -h' for a command's options; see vmtools(7).
 'vmtools completions SHELL' prints the completion script for that shell
 (scripts/install installs all three).
+'vmtools --install-links DIR' makes the command names links in DIR to this
+executable (--force replaces other files of those names).
 `;
 }
 
@@ -66,7 +75,7 @@ async function completions(args: string[]): Promise<number> {
     return 2;
   }
   const specs = (await Promise.all(Object.values(COMMANDS).map((load) => load()))).map((m) => m.default);
-  processOutput.out(completionScript(args[0], specs));
+  processOutput.out(completionScript(args[0], specs, await loadOwn()));
   return 0;
 }
 
@@ -80,6 +89,7 @@ async function main(): Promise<number> {
       return sub ? 0 : 2;
     }
     if (sub === "completions") return await completions(argv.slice(1));
+    if (sub.startsWith("-")) return await runCommand(await loadOwn(), argv, processIO("vmtools"));
     name = sub in COMMANDS ? sub : `vm${sub}`;
     argv = argv.slice(1);
     if (!(name in COMMANDS)) {

@@ -4,12 +4,13 @@
  */
 import { type Command, session } from "../lib/cli/command.ts";
 import type { OptionDecl } from "../lib/cli/spec.ts";
-import { VmError } from "../lib/errors.ts";
+import { UsageError, VmError } from "../lib/errors.ts";
 import { PromptAborted, type Prompter } from "../lib/ui/prompt.ts";
 import { createVm } from "../lib/boot/create.ts";
 import { up } from "../lib/boot/up.ts";
 import { BUILTIN_MODULES } from "../modules/registry.ts";
-import { UP_OPTIONS, upOptions } from "./vmup.ts";
+import { provisionOptions, UP_OPTIONS, upOptions } from "./vmup.ts";
+import { type CreateReport, createReport, formatJson, upReport } from "../lib/boot/report.ts";
 
 /** How vmcreate words the options it shares with vmup, where it differs. */
 const OWN_HELP: Record<string, string> = {
@@ -21,12 +22,16 @@ const OWN_HELP: Record<string, string> = {
   n: "create only, do not start",
   D: "use storage s as a CD-ROM and boot from it once (an installer)",
   i: "start in the foreground, monitor on this terminal",
+  S: "share directory dir with the guest at this start (not stored)",
 };
 
 /** vmup's options in vmcreate's words and order: what is stored first. */
-const OPTIONS: readonly OptionDecl[] = [..."cCdDotnibrszyqvh"].map((letter) => {
+const OPTIONS: readonly OptionDecl[] = [..."cCdDSotnibrszyqvh"].map((letter) => {
   const o = UP_OPTIONS.find((o) => o.short === letter)!;
   return letter in OWN_HELP ? { ...o, help: OWN_HELP[letter] } : o;
+}).toSpliced(-3, 0, {
+  long: "json",
+  help: "print on stdout a JSON array of the new VMs (see vmtools(7))",
 });
 
 const command: Command = {
@@ -45,13 +50,21 @@ every proposal. An installer given with -D boots once; the disk after that.`,
     ["vmcreate -D debian.iso -t modern ./deb", "install from an ISO on a new disk"],
   ],
   async exec(args, io) {
-    const { tools, overrides } = session(args, io, BUILTIN_MODULES);
+    const { json } = provisionOptions(args);
+    if (json && args.count.i) throw new UsageError("--json cannot go with -i");
+    const { tool, tools, overrides } = session(args, io, BUILTIN_MODULES);
     const opts = upOptions(args, overrides);
     let failed = 0;
+    const reports: CreateReport[] = [];
     const homes = args.operands.length ? args.operands : ["."];
     for (const home of homes) {
       try {
         const created = await createVm(home, opts, tools);
+        // What was written, before the first start changes it (vm_boot_once).
+        const report = json
+          ? createReport(created, `${created}/${tool.get("cfg_file_vmsettings")}`)
+          : undefined;
+        if (report) reports.push(report);
         if (!opts.noBoot) {
           const bootOpts = {
             ...opts,
@@ -66,6 +79,7 @@ every proposal. An installer given with -D boots once; the disk after that.`,
             r = await up(created, bootOpts, tools);
           }
           if (r.exitCode) failed++;
+          if (report) report.started = upReport(r);
         }
       } catch (e) {
         if (!(e instanceof VmError) || homes.length === 1) throw e;
@@ -73,6 +87,7 @@ every proposal. An installer given with -D boots once; the disk after that.`,
         failed++;
       }
     }
+    if (json) io.output.out(formatJson(reports));
     return failed ? 1 : 0;
   },
 };

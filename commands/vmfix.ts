@@ -18,7 +18,7 @@ below them too) for what the flags name, and repair it unless -n. At least
 one check is needed.`,
   options: [
     { short: "b", help: "changes a killed command left half done (undo, or finish)" },
-    { short: "d", help: "work files of VMs that are not running (pid file, sockets)" },
+    { short: "d", help: "work files (pid file, sockets of VMs not running; left-over ISOs)" },
     { short: "l", help: "lock files nobody holds" },
     { short: "p", help: "parent lines and children lists that disagree" },
     { short: "s", help: "storage and backing-file paths left behind by a move" },

@@ -41,7 +41,7 @@ CPU, memory, disk use`,
     },
     {
       short: "b",
-      help: "enabled disks and CD-ROM drives: backend, type, access",
+      help: "enabled disks, CD-ROMs and shared folders: backend, type, access",
       more: "long: image details and the whole chain of backing files",
     },
     { short: "t", help: "the fork tree: * this VM, R running ones; long: their homes" },

@@ -15,7 +15,10 @@ import { followLog } from "../lib/serial/follow.ts";
 import { resolveSettings } from "../lib/settings/resolve.ts";
 import { Logger } from "../lib/ui/log.ts";
 import { locateVm, targetFile } from "../lib/running/locate.ts";
-import { readRecord } from "../lib/running/record.ts";
+import { compilePattern, LineMatcher, parseTimeout } from "../lib/serial/expect.ts";
+import { expectInLog } from "../lib/serial/wait.ts";
+import { isOwnSocket, readRecord } from "../lib/running/record.ts";
+import { isAlive } from "../lib/running/alive.ts";
 
 /** After piped input ends, how long the guest may stay silent before `vmmon -s` leaves. */
 const QUIET_MS = 1000;
@@ -49,6 +52,18 @@ print what comes back until the guest is quiet for a second
       help: "print the serial log (serial.log) as the guest adds to it",
       more: "until the VM stops or Ctrl-C",
     },
+    {
+      long: "expect",
+      value: "re",
+      help: "with -s: send the piped input, then wait for a line matching re",
+      more: `instead of a quiet second; print what came, then leave (exit 0).
+Without a console socket (vm_serial_mode=log), watch the log`,
+    },
+    {
+      long: "timeout",
+      value: "n",
+      help: "with --expect: give up after n seconds (exit 1, VM left running)",
+    },
     ...COMMON_OPTIONS,
   ],
   operands: "vmhome",
@@ -58,6 +73,7 @@ print what comes back until the guest is quiet for a second
     ["echo 'sendkey ctrl-alt-delete' | vmmon .", "reboot the guest"],
     ["vmmon -s ~/vms/deb", "log in on the serial console"],
     ["printf 'uname -a\\n' | vmmon -s ~/vms/deb", "run a command in the guest shell"],
+    ["printf 'root\\n' | vmmon -s --expect '# ' .", "log in, up to the shell prompt"],
     ["vmmon -f ~/vms/deb", "watch the guest boot"],
   ],
   async exec(args, io) {
@@ -67,6 +83,10 @@ print what comes back until the guest is quiet for a second
     if (args.operands.length > 1) {
       throw new UsageError("one path at most");
     }
+    const expect = args.values.expect ? compilePattern(args.values.expect.at(-1)!, "--expect") : undefined;
+    const expectMs = parseTimeout(args.values.timeout?.at(-1));
+    if (expectMs !== undefined && !expect) throw new UsageError("--timeout goes with --expect");
+    if (expect && !args.count.s) throw new UsageError("--expect goes with -s");
     const tool = resolveSettings({ roots: configRoots(io.env) }).settings;
     const log = new Logger(
       io.prog,
@@ -85,29 +105,38 @@ print what comes back until the guest is quiet for a second
       return await followLog(targetFile(target, "serialLog"), {
         label: target.label,
         monitor: target.files.monitor,
-        alive: underLibvirt && (async () => {
-          const { libvirtAnswer } = await import("../lib/libvirt/state.ts");
-          return await libvirtAnswer(underLibvirt.ref, underLibvirt.token).catch(() => "match") === "match";
-        }),
+        alive: underLibvirt && (() => isAlive(target.files)),
         stdout: io.stdout,
         notice,
       });
     }
 
-    if (args.count.s && underLibvirt) {
-      return await lv!.attachConsole(underLibvirt.ref, target.label, io.output.inIsTerminal);
-    }
     if (args.count.s) {
       const socket = targetFile(target, "serial");
+      if (expect && target.givenKind !== "socket" && !isOwnSocket(socket)) {
+        // No console to type into (vm_serial_mode=log, or libvirt's): what the guest prints is in its log.
+        return await expectInLog(target, new LineMatcher(expect), {
+          timeoutMs: expectMs,
+          stdout: io.stdout,
+          input: io.output.inIsTerminal ? undefined : io.stdin.readable,
+        });
+      }
+      if (underLibvirt) {
+        return await lv!.attachConsole(underLibvirt.ref, target.label, io.output.inIsTerminal);
+      }
       const lock = await claimSerial(socket, target.files.monitor, target.label);
       try {
         const conn = await connectSerial(socket, target.label);
         const opts = { label: target.label, stdout: io.stdout, notice };
-        return io.output.inIsTerminal ? await attachTerminal(conn, opts) : await attachPiped(conn, {
+        if (io.output.inIsTerminal && !expect) return await attachTerminal(conn, opts);
+        return await attachPiped(conn, {
           ...opts,
-          input: io.stdin.readable,
+          // With --expect at a terminal, nothing is sent: only the guest's line is awaited.
+          input: io.output.inIsTerminal ? ReadableStream.from<Uint8Array>([]) : io.stdin.readable,
           quietMs: QUIET_MS,
           firstAnswerMs: FIRST_ANSWER_MS,
+          expect: expect && new LineMatcher(expect),
+          expectMs,
         });
       } finally {
         lock?.release();

@@ -11,6 +11,7 @@ import { configRoots } from "../lib/roots.ts";
 import { resolveSettings } from "../lib/settings/resolve.ts";
 import { vmFiles } from "../lib/home/files.ts";
 import { byPidThenHome, listRunningVms, type RunningVm } from "../lib/running/running.ts";
+import { formatForward } from "../lib/qemu/forwards.ts";
 
 interface Field {
   title: string;
@@ -22,6 +23,9 @@ interface Field {
 
 const unknown = (s: string) => s || "?";
 
+/** Port forwards in QEMU's rule syntax, comma-separated (one word per column); `-` for none. */
+const forwards = (v: RunningVm) => v.forwards.map(formatForward).join(",") || "-";
+
 /** The columns, by letter. */
 const FIELDS: Record<string, Field> = {
   c: {
@@ -32,6 +36,8 @@ const FIELDS: Record<string, Field> = {
   },
   d: { title: "DISPLAY", text: (v) => v.display, key: (v) => v.display },
   e: { title: "COMMAND", text: (v) => v.args || "-", key: (v) => v.args },
+  f: { title: "FORWARDS", text: (v) => forwards(v), key: (v) => forwards(v) },
+  g: { title: "ENGINE", text: engine, key: engine },
   h: { title: "HOME", text: (v) => unknown(v.home), key: (v) => v.home },
   m: {
     title: "MEM",
@@ -52,7 +58,6 @@ const FIELDS: Record<string, Field> = {
     key: (v) => v.monitor,
   },
   u: { title: "USER", text: (v) => v.user, key: (v) => v.user },
-  g: { title: "ENGINE", text: engine, key: engine },
 };
 
 /** `qemu`, or `libvirt` and its URI. */
@@ -156,6 +161,7 @@ function json(vms: RunningVm[]): string {
       cpu: v.cpu ?? null,
       mem: v.mem ?? null,
       cmdline: orNull(v.args),
+      forwards: v.forwards,
       engine: v.engine,
       uri: v.libvirt?.uri ?? null,
     })),
@@ -199,10 +205,10 @@ const command: Command = {
       short: "o",
       value: "fields",
       help: "columns, as letters (default pnd)",
-      more: `  c %CPU   d display   e command line   h home
+      more: `  c %CPU   d display   e command line   f port forwards
+  g engine (qemu, or libvirt and its URI)   h home
   m virtual memory (KiB)   n name   p pid
-  q monitor socket   u user
-  g engine: qemu, or libvirt and its URI (vmup --libvirt)`,
+  q monitor socket   u user`,
     },
     {
       short: "s",
@@ -215,7 +221,8 @@ const command: Command = {
     {
       long: "json",
       help: "a JSON array of objects instead of the table",
-      more: "(pid name home display monitor user cpu mem cmdline engine uri)",
+      more: `(pid name home display monitor user cpu mem cmdline forwards
+engine uri)`,
     },
     ...COMMON_OPTIONS,
   ],

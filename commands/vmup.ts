@@ -8,8 +8,12 @@ import type { ParsedArgs } from "../lib/cli/getopt.ts";
 import { COMMON_OPTIONS, type OptionDecl } from "../lib/cli/spec.ts";
 import { UsageError, VmError } from "../lib/errors.ts";
 import { isVmHome } from "../lib/home/home.ts";
-import { checkStorable, up, type UpOptions } from "../lib/boot/up.ts";
+import { checkStorable, up, type UpOptions, type UpResult } from "../lib/boot/up.ts";
 import { BUILTIN_MODULES } from "../modules/registry.ts";
+import { checkShareArgument } from "../lib/storage/shares.ts";
+import { formatJson, upReport } from "../lib/boot/report.ts";
+import { waitForGuests } from "../lib/boot/wait.ts";
+import { compilePattern, parseTimeout } from "../lib/serial/expect.ts";
 
 /** Options shared by vmup and vmcreate (vmcreate words some of them its own way). */
 export const UP_OPTIONS: readonly OptionDecl[] = [
@@ -41,11 +45,18 @@ export const UP_OPTIONS: readonly OptionDecl[] = [
     complete: "storage",
     help: "attach storage s as a CD-ROM and boot from it",
   },
+  {
+    short: "S",
+    value: "dir",
+    repeats: true,
+    complete: "dir",
+    help: "share directory dir with the guest (9p; ro:dir read-only)",
+  },
   { short: "b", help: "show the firmware boot menu" },
   { short: "i", help: "keep QEMU in the foreground, monitor on this terminal" },
   { short: "n", help: "do not boot: print the QEMU command on stdout" },
-  { short: "r", help: "read-only mode for every disk" },
-  { short: "s", help: "snapshot mode for every disk" },
+  { short: "r", help: "read-only mode for every disk and share" },
+  { short: "s", help: "snapshot mode for every disk (shares read-only)" },
   {
     short: "o",
     value: "k=v",
@@ -56,8 +67,29 @@ export const UP_OPTIONS: readonly OptionDecl[] = [
   { short: "t", value: "tpl", repeats: true, complete: "template", help: "apply a template for this run" },
   { short: "y", help: "take the proposed answer to every question" },
   { short: "z", help: "compress images that get converted" },
+  // Scripted provisioning (vmcreate takes only --json of these).
+  {
+    long: "wait",
+    value: "re",
+    help: "return once the guest's serial console shows a line matching re",
+    more: "(all it printed since it started counts, even for a running VM)",
+  },
+  {
+    long: "timeout",
+    value: "n",
+    help: "with --wait: give up after n seconds (exit 1, VM left running)",
+  },
+  { long: "json", help: "print on stdout a JSON array describing each VM (see vmtools(7))" },
   ...COMMON_OPTIONS,
 ];
+
+/** `--wait`, `--timeout` and `--json` (vmcreate has only the last). */
+export function provisionOptions(args: ParsedArgs): { pattern?: RegExp; timeoutMs?: number; json: boolean } {
+  const pattern = args.values.wait ? compilePattern(args.values.wait.at(-1)!, "--wait") : undefined;
+  const timeoutMs = parseTimeout(args.values.timeout?.at(-1));
+  if (timeoutMs !== undefined && !pattern) throw new UsageError("--timeout goes with --wait");
+  return { pattern, timeoutMs, json: Boolean(args.count.json) };
+}
 
 /** Reads the vmup/vmcreate options into an {@linkcode UpOptions}. */
 export function upOptions(
@@ -70,10 +102,15 @@ export function upOptions(
   if (args.count.z) runOnly.push(["vm_qemu_compress", "yes"]);
   const accessCap = args.count.r ? "ro" : args.count.s ? "snap" : undefined;
   for (const spec of [...(v.C ?? []), ...(v.c ?? []), ...(v.D ?? []), ...(v.d ?? [])]) checkStorable(spec);
+  for (const dir of v.S ?? []) {
+    checkStorable(dir);
+    checkShareArgument(dir);
+  }
   const boot = [...(v.C ?? []).map(() => "c"), ...(v.D ?? []).map(() => "d")];
   return {
     disks: [...(v.C ?? []), ...(v.c ?? [])],
     cdroms: [...(v.D ?? []), ...(v.d ?? [])],
+    shares: v.S ?? [],
     bootFrom: boot.length ? (v.D?.length ? "d" : "c") : undefined,
     templates: v.t ?? [],
     overrides,
@@ -82,6 +119,7 @@ export function upOptions(
     interactive: Boolean(args.count.i),
     noBoot: Boolean(args.count.n),
     libvirt: args.count.libvirt ? args.values.libvirt?.at(-1) ?? "" : undefined,
+    wait: Boolean(args.values.wait),
   };
 }
 
@@ -103,14 +141,23 @@ const command: Command = {
 directory, URL) which is then booted as is. No path: the current directory.`,
   options: [...UP_OPTIONS, LIBVIRT_OPTION],
   operands: "storage",
-  notes: "A storage s may start with rw:, snap: or ro: to choose the access.",
+  notes: `A storage s may start with rw:, snap: or ro: to choose the access. A directory
+shared with -S is mounted in a Linux guest by its tag (share1, share2, …):
+mount -t 9p -o trans=virtio,version=9p2000.L share1 /mnt (-v prints it).`,
   examples: [
     ["vmup ./debian.qcow2", "boot a disk image"],
     ["vmup -s ~/vms/win10", "start a VM, discarding its disk writes"],
     ["vmup -D install.iso ./vm1", "start ./vm1 from an installer ISO"],
     ["vmup --libvirt ~/vms/deb", "run it under libvirt (qemu:///session)"],
+    ["vmup -S ~/src -S ro:/data ./vm1", "share two folders, the second read-only"],
+    ["vmup --wait 'login:' ./vm1", "start; return when the guest asks for a login"],
   ],
   async exec(args, io) {
+    const provision = provisionOptions(args);
+    const clash = ["n", "i"].find((flag) => args.count[flag]);
+    if (clash && (provision.pattern || provision.json)) {
+      throw new UsageError(`${provision.pattern ? "--wait" : "--json"} cannot go with -${clash}`);
+    }
     const { tools, overrides } = session(args, io, BUILTIN_MODULES);
     const opts = upOptions(args, overrides);
     if (opts.libvirt !== undefined && opts.interactive) {
@@ -122,9 +169,11 @@ directory, URL) which is then booted as is. No path: the current directory.`,
     }
     const paths = args.operands.length ? args.operands : ["."];
     let failed = 0;
+    const results: UpResult[] = [];
     for (const path of paths) {
       try {
         const r = await up(path, opts, tools);
+        results.push(r);
         if (r.exitCode) failed++;
       } catch (e) {
         if (!(e instanceof VmError) || paths.length === 1) throw e;
@@ -132,6 +181,10 @@ directory, URL) which is then booted as is. No path: the current directory.`,
         failed++;
       }
     }
+    if (provision.pattern) {
+      failed += await waitForGuests(results, provision.pattern, provision.timeoutMs, tools.log);
+    }
+    if (provision.json) io.output.out(formatJson(results.map(upReport)));
     return failed ? 1 : 0;
   },
 };

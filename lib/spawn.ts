@@ -1,11 +1,13 @@
 /**
  * Running the few external programs vmtools may run (QEMU, qemu-img,
- * genisoimage, kill, ps, virsh). Deno refuses to spawn under a scoped `--allow-run`
- * while a non-empty `LD_*` variable would reach the child; the refusal names
- * them, and the spawn is retried with exactly those blanked.
+ * genisoimage, kill, ps, lsblk and test for block devices, and virsh for
+ * libvirt). Deno refuses to spawn under a scoped `--allow-run` while a
+ * non-empty `LD_*` variable would reach the child; the refusal names them,
+ * and the spawn is retried with exactly those blanked.
  * @module
  */
 import { describeError, VmError } from "./errors.ts";
+import { after } from "./timer.ts";
 
 /** Options for {@linkcode command}. */
 export interface SpawnOptions {
@@ -95,6 +97,33 @@ export async function run(
   };
 }
 
+/**
+ * Like {@linkcode run}, but a program still running after `timeoutMs` is
+ * killed (SIGKILL) and `timedOut` is set: for programs that wait on the
+ * network.
+ */
+export async function runFor(
+  program: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<{ code: number; stdout: string; stderr: string; timedOut: boolean }> {
+  const child = spawn(program, args, { stdin: "null", stdout: "piped", stderr: "piped" });
+  let timedOut = false;
+  const cancel = after(timeoutMs, () => {
+    timedOut = true;
+    try {
+      child.kill("SIGKILL");
+    } catch { /* it just exited */ }
+  });
+  try {
+    const out = await child.output();
+    const dec = new TextDecoder();
+    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr), timedOut };
+  } finally {
+    cancel();
+  }
+}
+
 /** The Debian package of each program vmtools runs, for the message when one is missing. */
 const DEBIAN_PACKAGE: Record<string, string> = {
   "qemu-system-x86_64": "qemu-system-x86",
@@ -104,6 +133,8 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   genisoimage: "genisoimage",
   kill: "procps",
   ps: "procps",
+  lsblk: "util-linux",
+  test: "coreutils",
   virsh: "libvirt-clients",
 };
 

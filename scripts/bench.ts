@@ -4,7 +4,10 @@
  * installs into a temporary PREFIX first.
  *
  * deno run -A scripts/bench.ts --prefix DIR --work DIR --root DIR
- *   [--deno PATH] [--runs 15] [--warmup 2]
+ *   [--deno PATH] [--runs 15] [--warmup 2] [--only LABEL]
+ *
+ * `--only LABEL` times only the rows whose label starts with LABEL (e.g.
+ * `--only vmps`), against the baseline, and skips the other sections.
  *
  * @module
  */
@@ -16,6 +19,8 @@ interface Options {
   deno: string;
   runs: number;
   warmup: number;
+  /** Only the rows whose label starts with this. */
+  only?: string;
 }
 
 interface Row {
@@ -49,6 +54,7 @@ function parseOptions(args: string[]): Options {
     deno: o.deno ?? Deno.execPath(),
     runs: Number(o.runs),
     warmup: Number(o.warmup),
+    only: o.only,
   };
 }
 
@@ -181,12 +187,18 @@ async function measure(
   cmd: (i: number) => string[],
   extra: Partial<Row> = {},
 ): Promise<Row> {
+  if (!wanted(label)) return { label, ...extra, note: "skipped: --only" };
   const [base, row] = await measureAll([
     { label: "baseline", cmd: baseCmd },
     { label, cmd, extra },
   ]);
   baseSamples.push(...base.samples ?? []);
   return { ...row, baseline: base.stats?.median };
+}
+
+/** Whether `--only` lets a row run. */
+function wanted(label: string): boolean {
+  return opts.only === undefined || label.startsWith(opts.only);
 }
 
 function table(title: string, rows: Row[], baseline?: number): void {
@@ -320,7 +332,9 @@ if (!haveDisks) {
 // "vmdown -a", which would also stop VMs of this user that are not ours.
 const psLabel = "vmps (3 VMs running)";
 const psExtra = { target: 50, original: 160 };
-if (!haveDisks) {
+if (!wanted(psLabel)) {
+  rows.push({ label: psLabel, ...psExtra, note: "skipped: --only" });
+} else if (!haveDisks) {
   rows.push({ label: psLabel, ...psExtra, note: noDisk });
 } else {
   let failed = "";
@@ -404,6 +418,7 @@ async function timeRuns(n: number, cmd: (i: number) => string[], after: (i: numb
 }
 
 const treeRows: Row[] = [];
+const trees = opts.only === undefined;
 
 /**
  * Drops one file's pages from the page cache (posix_fadvise DONTNEED, done
@@ -435,6 +450,7 @@ async function rootVm(name: string, written: string | undefined): Promise<string
   return home;
 }
 try {
+  if (!trees) throw new Error("--only");
   const big = await rootVm("big", "1G");
   const empty = await rootVm("empty", undefined);
   // Forks take turns, so that load hits both alike; their times must match.
@@ -527,9 +543,64 @@ try {
 }
 table("VM trees (x: against the row named as baseline: empty fork, qemu-img convert, deno run)", treeRows);
 
+// ---------------------------------------------------------- conversions
+
+// vmcreate of a VM around a 1 GB vmdk (converted into the home; -n: no
+// boot) against qemu-img convert of the same file, taking turns, from the
+// page cache and (where the file can be evicted) from the disk: what
+// vmtools adds to the conversion is its start-up, lock and journal.
+const convertRows: Row[] = [];
+try {
+  const vmdk = `${work}/big.vmdk`;
+  const scratch = `${work}/big-src.qcow2`;
+  for (
+    const cmd of [
+      ["qemu-img", "create", "-q", "-f", "qcow2", scratch, "2G"],
+      ["qemu-io", "-c", "write -P 0x5a 0 1G", scratch],
+      ["qemu-img", "convert", "-O", "vmdk", scratch, vmdk],
+    ]
+  ) {
+    const r = await run(cmd);
+    if (r.code !== 0) throw new Error(`${cmd[0]}: ${firstLine(r)}`);
+  }
+  await Deno.remove(scratch);
+  const runs = Math.min(opts.runs, 5);
+  for (const cold of (await evict(vmdk)) ? [false, true] : [false]) {
+    const convert: number[] = [], create: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      for (
+        const [samples, cmd, out] of [
+          [
+            convert,
+            ["qemu-img", "convert", "-O", "qcow2", vmdk, `${work}/plain.qcow2`],
+            `${work}/plain.qcow2`,
+          ],
+          [create, [`${bin}/vmcreate`, "-y", "-n", "-q", "-c", vmdk, `${work}/imported`], `${work}/imported`],
+        ] as const
+      ) {
+        if (cold) await evict(vmdk);
+        samples.push(
+          ...await timeRuns(1, () => [...cmd], () => Deno.remove(out, { recursive: true }).catch(() => {})),
+        );
+      }
+    }
+    const where = cold ? "from disk" : "from cache";
+    const convertRow: Row = { label: `qemu-img convert, 1 GB vmdk ${where}`, stats: stats([...convert]) };
+    convertRow.baseline = convertRow.stats?.median;
+    convertRows.push(convertRow, {
+      label: `vmcreate -yn -c of that vmdk ${where} (target <= 1.05x)`,
+      stats: stats([...create]),
+      baseline: convertRow.stats?.median,
+    });
+  }
+} catch (e) {
+  convertRows.push({ label: "conversions", note: `skipped: ${(e as Error).message}` });
+}
+table("conversions (x: against qemu-img convert of the same file in the same rounds)", convertRows);
+
 // ------------------------------------------------ what the launcher adds
 
-if (launcher) {
+if (launcher && trees) {
   const cfg = ["--config", `${home}/deno.json`];
   const main = `${home}/main.ts`;
   const own = { VMTOOLS_ARGV0: "vmrndmac", DENO_DIR: `${home}/cache` };

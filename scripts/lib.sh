@@ -11,7 +11,11 @@ DENO_VERSION=2.9.6
 # the only list: add a package here, nowhere else.
 DEBIAN_PACKAGES=(
   qemu-system-x86   # qemu-system-x86_64, qemu-system-i386
-  qemu-utils        # qemu-img
+  qemu-utils        # qemu-img; qemu-nbd for the tests
+  qemu-block-extra  # QEMU's drivers for http(s), ftp(s), ssh and iscsi URLs
+  util-linux        # lsblk: block devices' mount state and read-only flag
+  mount             # tests only: losetup and mount for the block device tests
+  e2fsprogs         # tests only: mkfs.ext2, a file system to mount on a loop device
   genisoimage       # ISO images made on the fly from directories
   xorriso           # tests only: the El Torito ISO fixtures (the program may not run it)
   busybox-static    # user space of the small Linux test guest

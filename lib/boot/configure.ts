@@ -18,6 +18,7 @@ import type { StorageRef } from "../storage/inspect.ts";
 import { convertImage, createImage } from "../storage/qemuimg.ts";
 import type { Toolbox } from "../toolbox.ts";
 import { installedTemplates } from "../settings/installed_templates.ts";
+import { importMachines } from "./import.ts";
 
 /** A VM being configured. */
 export interface ConfigureJob {
@@ -35,9 +36,14 @@ export interface ConfigureJob {
   tools: Toolbox;
 }
 
-/** Runs the configure modules; returns the final effective settings. */
+/**
+ * Imports the machines described by `.ova` and `.vmx` disks (see
+ * `import.ts`), then runs the configure modules; returns the final
+ * effective settings.
+ */
 export async function configure(job: ConfigureJob): Promise<Settings> {
   const { tools, file } = job;
+  await importMachines(job);
   let settings = job.resolve(file);
   const loader = new ModuleLoader(
     tools.roots,

@@ -20,7 +20,8 @@ import {
 import { keepOnlyDifferences, newSettingsFile } from "../settings/new_file.ts";
 import { resolveSettings } from "../settings/resolve.ts";
 import type { Settings } from "../settings/settings.ts";
-import { inspectStorage, isCdrom, type StorageRef } from "../storage/inspect.ts";
+import { isCdrom, type StorageRef } from "../storage/inspect.ts";
+import { inspectAndLook, StorageFacts } from "../storage/preflight.ts";
 import type { Toolbox } from "../toolbox.ts";
 import { configure } from "./configure.ts";
 import { vmFiles } from "../home/files.ts";
@@ -39,7 +40,10 @@ export async function createVm(
   // Everything that can be checked is checked before anything is made.
   checkSocketPaths(vmFiles(home, tool));
   await warnUnknownSettings(tool, tools); // a misspelled -o name would be stored
-  const refs = [...opts.disks, ...opts.cdroms].map((s) => inspectStorage(s));
+  // URLs are looked at: their content decides between a disk and a CD-ROM drive, as a file's does.
+  const facts = new StorageFacts();
+  const refs: StorageRef[] = [];
+  for (const spec of [...opts.disks, ...opts.cdroms]) refs.push(await inspectAndLook(spec, facts, tools.log));
   const claim = await claimNewHome(home, homeArg, tool, tools.log);
   let created = false;
   try {

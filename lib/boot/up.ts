@@ -39,16 +39,31 @@ import { makeRuntimeDir } from "../running/runtime_dir.ts";
 import { sweepRuntimeDirs } from "../running/sweep.ts";
 import { acquireLock } from "../home/lock.ts";
 import { processStarts, sameStart } from "../running/process.ts";
-import { newToken, recordedVms, removeRecord, runningFrom, writeRecord } from "../running/record.ts";
+import {
+  newToken,
+  recordedOutputs,
+  recordedVms,
+  removeRecord,
+  runningFrom,
+  writeRecord,
+} from "../running/record.ts";
 import { enabledDrives, SLOTS } from "../storage/drives.ts";
+import { leftoverIsos } from "../storage/iso.ts";
+import { checkStorage, checkUsable, inspectAndLook, StorageFacts } from "../storage/preflight.ts";
+import { shareNumbers } from "../storage/shares.ts";
 import { isVmHome, VmHome } from "../home/home.ts";
 import { removeQuietly } from "../remove.ts";
+import { formatForward, type Forward, forwardError } from "../qemu/forwards.ts";
+import { learnForwards, serialOutputs } from "./learn.ts";
+import type { LibvirtRef } from "../libvirt/state.ts";
 
 /** What the user asked `vmup` (or `vmcreate`, after creating) to do. */
 export interface UpOptions {
   /** Storage given with `-c`/`-C` and `-d`/`-D`. */
   disks: string[];
   cdroms: string[];
+  /** Directories given with `-S` (`ro:` prefix for read-only): shared with the guest for this run. */
+  shares?: string[];
   /** Boot from disk (`-C`) or CD-ROM (`-D`). */
   bootFrom?: "c" | "d";
   templates: string[];
@@ -62,6 +77,8 @@ export interface UpOptions {
   noBoot: boolean;
   /** `--libvirt[=URI]`: run the VM home as a libvirt domain (`""`: the default URI). */
   libvirt?: string;
+  /** The caller waits on the guest's serial log (`--wait`): a VM that would have none is refused before it starts. */
+  wait?: boolean;
 }
 
 /** A started (or, with `-n`, prepared) VM. */
@@ -73,6 +90,14 @@ export interface UpResult {
   files: VmFiles;
   /** QEMU's exit status in the foreground. */
   exitCode?: number;
+  /** Its serial console socket, `null` when vmtools serves none. */
+  serial?: string | null;
+  /** The file its serial output goes to, `null` when none. */
+  log?: string | null;
+  /** The port forwards QEMU set up. */
+  forwards?: Forward[];
+  /** For a VM running under libvirt (`--libvirt`): where, and as which domain. */
+  libvirt?: LibvirtRef;
 }
 
 /** Settings files cannot hold a line break or NUL, so storage named with one can be neither kept nor booted. */
@@ -171,7 +196,11 @@ async function upBare(
   if (opts.libvirt !== undefined) {
     throw new VmError(`${path}: not a VM home; --libvirt starts VM homes only (make one with vmcreate -n)`);
   }
-  const ref = inspectStorage(path);
+  // A URL is looked at now: its content decides between a disk and a CD-ROM drive.
+  const facts = new StorageFacts();
+  const ref = await inspectAndLook(path, facts, tools.log);
+  // What no setting changes is checked before anything is asked or made.
+  await checkUsable(isCdrom(ref) ? "cdrom1" : "hdd1", ref, facts, tools.log);
   if (ref.location.kind === "dir") {
     // A directory given where a VM home was likely meant: say what happens instead.
     tools.log.info(
@@ -225,7 +254,7 @@ async function upBare(
     settings.set("vm_home", "");
     attachExtra(settings, opts);
     const source = splitPrefix(absoluteStorage(path))[1];
-    const result = await boot(settings, vmFiles(dir, settings), opts, tools, host, source);
+    const result = await boot(settings, vmFiles(dir, settings), opts, tools, host, source, facts);
     if (opts.noBoot || opts.interactive) removeQuietly(dir, true);
     return result;
   } catch (e) {
@@ -234,7 +263,7 @@ async function upBare(
   }
 }
 
-/** Adds `-c`/`-d` storage and `-C`/`-D` boot order for this run only. */
+/** Adds `-c`/`-d` storage, `-S` shares and `-C`/`-D` boot order for this run only. */
 function attachExtra(settings: Settings, opts: UpOptions): void {
   const cmdline = { layer: "cmdline" as const };
   const attach = (kind: "hdd" | "cdrom", spec: string) => {
@@ -253,6 +282,12 @@ function attachExtra(settings: Settings, opts: UpOptions): void {
   };
   for (const d of opts.disks) attach("hdd", d);
   for (const d of opts.cdroms) attach("cdrom", d);
+  for (const dir of opts.shares ?? []) {
+    const taken = new Set(shareNumbers(settings));
+    let n = 1;
+    while (taken.has(n)) n++;
+    settings.set(`vm_share${n}_path`, absoluteStorage(dir), { layer: "cmdline", source: "-S" });
+  }
   if (opts.bootFrom) settings.set("vm_boot_order", opts.bootFrom, cmdline);
   if (opts.accessCap) {
     const current = parseAccess(settings.get("vm_storage_rwmode") || "rw", "vm_storage_rwmode");
@@ -269,23 +304,29 @@ async function boot(
   host: HostInfo,
   /** For a bare boot, what is booted (absolute), recorded so that vmdown can be given it. */
   source?: string,
+  facts = new StorageFacts(),
 ): Promise<UpResult> {
   const { log } = tools;
   const name = settings.get("vm_name");
   checkSocketPaths(files);
+  // ISOs of directories that a killed vmup left (the home is locked: no other vmup is making one).
+  for (const iso of leftoverIsos(files.dir)) {
+    removeQuietly(iso);
+    log.debug(`removed ${iso}, left by an earlier start`);
+  }
   const running = await runningFrom(files, settings.get("cfg_qemu_cmdprefix"));
   if (running) {
     // Starting is idempotent, so `vmcreate … && vmup …` and retrying scripts just work.
-    const { pid, display, libvirt } = running.record;
+    const { pid, display, forwards, libvirt } = running.record;
     const how = [pid !== undefined && `pid ${pid}`, libvirt && `under libvirt at ${libvirt.uri}`].filter(
       Boolean,
     );
     log.at(0, `${name}: already running (${how.join(", ")}), not started again`);
-    return { name, pid, display, files };
+    return { name, pid, display, files, ...recordedOutputs(running.record, files), forwards, libvirt };
   }
   if (opts.libvirt !== undefined) {
     const { upLibvirt } = await import("../libvirt/up.ts");
-    return await upLibvirt(settings, files, opts.libvirt, opts.noBoot, tools, {
+    return await upLibvirt(settings, files, opts, tools, {
       clear: () => clearRuntimeFiles(files),
       images: () => imagesOf(settings, files.dir),
     });
@@ -295,7 +336,8 @@ async function boot(
     settings.bool("cfg_include_userhome"),
     tools.builtins,
   );
-  const cmd = await buildCommand(settings, files, host, loader, log);
+  await checkStorage(settings, settings.get("vm_home") || files.dir, facts, log);
+  const cmd = await buildCommand(settings, files, host, loader, log, facts);
   if (opts.noBoot) {
     for (const f of cmd.transient) removeQuietly(f);
     // The command is the data `vmup -n` produces: one line on stdout, ready to paste into a shell.
@@ -303,12 +345,34 @@ async function boot(
     log.step(`${name}: would run ${formatCommand(cmd)}`);
     return { name, files };
   }
+  const outputs = serialOutputs(cmd.args, files);
+  if (opts.wait && !outputs.log) {
+    for (const f of cmd.transient) removeQuietly(f);
+    const params = settings.list("vm_qemu_params");
+    const i = params.indexOf("-serial");
+    const why = i >= 0
+      ? `vm_qemu_params take the serial port: -serial ${params[i + 1]}`
+      : "vm_serial_mode=none";
+    throw new VmError(`${name}: no serial log to wait on (${why}); not started`);
+  }
   clearRuntimeFiles(files);
   const token = newToken();
   const bare = !settings.get("vm_home");
   const images = imagesOf(settings, files.dir);
-  const record = (pid: number, started: number, display: string) =>
-    writeRecord(files, { token, pid, started, name, display, dir: files.dir, bare, source, images });
+  const record = (pid: number, started: number, display: string, forwards: Forward[] = []) =>
+    writeRecord(files, {
+      token,
+      pid,
+      started,
+      name,
+      display,
+      dir: files.dir,
+      bare,
+      source,
+      images,
+      ...outputs,
+      forwards,
+    });
   if (!settings.bool("vm_qemu_daemonize")) {
     log.info(
       `${name}: starting in the foreground; the QEMU monitor is on this terminal`,
@@ -320,20 +384,23 @@ async function boot(
       clearRuntimeFiles(files);
     }
   }
-  const { args, launched } = await launchWithDisplayRetries(cmd, settings, files, host, loader, tools, token)
-    .catch(async (e) => {
-      throw (await imageInUse(e, settings)) ?? e;
-    });
+  const launching = launchWithDisplayRetries(cmd, settings, files, host, loader, tools, token, facts);
+  const { args, launched } = await launching.catch(async (e) => {
+    throw (await imageInUse(e, settings)) ?? forwardError(e, settings) ?? e;
+  });
   let display: string;
+  let forwards: Forward[];
   try {
     display = await displayOf(args, launched.qmp);
+    forwards = await learnForwards(args, launched.qmp);
   } finally {
     launched.qmp.close();
   }
-  record(launched.pid, launched.started, display);
+  record(launched.pid, launched.started, display, forwards);
   const where = bare ? `, files in ${files.dir}` : "";
   log.at(0, `${name}: running (pid ${launched.pid}), display ${display}${where}`);
-  return { name, pid: launched.pid, display, files };
+  for (const f of forwards) log.at(0, `${name}: port forward ${formatForward(f)}`);
+  return { name, pid: launched.pid, display, files, ...outputs, forwards };
 }
 
 /** The image files and devices a VM's drives use, as real paths. */
@@ -410,6 +477,7 @@ async function launchWithDisplayRetries(
   loader: ModuleLoader,
   tools: Toolbox,
   token: string,
+  facts: StorageFacts,
 ): Promise<{ args: string[]; launched: Launched }> {
   let cmd = first;
   for (let attempt = 0;; attempt++) {
@@ -432,7 +500,7 @@ async function launchWithDisplayRetries(
         settings.set("vm_display_type", "vnc");
       } else throw e;
       clearRuntimeFiles(files);
-      cmd = await buildCommand(settings, files, host, loader, tools.log);
+      cmd = await buildCommand(settings, files, host, loader, tools.log, facts);
     }
   }
 }

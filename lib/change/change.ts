@@ -22,6 +22,7 @@ import {
   POINTER_FILE,
 } from "./journal.ts";
 import { finishEntries, undoEntries } from "./undo.ts";
+import { exists } from "../fs.ts";
 
 /** Where and how a change keeps its journal. */
 export interface ChangeOptions {
@@ -305,13 +306,4 @@ function interrupted(code: number): void {
     ),
   );
   Deno.exit(code);
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

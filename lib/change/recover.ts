@@ -11,6 +11,7 @@ import { processStarts, sameStart } from "../running/process.ts";
 import { finisherOf } from "./forward.ts";
 import { backupDirPattern, type Entry, JOURNAL_FILE, POINTER_FILE, readJournal } from "./journal.ts";
 import { finishEntries, undoEntries } from "./undo.ts";
+import { exists, isDirectory } from "../fs.ts";
 
 /** What was found and done about one backup directory. */
 export interface Recovery {
@@ -59,9 +60,9 @@ export async function recoverChanges(
       continue;
     }
     // A pointer: recover the journal it names (if any is left), then drop it.
-    if (isDir(target)) out.push(await recoverOne(target, log, dryRun));
+    if (isDirectory(target)) out.push(await recoverOne(target, log, dryRun));
     else out.push({ backupDir, label: `pointer to ${target}`, outcome: "stale", problems: [] });
-    if (!dryRun && !isDir(target)) removeQuietly(backupDir);
+    if (!dryRun && !isDirectory(target)) removeQuietly(backupDir);
   }
   return out;
 }
@@ -133,23 +134,6 @@ function pointerTarget(backupDir: string): string | undefined {
   } catch {
     // A pointer killed before its file was in place names nothing.
     return exists(`${backupDir}/${POINTER_FILE}.tmp`) ? "" : undefined;
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function isDir(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
   }
 }
 

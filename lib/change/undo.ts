@@ -7,6 +7,7 @@
 import { isLocked } from "../home/lock.ts";
 import { runSync } from "../spawn.ts";
 import type { Entry } from "./journal.ts";
+import { exists } from "../fs.ts";
 
 /**
  * Undoes the file-system entries of a journal, last first; returns what
@@ -128,15 +129,6 @@ function removeIfThere(path: string, recursive: boolean): void {
     Deno.removeSync(path, { recursive });
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -27,11 +27,15 @@ export const IMAGE_EXTENSIONS: readonly string[] = [
   "qed",
   "dmg",
   "ova",
+  "vmx",
 ];
 
-/** The completion script for `shell` (one of {@linkcode SHELLS}) covering `commands`. */
-export function completionScript(shell: string, commands: readonly CommandSpec[]): string {
-  const data = completionData(commands);
+/**
+ * The completion script for `shell` (one of {@linkcode SHELLS}) covering
+ * `commands`, and `own`, the options of `vmtools` itself.
+ */
+export function completionScript(shell: string, commands: readonly CommandSpec[], own: CommandSpec): string {
+  const data = completionData(commands, own);
   switch (shell) {
     case "bash":
       return bashScript(data);
@@ -44,11 +48,12 @@ export function completionScript(shell: string, commands: readonly CommandSpec[]
 }
 
 /** What every script needs besides the declarations. */
-export function completionData(commands: readonly CommandSpec[]): CompletionData {
+export function completionData(commands: readonly CommandSpec[], own: CommandSpec): CompletionData {
   // A VM's network interfaces are numbered: offer the first one's settings,
   // which fall back to the vm_networking_default_* ones.
   const iface1 = [
     "enable",
+    "hostfwd",
     ...Object.keys(DEFAULTS).flatMap((n) => {
       const m = /^vm_networking_default_(\w+)$/.exec(n);
       return m ? [m[1]] : [];
@@ -58,6 +63,7 @@ export function completionData(commands: readonly CommandSpec[]): CompletionData
   const booleans = settings.filter((n) => /^(yes|no)$/.test(DEFAULTS[n] ?? "") || n.endsWith("_enable"));
   return {
     commands,
+    own,
     settings,
     booleans,
     templates: Object.keys(BUILTIN_TEMPLATES),

@@ -20,7 +20,7 @@ export function formatHelp(spec: CommandSpec): string {
     ...(spec.notes ? [spec.notes.trimEnd()] : []),
     "Examples:\n" + examples(spec.examples),
   ];
-  return parts.join("\n\n") + `\nSee ${spec.name}(1).\n`;
+  return parts.join("\n\n") + `\nSee ${spec.manual ?? `${spec.name}(1)`}.\n`;
 }
 
 /**

@@ -77,6 +77,8 @@ export interface CommandSpec {
   notes?: string;
   /** Command lines, each with what it does. */
   examples: readonly (readonly [string, string])[];
+  /** The manual page `-h` points to, when not `NAME(1)`. */
+  manual?: string;
 }
 
 /** The key an option is counted or collected under: its letter, else its long name. */

@@ -25,6 +25,7 @@ import type { Settings } from "../settings/settings.ts";
 import { acquireLock, type Lock } from "./lock.ts";
 import { vmFiles } from "./files.ts";
 import { followLink, linkPath } from "./links.ts";
+import { exists, realPathOr } from "../fs.ts";
 
 /**
  * Whether `dir` holds a VM (has a settings file). Anything but a directory
@@ -183,7 +184,7 @@ export class VmHome {
  */
 export async function lockHomes(homes: readonly VmHome[]): Promise<Lock> {
   const byReal = new Map<string, VmHome>();
-  for (const h of homes) byReal.set(realPath(h.path), h);
+  for (const h of homes) byReal.set(realPathOr(h.path), h);
   const held: Lock[] = [];
   try {
     for (const real of [...byReal.keys()].sort()) held.push(await byReal.get(real)!.lock());
@@ -197,21 +198,4 @@ export async function lockHomes(homes: readonly VmHome[]): Promise<Lock> {
       for (const l of held.reverse()) l.release();
     },
   };
-}
-
-function realPath(path: string): string {
-  try {
-    return Deno.realPathSync(path);
-  } catch {
-    return resolve(path);
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -12,6 +12,7 @@ import { isVmHome, VmHome } from "../home/home.ts";
 import { runningFrom } from "../running/record.ts";
 import { formatSection, humanSize, type Row } from "./format.ts";
 import { userName } from "../users.ts";
+import { configuredForwards, formatForward, type Forward } from "../qemu/forwards.ts";
 
 /** What `-i` reports; the optional fields come with `-l`. */
 export interface Identity {
@@ -21,6 +22,8 @@ export interface Identity {
   state: "RUNNING" | "not running";
   running: boolean;
   pid: number | null;
+  /** Port forwards: as QEMU set them up while the VM runs (ports it picked included), else as configured. */
+  forwards: Forward[];
   /** The parent's home, or `null` for a root VM. */
   parent?: string | null;
   children?: number;
@@ -48,13 +51,15 @@ export async function gatherIdentity(
   long: boolean,
 ): Promise<Identity> {
   const files = vmFiles(home, settings);
-  const pid = (await runningFrom(files, settings.get("cfg_qemu_cmdprefix")))?.record.pid ?? null;
+  const record = (await runningFrom(files, settings.get("cfg_qemu_cmdprefix")))?.record;
+  const pid = record?.pid ?? null;
   const id: Identity = {
     name: settings.get("vm_name"),
     home,
     state: pid === null ? "not running" : "RUNNING",
     running: pid !== null,
     pid,
+    forwards: record?.forwards ?? configuredForwards(settings),
   };
   if (!long) return id;
   id.parent = chain.length > 1 ? chain[chain.length - 2].home : null;
@@ -85,6 +90,9 @@ export function identityRows(id: Identity, long: boolean): Row[] {
     }
   };
   add("pid", id.pid);
+  if (id.forwards.length) {
+    add("forwards", id.forwards.map(formatForward).join(" "), id.running ? undefined : "as configured");
+  }
   if (!long) return rows;
   add("home", id.home);
   add("parent", id.parent ?? "", id.parent ? undefined : "none");

@@ -32,6 +32,7 @@ Deno.test("identityRows: short form, then long form with a root VM", () => {
     state: "not running" as const,
     running: false,
     pid: null,
+    forwards: [],
     parent: null,
     children: 2,
     runState: null,
@@ -48,4 +49,32 @@ Deno.test("identityRows: short form, then long form with a root VM", () => {
     "name=deb state=not running home=/vms/deb parent= children=2 " +
       "monitor=/vms/deb/monitor.sock owner=alice disk_use=2K",
   );
+});
+
+Deno.test("identityRows: forwards in QEMU's syntax, marked as configured while the VM is stopped", () => {
+  const forward = {
+    iface: 1,
+    protocol: "tcp" as const,
+    host: "127.0.0.1",
+    hostPort: 0,
+    guest: "",
+    guestPort: 22,
+  };
+  const stopped = { name: "web", home: "/vms/web", state: "not running" as const, running: false, pid: null };
+  const rows = identityRows({
+    ...stopped,
+    forwards: [forward, { ...forward, hostPort: 8080, guestPort: 80 }],
+  }, false);
+  equal(
+    rows.map((r) => `${r.key}=${r.value}`).join(" "),
+    "name=web state=not running forwards=tcp:127.0.0.1:0-:22 tcp:127.0.0.1:8080-:80",
+  );
+  equal(rows.at(-1)?.comment, "as configured");
+  const running = { ...stopped, state: "RUNNING" as const, running: true, pid: 42 };
+  const live = identityRows(
+    { ...running, forwards: [{ ...forward, hostPort: 41234, guest: "10.0.2.15" }] },
+    false,
+  );
+  equal(live.at(-1)?.value, "tcp:127.0.0.1:41234-10.0.2.15:22");
+  equal(live.at(-1)?.comment, undefined);
 });

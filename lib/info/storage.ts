@@ -2,7 +2,8 @@
  * The storage part of `vminfo` (`-b`): each enabled hard disk and CD-ROM
  * drive, its backend, what kind of storage that is and the access the VM
  * gets; in long form the image details from `qemu-img info`, down the whole
- * chain of backing files.
+ * chain of backing files. Then each shared folder: its directory, access,
+ * mount tag, security model and how a Linux guest mounts it.
  * @module
  */
 import { VmError } from "../errors.ts";
@@ -16,17 +17,18 @@ import {
 } from "../storage/inspect.ts";
 import { backendBase, SLOTS } from "../storage/drives.ts";
 import { imageChain, type ImageInfo } from "../storage/qemuimg.ts";
+import { listShares, type Share } from "../storage/shares.ts";
 import { formatSection, humanSize, type Row } from "./format.ts";
 
 export type { ImageInfo };
 
-/** One enabled drive. */
+/** One enabled drive, or a shared folder. */
 export interface StorageDevice {
-  /** `hdd1`, `cdrom2`, … */
+  /** `hdd1`, `cdrom2`, `share1`, … */
   device: string;
-  /** The `vm_storage_*_backend` value as set. */
+  /** The `vm_storage_*_backend` (or `vm_shareN_path`) value as set. */
   backend: string;
-  kind: "file" | "device" | "dir" | "url" | "empty" | "missing";
+  kind: "file" | "device" | "dir" | "url" | "empty" | "missing" | "share";
   /** A description such as `qcow2 image` or `block device`. */
   type: string;
   /** Image format for files, else `null`. */
@@ -41,6 +43,12 @@ export interface StorageDevice {
   chain?: ImageInfo[];
   /** With `-l`: why `qemu-img info` failed. */
   chainError?: string;
+  /** A share's 9p mount tag. */
+  tag?: string;
+  /** A share's security model. */
+  security?: string;
+  /** How a Linux guest mounts a share. */
+  mount?: string;
 }
 
 /** The enabled drives of a VM; relative backends are taken from the home of the VM that set them. */
@@ -80,7 +88,24 @@ export async function gatherStorage(
       out.push(dev);
     }
   }
+  for (const share of listShares(settings, home)) out.push(describeShare(share));
   return out;
+}
+
+function describeShare(s: Share): StorageDevice {
+  return {
+    device: s.name,
+    backend: s.value,
+    kind: "share",
+    type: "shared folder (9p)",
+    format: null,
+    location: s.path,
+    access: s.access,
+    tag: s.tag,
+    security: s.security,
+    mount: s.mount,
+    ...(s.error ? { error: s.error } : {}),
+  };
 }
 
 function describe(
@@ -148,6 +173,9 @@ export function storageRows(dev: StorageDevice): Row[] {
     rows.push({ key: `${d}_location`, value: dev.location });
   }
   if (dev.access) rows.push({ key: `${d}_access`, value: dev.access });
+  if (dev.tag !== undefined) rows.push({ key: `${d}_tag`, value: dev.tag });
+  if (dev.security !== undefined) rows.push({ key: `${d}_security`, value: dev.security });
+  if (dev.mount !== undefined && !dev.error) rows.push({ key: `${d}_mount`, value: dev.mount });
   if (dev.error) rows.push({ key: `${d}_error`, value: dev.error });
   if (dev.chainError) {
     rows.push({ key: `${d}_image_error`, value: dev.chainError });

@@ -18,6 +18,7 @@ import type { Settings } from "../settings/settings.ts";
 import { escapeComma } from "../storage/inspect.ts";
 import { describeNetwork } from "./describe_net.ts";
 import { describeStorage } from "./describe_storage.ts";
+import { placePciDevices } from "./pci.ts";
 import type { CpuSpec, DomainSpec, FirmwareSpec, GraphicsSpec, SerialSpec } from "./spec.ts";
 import { stableUuid } from "./stable.ts";
 
@@ -85,7 +86,7 @@ export async function describeDomain(settings: Settings, opts: DescribeOptions):
     ...display(settings, log),
     serial: serial(settings, opts.files),
     tablet: params.tablet,
-    qemuArgs,
+    qemuArgs: placePciDevices(qemuArgs, machine),
   };
 }
 

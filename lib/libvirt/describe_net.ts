@@ -3,10 +3,13 @@
  * `vm_networking_ifaceN_*`, as the `networking` module gives them to QEMU.
  * User-mode networking and host bridges have libvirt elements; any other
  * mode, and any mode or device with options libvirt has no words for
- * (`hostfwd=…`, `restrict=on`), goes to QEMU as the same `-netdev` and
- * `-device` arguments vmup would give it.
+ * (`hostfwd=…` and `vm_networking_ifaceN_hostfwd` port forwards,
+ * `restrict=on`), goes to QEMU as the same `-netdev` and `-device`
+ * arguments vmup would give it (netdev `ndN`, as vmup names it).
  * @module
  */
+import { VmError } from "../errors.ts";
+import { parseRule } from "../qemu/forwards.ts";
 import type { Settings } from "../settings/settings.ts";
 import type { NicSpec } from "./spec.ts";
 import { stableMac } from "./stable.ts";
@@ -28,7 +31,8 @@ export async function describeNetwork(settings: Settings, home: string): Promise
   for (const n of enabledInterfaces(settings)) {
     const pick = (what: string) =>
       settings.get(`vm_networking_iface${n}_${what}`) || settings.get(`vm_networking_default_${what}`);
-    const [type, ...options] = pick("mode").split(",");
+    const [type, ...modeOptions] = pick("mode").split(",");
+    const options = [...modeOptions, ...forwards(settings, n, type)];
     const [device, ...deviceOptions] = pick("device").split(",");
     const mac = await stableMac(pick("mac"), home, n);
     const name = `iface${n}`;
@@ -37,7 +41,7 @@ export async function describeNetwork(settings: Settings, home: string): Promise
       out.nics.push({ name, mac, model: MODELS[device] ?? device, network });
       continue;
     }
-    const id = `vmtools-nd${n}`;
+    const id = `nd${n}`;
     out.qemuArgs.push("-netdev", [type, `id=${id}`, ...options].join(","));
     out.qemuArgs.push("-device", [device, `mac=${mac}`, `netdev=${id}`, ...deviceOptions].join(","));
     out.notes.push(
@@ -47,6 +51,25 @@ export async function describeNetwork(settings: Settings, home: string): Promise
     );
   }
   return out;
+}
+
+/** The `hostfwd=` options of interface `n`'s `vm_networking_ifaceN_hostfwd`, checked as the `networking` module checks them. */
+function forwards(settings: Settings, n: number, type: string): string[] {
+  const name = `vm_networking_iface${n}_hostfwd`;
+  const rules = settings.get(name).split(/\s+/).filter(Boolean);
+  const origin = settings.origin(name);
+  const at = origin?.file !== undefined ? `${origin.file}:${origin.line}: ` : "";
+  if (rules.length && type !== "user") {
+    throw new VmError(`${at}${name}: port forwards need user-mode networking (the mode is '${type}')`);
+  }
+  for (const rule of rules) {
+    if (!parseRule(rule)) {
+      throw new VmError(
+        `${at}${name}: '${rule}' is not a forward; write [tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport`,
+      );
+    }
+  }
+  return rules.map((rule) => `hostfwd=${rule}`);
 }
 
 /** The interface numbers enabled, in order. */

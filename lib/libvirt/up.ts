@@ -6,12 +6,20 @@
  * vmdown, vmmon and vminfo find it from there (`state.ts`).
  * @module
  */
-import type { UpResult } from "../boot/up.ts";
+import type { UpOptions, UpResult } from "../boot/up.ts";
+import { VmError } from "../errors.ts";
 import type { VmFiles } from "../modules/api.ts";
 import { displayUrl, type SpiceInfo, type VncInfo } from "../qemu/display.ts";
+import { formatForward, type Forward, hasForwards, parseUsernet } from "../qemu/forwards.ts";
 import { removeQuietly } from "../remove.ts";
 import { processStarts } from "../running/process.ts";
-import { newToken, removeRecord, type RunRecord, writeRecord } from "../running/record.ts";
+import {
+  newToken,
+  removeRecord,
+  type RunRecord,
+  type SerialOutputs,
+  writeRecord,
+} from "../running/record.ts";
 import type { Settings } from "../settings/settings.ts";
 import { run } from "../spawn.ts";
 import type { Toolbox } from "../toolbox.ts";
@@ -29,26 +37,33 @@ export interface UpHooks {
   images(): string[];
 }
 
-/** Starts (or with `noBoot`, prints the domain XML of) the VM at `files.dir` under libvirt at `uri` (`""`: the default). */
+/**
+ * Starts (or with `-n`, prints the domain XML of) the VM at `files.dir`
+ * under libvirt at `opts.libvirt` (`""`: the default URI).
+ */
 export async function upLibvirt(
   settings: Settings,
   files: VmFiles,
-  uri: string,
-  noBoot: boolean,
+  opts: UpOptions,
   tools: Toolbox,
   hooks: UpHooks,
 ): Promise<UpResult> {
   const { log } = tools;
-  if (noBoot) {
+  if (opts.noBoot) {
     const { spec, transient } = await homeDomain(files.dir, settings, tools);
     for (const f of transient) removeQuietly(f);
     log.output.out(renderDomain(spec));
     return { name: spec.name, files };
   }
-  const target = uri || defaultUri();
+  const target = opts.libvirt || defaultUri();
   const auto = await settleAuto(settings, target);
   const token = newToken();
   const { spec, transient } = await homeDomain(files.dir, settings, tools, { auto, token });
+  const outputs = serialOutputs(spec);
+  if (opts.wait && !outputs.log) {
+    for (const f of transient) removeQuietly(f);
+    throw new VmError(`${spec.name}: no serial log to wait on (vm_serial_mode=none); not started`);
+  }
   hooks.clear();
   const ref: LibvirtRef = { uri: target, uuid: spec.uuid, domain: spec.name };
   const record: RunRecord = {
@@ -59,6 +74,7 @@ export async function upLibvirt(
     dir: files.dir,
     bare: false,
     images: hooks.images(),
+    ...outputs,
     libvirt: ref,
   };
   // Written before the domain exists: a vmup killed in between leaves a record vmdown can follow.
@@ -80,13 +96,34 @@ export async function upLibvirt(
     // libvirt has started QEMU, which holds them open.
     for (const f of transient) removeQuietly(f);
   }
-  const [proc, display] = await Promise.all([
+  const [proc, display, forwards] = await Promise.all([
     isLocalUri(target) ? qemuProcess(ref) : undefined,
     displayOf(ref, spec),
+    forwardsOf(ref, spec),
   ]);
-  writeRecord(files, { ...record, pid: proc?.pid, started: proc?.started ?? record.started, display });
+  writeRecord(files, {
+    ...record,
+    pid: proc?.pid,
+    started: proc?.started ?? record.started,
+    display,
+    forwards,
+  });
   log.at(0, `${spec.name}: running under libvirt (${target}), display ${display}`);
-  return { name: spec.name, pid: proc?.pid, display, files };
+  for (const f of forwards) log.at(0, `${spec.name}: port forward ${formatForward(f)}`);
+  return { name: spec.name, pid: proc?.pid, display, files, ...outputs, forwards, libvirt: ref };
+}
+
+/** Where the guest's serial output goes: never a vmtools console socket (libvirt's is a pseudo-terminal), a log unless none. */
+function serialOutputs(spec: DomainSpec): SerialOutputs {
+  const s = spec.serial;
+  return { serial: null, log: s === undefined ? null : s.type === "file" ? s.path : s.log };
+}
+
+/** The port forwards QEMU set up (`info usernet` through libvirt); none asked for, none asked about. */
+async function forwardsOf(ref: LibvirtRef, spec: DomainSpec): Promise<Forward[]> {
+  if (!hasForwards(spec.qemuArgs)) return [];
+  const r = await virsh(ref.uri, ["qemu-monitor-command", "--hmp", ref.uuid, "info usernet"]);
+  return r.code === 0 ? parseUsernet(r.stdout) : [];
 }
 
 /**

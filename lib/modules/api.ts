@@ -31,9 +31,10 @@
 import type { Settings } from "../settings/settings.ts";
 import type { Drive, DriveKind } from "../storage/drives.ts";
 import type { Access, StorageRef } from "../storage/inspect.ts";
+import type { Share } from "../storage/shares.ts";
 import type { Choice } from "../ui/prompt.ts";
 
-export type { Access, Choice, Drive, DriveKind, Settings, StorageRef };
+export type { Access, Choice, Drive, DriveKind, Settings, Share, StorageRef };
 export type { Entry, Layer, Origin } from "../settings/settings.ts";
 export type { ImageFormat, Location } from "../storage/inspect.ts";
 
@@ -110,6 +111,15 @@ export interface StorageTools {
   drives(kinds?: readonly DriveKind[]): Drive[];
   /** The access a reference gets under `vm_storage_rwmode`. */
   access(ref: StorageRef): Access;
+  /**
+   * The shared folders (`vm_shareN_path`, `_tag`, `_security`), in order:
+   * each an existing directory with its absolute path, mount tag, security
+   * model and access (`ro` under an `ro:` prefix or a `vm_storage_rwmode`
+   * of `snap` or `ro`). Throws the one-line reason a share cannot be used:
+   * a missing directory, a bad tag, or a directory outside the VM's home
+   * that the VM's own settings file names (see `cfg_share_allow`).
+   */
+  shares(): Share[];
   /** Doubles commas for QEMU option values. */
   escape(text: string): string;
   /** Builds an ISO image of a directory (deleted once QEMU has opened it). */

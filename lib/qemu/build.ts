@@ -9,6 +9,7 @@ import type { BuildcmdContext, BuildcmdModule, HostInfo, VmFiles } from "../modu
 import { moduleLog, storageTools } from "../modules/context.ts";
 import { type ModuleLoader, runModule } from "../modules/loader.ts";
 import type { Settings } from "../settings/settings.ts";
+import type { StorageFacts } from "../storage/preflight.ts";
 import type { Logger } from "../ui/log.ts";
 import { QemuCommandLine } from "./command.ts";
 import { removeQuietly } from "../remove.ts";
@@ -28,10 +29,12 @@ export async function buildCommand(
   host: HostInfo,
   loader: ModuleLoader,
   log: Logger,
+  /** What the storage checks before the start found (see `storage/preflight.ts`). */
+  facts?: StorageFacts,
 ): Promise<BuiltCommand> {
   const qemu = new QemuCommandLine();
   const transient: string[] = [];
-  const ctx = buildcmdContext(settings, files, host, log, qemu, transient);
+  const ctx = buildcmdContext(settings, files, host, log, qemu, transient, facts);
   const modules = await loader.load<BuildcmdModule>(
     "buildcmd",
     settings.list("cfg_modules_buildcmd"),
@@ -68,13 +71,15 @@ export function buildcmdContext(
   log: Logger,
   qemu: QemuCommandLine,
   transient: string[],
+  /** What the storage checks before the start found (see `storage/preflight.ts`). */
+  facts?: StorageFacts,
 ): BuildcmdContext {
   return {
     settings,
     qemu,
     files,
     host,
-    storage: storageTools(settings, settings.get("vm_home") || files.dir, log, transient),
+    storage: storageTools(settings, settings.get("vm_home") || files.dir, log, transient, facts),
     randomMac,
     log: moduleLog(log),
   };

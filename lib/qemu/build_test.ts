@@ -14,7 +14,12 @@ const quiet: Logger = new Logger("test", -1, {
   inIsTerminal: false,
 });
 
-async function build(text: string, graphical = false, overrides: [string, string][] = []) {
+async function build(
+  text: string,
+  graphical = false,
+  overrides: [string, string][] = [],
+  prepare?: (home: string) => void,
+) {
   const dir = Deno.makeTempDirSync({ prefix: "vmtools-build-" });
   Deno.writeTextFileSync(`${dir}/disk,1.img`, "");
   Deno.mkdirSync(`${dir}/cd dir`);
@@ -25,6 +30,7 @@ async function build(text: string, graphical = false, overrides: [string, string
   };
   const home = `${dir}/my vm`;
   Deno.mkdirSync(home);
+  prepare?.(home);
   const file = parseSettings(
     text.replaceAll("DIR", dir),
     `${home}/vm.settings`,
@@ -98,9 +104,9 @@ vm_qemu_accel=tcg
     "-qmp",
     `unix:${home}/monitor.sock,server=on,wait=off`,
     "-chardev",
-    `file,id=serial0,path=${home}/serial.log`,
+    `file,id=vmtools-serial0,path=${home}/serial.log`,
     "-serial",
-    "chardev:serial0",
+    "chardev:vmtools-serial0",
     "-name",
     "web,, prod",
     "-netdev",
@@ -183,4 +189,59 @@ Deno.test("settings the modules cannot use are named", async () => {
     ),
     /missing.img: no such file/,
   );
+});
+
+Deno.test("the share module offers each shared folder through 9p, commas escaped, read-only when asked", async () => {
+  const { cmd, home } = await build(
+    "vm_share1_path='a,b'\nvm_share3_path='ro:c d'\nvm_share3_tag=data\nvm_share3_security=none\n",
+    false,
+    [],
+    (home) => ["a,b", "c d"].forEach((d) => Deno.mkdirSync(`${home}/${d}`)),
+  );
+  const virtfs = cmd.args.flatMap((a, i) => cmd.args[i - 1] === "-virtfs" ? [a] : []);
+  deepEqual(virtfs, [
+    `local,path=${home}/a,,b,mount_tag=share1,security_model=mapped-xattr,id=share1,multidevs=remap`,
+    `local,path=${home}/c d,mount_tag=data,security_model=none,id=share3,multidevs=remap,readonly=on`,
+  ]);
+  const snap = await build("vm_share1_path=.\nvm_storage_rwmode=snap\n");
+  equal(snap.cmd.args.find((a) => a.startsWith("local,"))?.endsWith(",readonly=on"), true);
+  await rejects(
+    build("vm_share1_path=gone\n"),
+    /vm\.settings:1: vm_share1_path: .*\/gone: no such directory/,
+  );
+});
+
+// ---- port forwards and a user's own -serial (issue 11)
+
+Deno.test("vm_networking_ifaceN_hostfwd adds each rule to its user-mode netdev; bad rules are named", async () => {
+  const { cmd } = await build(`vm_networking_iface2_enable=yes
+vm_networking_iface2_mode='user,restrict=on'
+vm_networking_iface2_hostfwd='tcp:127.0.0.1:2222-:22  udp::0-10.0.2.15:53'
+`);
+  equal(
+    cmd.args[cmd.args.indexOf("-netdev") + 1],
+    "user,id=nd2,restrict=on,hostfwd=tcp:127.0.0.1:2222-:22,hostfwd=udp::0-10.0.2.15:53",
+  );
+  await rejects(
+    build("vm_networking_iface1_enable=yes\nvm_networking_iface1_hostfwd='tcp::2222-:22,restrict=off'\n"),
+    /vm.settings:2: vm_networking_iface1_hostfwd: 'tcp::2222-:22,restrict=off' is not a forward/,
+  );
+  await rejects(
+    build("vm_networking_iface1_enable=yes\nvm_networking_iface1_hostfwd=tcp::70000-:22\n"),
+    /'tcp::70000-:22' is not a forward/,
+  );
+  await rejects(
+    build(
+      "vm_networking_iface1_enable=yes\nvm_networking_iface1_mode=bridge,br=br0\nvm_networking_iface1_hostfwd=tcp::2222-:22\n",
+    ),
+    /port forwards need user-mode networking \(the mode is 'bridge'\)/,
+  );
+});
+
+Deno.test("a -serial in vm_qemu_params takes the port over: vmtools' own console steps aside", async () => {
+  const own = (await build("")).cmd.args;
+  equal(own[own.indexOf("-serial") + 1], "chardev:vmtools-serial0");
+  const { cmd } = await build("vm_qemu_params='-serial file:/tmp/guest.log'\n");
+  deepEqual(cmd.args.filter((a) => a === "-serial" || a === "-chardev"), ["-serial"]);
+  equal(cmd.args[cmd.args.indexOf("-serial") + 1], "file:/tmp/guest.log");
 });

@@ -11,6 +11,7 @@ import { dirname, resolve } from "../path.ts";
 import type { Settings } from "../settings/settings.ts";
 import { vmFiles } from "../home/files.ts";
 import { isVmHome } from "../home/home.ts";
+import { exists } from "../fs.ts";
 
 /** What a path points at. */
 export interface VmTarget {
@@ -85,13 +86,4 @@ export function targetFile(target: VmTarget, want: RuntimeFile): string {
   }
   const own = [files.monitor, files.serial, files.serialLog, files.pid];
   return own.includes(given) ? files[want] : given;
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

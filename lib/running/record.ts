@@ -19,6 +19,7 @@
  * @module
  */
 import type { VmFiles } from "../modules/api.ts";
+import type { Forward } from "../qemu/forwards.ts";
 import { QmpClient } from "../qmp/client.ts";
 import { INDEX_DIR_NAME, runtimeBase } from "./runtime_dir.ts";
 import { processStarts, sameStart } from "./process.ts";
@@ -44,6 +45,12 @@ export interface RunRecord {
   source?: string;
   /** The image files and devices its drives use (absolute), to name it when another VM needs one. */
   images?: string[];
+  /** Its serial console socket; `null` when vmtools serves none (absent in records of older versions). */
+  serial?: string | null;
+  /** The file its serial output goes to (vmtools' log or a `-serial file:` of the user's); `null`: none. */
+  log?: string | null;
+  /** The port forwards QEMU set up, as QEMU reported them (ports it picked included). */
+  forwards?: Forward[];
   /** For a VM vmup started under libvirt (`--libvirt`): where, and as which domain. */
   libvirt?: LibvirtRef;
 }
@@ -106,10 +113,53 @@ export function readRecord(files: VmFiles): RunRecord | undefined {
         bare: r.bare === true,
         source: typeof r.source === "string" ? r.source : undefined,
         images: Array.isArray(r.images) ? r.images.filter((i: unknown) => typeof i === "string") : [],
+        serial: pathOrNull(r.serial),
+        log: pathOrNull(r.log),
+        forwards: Array.isArray(r.forwards) ? r.forwards.filter(isForward) : [],
       }
       : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** A string, `null`, or `undefined` for anything else (a field an older version did not write). */
+function pathOrNull(v: unknown): string | null | undefined {
+  return typeof v === "string" || v === null ? v : undefined;
+}
+
+function isForward(f: unknown): f is Forward {
+  const x = f as Record<string, unknown>;
+  return typeof x === "object" && x !== null && (x.protocol === "tcp" || x.protocol === "udp") &&
+    typeof x.host === "string" && typeof x.guest === "string" && Number.isInteger(x.hostPort) &&
+    Number.isInteger(x.guestPort) && (x.iface === null || Number.isInteger(x.iface));
+}
+
+/** Where a VM's serial output can be read. */
+export interface SerialOutputs {
+  /** vmtools' serial console socket (`vm_serial_mode=socket`), else `null`. */
+  serial: string | null;
+  /** The file the output goes to: vmtools' log (modes `socket` and `log`) or a `-serial file:PATH` of the user's. */
+  log: string | null;
+}
+
+/**
+ * The serial socket and log of a running VM from its record; a record of an
+ * older vmtools did not keep them: then the files in its directory.
+ */
+export function recordedOutputs(rec: RunRecord, files: VmFiles): SerialOutputs {
+  return {
+    serial: rec.serial !== undefined ? rec.serial : isOwnSocket(files.serial) ? files.serial : null,
+    log: rec.log !== undefined ? rec.log : exists(files.serialLog) ? files.serialLog : null,
+  };
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 

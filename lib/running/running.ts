@@ -13,6 +13,7 @@
  */
 import type { VmFiles } from "../modules/api.ts";
 import type { LibvirtRef } from "../libvirt/state.ts";
+import { type Forward, forwardsFromArgs } from "../qemu/forwards.ts";
 import { userName } from "../users.ts";
 import { listProcesses, type ProcInfo, sameStart } from "./process.ts";
 import { indexedDirs, readRecord, type RunRecord, unlinkIndexed } from "./record.ts";
@@ -48,6 +49,8 @@ export interface RunningVm {
   token?: string;
   /** For a bare boot, what was booted (absolute path or URL). */
   source?: string;
+  /** Port forwards: as QEMU reported them to vmup, or for another QEMU as its command line tells (a hint). */
+  forwards: Forward[];
   /** What runs it: vmtools' own QEMU (or a QEMU vmtools did not start), or libvirt. */
   engine: "qemu" | "libvirt";
   /** Where and as which domain libvirt runs it. */
@@ -75,7 +78,7 @@ export async function listRunningVms(opts: ListRunningOptions): Promise<RunningV
   const byPid = new Map(procs.map((p) => [p.pid, p]));
   const recorded = new Map<
     number,
-    Pick<RunningVm, "home" | "bare" | "monitor" | "name" | "display" | "token" | "source">
+    Pick<RunningVm, "home" | "bare" | "monitor" | "name" | "display" | "token" | "source" | "forwards">
   >();
   const underLibvirt: { dir: string; record: RunRecord }[] = [];
   for (const [token, dir] of indexedDirs()) {
@@ -98,6 +101,7 @@ export async function listRunningVms(opts: ListRunningOptions): Promise<RunningV
       display: rec.display,
       token,
       source: rec.source,
+      forwards: rec.forwards ?? [],
     });
   }
   const libvirtVms = underLibvirt.length ? await confirmLibvirt(underLibvirt, byPid, opts.warn) : [];
@@ -113,7 +117,14 @@ export async function listRunningVms(opts: ListRunningOptions): Promise<RunningV
     args: p.args,
     engine: "qemu",
     ...(recorded.get(p.pid) ??
-      { home: "", bare: false, monitor: "", name: nameFromArgs(p.args), display: displayFromArgs(p.args) }),
+      {
+        home: "",
+        bare: false,
+        monitor: "",
+        name: nameFromArgs(p.args),
+        display: displayFromArgs(p.args),
+        forwards: forwardsFromArgs(p.args),
+      }),
   }));
   return [...vms, ...libvirtVms].filter((vm) => opts.select?.(vm) ?? true)
     .sort((a, b) => byPidThenHome(a, b));
@@ -171,6 +182,7 @@ async function confirmLibvirt(
       display: record.display,
       token: record.token,
       source: record.source,
+      forwards: record.forwards ?? [],
       engine: "libvirt",
       libvirt: ref,
     });

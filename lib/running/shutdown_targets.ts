@@ -20,6 +20,7 @@ import { isOwnSocket, runningFrom, type RunningHome } from "./record.ts";
 import { listRunningVms, type RunningVm } from "./running.ts";
 import { type ShutdownTarget, tidy } from "./shutdown.ts";
 import { VmError } from "../errors.ts";
+import { realPathOr } from "../fs.ts";
 
 /** What target selection needs. */
 export interface TargetContext {
@@ -37,14 +38,6 @@ export interface Selection {
   targets: ShutdownTarget[];
   /** One message per path or pid that is not a running VM. */
   errors: string[];
-}
-
-function realPath(path: string): string {
-  try {
-    return Deno.realPathSync(path);
-  } catch {
-    return resolve(path);
-  }
 }
 
 function running(ctx: TargetContext): Promise<RunningVm[]> {
@@ -118,9 +111,9 @@ export async function selectHomes(paths: readonly string[], ctx: TargetContext):
     if (!isVmHome(abs, settingsName)) {
       // A bare boot: its runtime directory as vmup printed it, or what it booted.
       vms ??= await running(ctx);
-      const real = realPath(abs);
+      const real = realPathOr(abs);
       const bare = vms.filter((v) =>
-        v.bare && (realPath(v.home) === real || (v.source !== undefined && realPath(v.source) === real))
+        v.bare && (realPathOr(v.home) === real || (v.source !== undefined && realPathOr(v.source) === real))
       );
       if (bare.length) out.targets.push(...bare.map((vm) => processTarget(vm, ctx)));
       else out.errors.push(`${shown}: not a VM home (no ${settingsName}), nor booted bare by vmup`);

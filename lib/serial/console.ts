@@ -9,6 +9,7 @@ import { VmError } from "../errors.ts";
 import { QmpClient } from "../qmp/client.ts";
 import { after } from "../timer.ts";
 import { acquireLock, type Lock } from "../home/lock.ts";
+import { type LineMatcher, showPattern } from "./expect.ts";
 
 /** The byte Ctrl-] sends, which detaches from the console. */
 export const DETACH_BYTE = 0x1d;
@@ -103,14 +104,14 @@ export async function writeAll(sink: ByteSink, data: Uint8Array): Promise<void> 
 async function pumpGuest(
   conn: Deno.UnixConn,
   sink: ByteSink,
-  onData: () => void,
+  onData: (chunk: Uint8Array) => void,
 ): Promise<void> {
   const buf = new Uint8Array(64 * 1024);
   try {
     for (;;) {
       const n = await conn.read(buf);
       if (n === null) return;
-      onData();
+      onData(buf.subarray(0, n));
       await writeAll(sink, buf.subarray(0, n));
     }
   } catch {
@@ -183,6 +184,13 @@ export interface PipedOptions extends ConsoleOptions {
    * for a guest slowed down by a busy host (default: `quietMs`).
    */
   firstAnswerMs?: number;
+  /**
+   * `--expect`: instead of waiting for the guest to fall silent, wait until
+   * what it prints from now on holds a line this matcher finds.
+   */
+  expect?: LineMatcher;
+  /** How long to wait for that line (ms); no limit when absent. */
+  expectMs?: number;
 }
 
 /**
@@ -196,13 +204,17 @@ export async function attachPiped(
   conn: Deno.UnixConn,
   opts: PipedOptions,
 ): Promise<number> {
-  let last = Date.now();
+  const started = Date.now();
+  let last = started;
   let sentAt: number | undefined;
   let answered = false;
   let guestGone = false;
-  const fromGuest = pumpGuest(conn, opts.stdout, () => {
+  let matched: (() => void) | undefined;
+  const match = new Promise<void>((r) => matched = r);
+  const fromGuest = pumpGuest(conn, opts.stdout, (chunk) => {
     last = Date.now();
     if (sentAt !== undefined) answered = true;
+    if (opts.expect?.feed(chunk) !== undefined) matched!();
   }).then(() => {
     guestGone = true;
   });
@@ -220,6 +232,9 @@ export async function attachPiped(
     sent = false;
   }
   const inputEnd = Date.now();
+  if (opts.expect) {
+    return await expectLine(conn, opts.expect, { ...opts, started, sent, fromGuest, match });
+  }
   const firstAnswerMs = opts.firstAnswerMs ?? opts.quietMs;
   while (!guestGone) {
     const until = sentAt !== undefined && !answered
@@ -244,4 +259,43 @@ export async function attachPiped(
     );
   }
   return 0;
+}
+
+/**
+ * The end of {@linkcode attachPiped} with `--expect`: waits for the line,
+ * the console closing or the time running out, whichever comes first.
+ */
+async function expectLine(
+  conn: Deno.UnixConn,
+  matcher: LineMatcher,
+  w: PipedOptions & { started: number; sent: boolean; fromGuest: Promise<void>; match: Promise<void> },
+): Promise<number> {
+  let cancelTimer: (() => void) | undefined;
+  const timeUp = w.expectMs === undefined ? new Promise<void>(() => {}) : new Promise<void>((r) => {
+    cancelTimer = after(Math.max(0, w.started + w.expectMs! - Date.now()), r);
+  });
+  const end = await Promise.race([
+    w.match.then(() => "matched" as const),
+    w.fromGuest.then(() => "closed" as const),
+    timeUp.then(() => "time" as const),
+  ]);
+  cancelTimer?.();
+  try {
+    conn.close();
+  } catch { /* closed by QEMU */ }
+  await w.fromGuest;
+  if (matcher.matched !== undefined) return 0;
+  const pattern = showPattern(matcher.pattern);
+  if (!w.sent) {
+    throw new VmError(`${w.label}: the serial console closed before all input was sent (the VM stopped)`);
+  }
+  if (end === "closed") {
+    throw new VmError(
+      `${w.label}: the serial console closed (the VM stopped) before a line matched ${pattern}`,
+    );
+  }
+  throw new VmError(
+    `${w.label}: no line matching ${pattern} on the serial console within ${w.expectMs! / 1000} s; ` +
+      `the VM keeps running`,
+  );
 }

@@ -1,5 +1,7 @@
-import { equal, match, ok } from "node:assert/strict";
+import { equal, match, ok, rejects } from "node:assert/strict";
+import { VmError } from "../errors.ts";
 import { attachPiped, connectSerial } from "./console.ts";
+import { LineMatcher } from "./expect.ts";
 import { textSink } from "./testing.ts";
 
 /** A fake guest on a unix socket: answers each input after `delayMs`. */
@@ -80,5 +82,83 @@ Deno.test("connectSerial names the VM when there is no socket", async () => {
     ok(false, "connected");
   } catch (e) {
     match((e as Error).message, /^myvm: no serial console socket/);
+  }
+});
+
+// ---- --expect (issue 11)
+
+/** A fake guest that, once it gets input, prints each part after its delay. */
+function scriptedGuest(path: string, parts: [number, string][]) {
+  const listener = Deno.listen({ transport: "unix", path });
+  const served = (async () => {
+    const conn = await listener.accept();
+    try {
+      if ((await conn.read(new Uint8Array(1024))) !== null) {
+        for (const [delay, text] of parts) {
+          await new Promise((r) => setTimeout(r, delay));
+          await conn.write(new TextEncoder().encode(text));
+        }
+      }
+      await conn.read(new Uint8Array(1024)); // until the client leaves
+    } catch { /* client left */ }
+    conn.close();
+  })();
+  return {
+    async close() {
+      listener.close();
+      await served;
+    },
+  };
+}
+
+Deno.test("attachPiped --expect waits past silences for the line, then leaves at once", async () => {
+  const dir = Deno.makeTempDirSync();
+  const guest = scriptedGuest(`${dir}/s.sock`, [[50, "root\r\n"], [600, "Password-less login\r\n"], [
+    50,
+    "~ # ",
+  ]]);
+  try {
+    const conn = await connectSerial(`${dir}/s.sock`, "test");
+    const out = textSink();
+    const code = await attachPiped(conn, {
+      label: "test",
+      stdout: out,
+      notice: () => {},
+      input: ReadableStream.from([new TextEncoder().encode("root\n")]),
+      quietMs: 200,
+      expect: new LineMatcher(/# $/),
+      expectMs: 20_000,
+    });
+    equal(code, 0);
+    equal(out.text, "root\r\nPassword-less login\r\n~ # ");
+  } finally {
+    await guest.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("attachPiped --expect: time up is one line saying the VM keeps running", async () => {
+  const dir = Deno.makeTempDirSync();
+  const guest = scriptedGuest(`${dir}/s.sock`, [[0, "something else\r\n"]]);
+  try {
+    const conn = await connectSerial(`${dir}/s.sock`, "myvm");
+    await rejects(
+      attachPiped(conn, {
+        label: "myvm",
+        stdout: textSink(),
+        notice: () => {},
+        input: ReadableStream.from([new TextEncoder().encode("x\n")]),
+        quietMs: 100,
+        expect: new LineMatcher(/never/),
+        expectMs: 500,
+      }),
+      (e) =>
+        e instanceof VmError &&
+        e.message ===
+          "myvm: no line matching /never/ on the serial console within 0.5 s; the VM keeps running",
+    );
+  } finally {
+    await guest.close();
+    Deno.removeSync(dir, { recursive: true });
   }
 });

@@ -19,9 +19,11 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
   cfg_file_vmsettings: "vm.settings",
   cfg_limit_nesting: "100",
   cfg_limit_waitlock: "10",
+  // Directories below which a VM's own settings file may share folders (see lib/storage/shares.ts).
+  cfg_share_allow: "",
   cfg_modules_clone: "networking_iface_mac storage_backend",
   cfg_modules_buildcmd:
-    "qemu boot cpu macos display keyboard monitor serial name networking ram storage_cdrom storage_hdd",
+    "qemu boot cpu macos display keyboard monitor serial name networking ram storage_cdrom storage_hdd share",
   cfg_modules_configure_templates: "autodetect",
   cfg_modules_configure_settings:
     "cpu_count ram_size networking_auto storage_hdd_import storage_hdd1_createsize",

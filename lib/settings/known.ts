@@ -2,7 +2,7 @@
  * Which setting names vmtools knows, to warn about a misspelled one
  * (`vm_ram_sise`) instead of taking it silently: the built-in defaults,
  * the numbered families (`vm_networking_ifaceN_*`, `vm_storage_hddN_*`,
- * `vm_storage_cdromN_*`, any N), the names reserved for users
+ * `vm_storage_cdromN_*`, `vm_shareN_*`, any N), the names reserved for users
  * (`vm_custom_*`, `cfg_custom_*`), and the names modules declare.
  * Custom names stay allowed: an unknown name is a warning, never an error.
  * @module
@@ -16,8 +16,8 @@ const COMPUTED = ["vm_home"];
 
 const FAMILIES: readonly { re: RegExp; names: (n: string) => string[] }[] = [
   {
-    re: /^vm_networking_iface(\d+)_(?:enable|device|mac|mode)$/,
-    names: (n) => ["enable", "device", "mac", "mode"].map((w) => `vm_networking_iface${n}_${w}`),
+    re: /^vm_networking_iface(\d+)_(?:enable|device|mac|mode|hostfwd)$/,
+    names: (n) => ["enable", "device", "mac", "mode", "hostfwd"].map((w) => `vm_networking_iface${n}_${w}`),
   },
   {
     re: /^vm_storage_hdd(\d+)_(?:enable|backend|createsize)$/,
@@ -26,6 +26,10 @@ const FAMILIES: readonly { re: RegExp; names: (n: string) => string[] }[] = [
   {
     re: /^vm_storage_cdrom(\d+)_(?:enable|backend)$/,
     names: (n) => ["enable", "backend"].map((w) => `vm_storage_cdrom${n}_${w}`),
+  },
+  {
+    re: /^vm_share(\d+)_(?:path|tag|security)$/,
+    names: (n) => ["path", "tag", "security"].map((w) => `vm_share${n}_${w}`),
   },
 ];
 

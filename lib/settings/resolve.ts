@@ -21,6 +21,7 @@ import { editModuleList, isModuleList, ListEditError } from "./module_list.ts";
 import { describeOrigin, type Origin, Settings } from "./settings.ts";
 import { excerpt } from "./syntax.ts";
 import { BUILTIN_TEMPLATES } from "./templates.ts";
+import { realPathOr } from "../fs.ts";
 
 /** One VM of the chain: its home and its settings file. */
 export interface ChainLink {
@@ -185,14 +186,6 @@ function readVmFile(home: string, settingsName: string): SettingsFile {
   const f = readSettingsFileIfAny(`${home}/${settingsName}`, "vm");
   if (!f) throw new VmError(`${home}: not a VM home (no ${settingsName})`);
   return f;
-}
-
-function realPathOr(path: string): string {
-  try {
-    return Deno.realPathSync(path);
-  } catch {
-    return path;
-  }
 }
 
 // Built-in templates, parsed once.

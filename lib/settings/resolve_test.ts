@@ -120,7 +120,7 @@ Deno.test("module lists: +name and -name change the inherited list across share,
   }).settings;
   equal(
     s.get("cfg_modules_buildcmd"),
-    "qemu boot cpu macos display monitor serial name networking ram storage_cdrom storage_hdd c_a c_b c_rng",
+    "qemu boot cpu macos display monitor serial name networking ram storage_cdrom storage_hdd share c_a c_b c_rng",
   );
   equal(
     describeOrigin(s.origin("cfg_modules_buildcmd")!),
@@ -152,7 +152,7 @@ Deno.test("module list changes that cannot apply name the file and line, or the 
     () => resolveSettings({ roots: t.roots }),
     {
       message:
-        `${etc}:3: cfg_modules_buildcmd: cannot remove 'c_none': not in the list ('qemu boot cpu macos display keyboard monitor serial name networking ram storage_cdrom storage_hdd')`,
+        `${etc}:3: cfg_modules_buildcmd: cannot remove 'c_none': not in the list ('qemu boot cpu macos display keyboard monitor serial name networking ram storage_cdrom storage_hdd share')`,
     },
   );
   t.write(`${t.roots.etc}/vmtools.conf`, "cfg_modules_clone='-storage_backend c_x'\n");

@@ -21,14 +21,21 @@ export type ImageFormat =
   | "vhdx"
   | "qed"
   | "dmg"
-  | "ova";
+  | "ova"
+  | "vmx";
 
-/** Where storage lives. */
+/**
+ * Where storage lives. What only a look before QEMU starts can tell (see
+ * `preflight.ts`) is optional: `writable` of a block device (false when the
+ * user may not write it or the kernel holds it read-only), `format` of a
+ * URL's content (`iso` for an ISO 9660 image). Before that look, or for
+ * what is not looked at (NBD exports), they are undefined.
+ */
 export type Location =
   | { kind: "file"; path: string; format: ImageFormat; size: number }
-  | { kind: "device"; path: string }
+  | { kind: "device"; path: string; writable?: boolean }
   | { kind: "dir"; path: string }
-  | { kind: "url"; url: string; scheme: string };
+  | { kind: "url"; url: string; scheme: string; format?: ImageFormat };
 
 /** A parsed storage argument. */
 export interface StorageRef {
@@ -49,8 +56,12 @@ const URL_SCHEMES = [
   "ssh",
   "tftp",
   "nbd",
+  "nbd+tcp",
+  "nbd+unix",
   "iscsi",
 ];
+// Block-level exports: read-write by default, and raw disks (storage_hdd).
+const BLOCK_SCHEMES = ["nbd", "nbd+tcp", "nbd+unix", "iscsi"];
 /** Formats QEMU runs natively and that need no conversion. */
 export const NATIVE_FORMATS: readonly ImageFormat[] = ["raw", "qcow2"];
 
@@ -83,6 +94,10 @@ export function inspectStorage(spec: string, base = Deno.cwd()): StorageRef {
   try {
     info = Deno.statSync(path);
   } catch (e) {
+    // Deno lets no restricted program look below /dev: lsblk does, before QEMU starts.
+    if (e instanceof Deno.errors.NotCapable && path.startsWith("/dev/")) {
+      return { spec, prefix, location: { kind: "device", path } };
+    }
     if (e instanceof Deno.errors.NotFound) {
       throw new VmError(`${rest}: no such file or directory`);
     }
@@ -111,8 +126,23 @@ export function inspectStorage(spec: string, base = Deno.cwd()): StorageRef {
   };
 }
 
-/** Reads a file's format from its first bytes (and last sector). */
+/**
+ * Reads a file's format from its first bytes (and last sector); an `.ova`
+ * or a `.vmx` file that is none of the image formats is taken for what its
+ * name says (and read as that, which names what is wrong with it).
+ */
 export function detectFormat(path: string, size: number): ImageFormat {
+  const format = detectContent(path, size);
+  if (format !== "raw") return format;
+  const ext = extname(path).toLowerCase();
+  return ext === "ova" || ext === "vmx" ? ext : format;
+}
+
+/**
+ * The format of the `size` bytes at `offset` in the file `path` (an image
+ * inside an archive, say), told by their content alone.
+ */
+export function detectContent(path: string, size: number, offset = 0): ImageFormat {
   let f: Deno.FsFile;
   try {
     f = Deno.openSync(path, { read: true });
@@ -120,8 +150,8 @@ export function detectFormat(path: string, size: number): ImageFormat {
     throw new VmError(`${path}: cannot open: ${(e as Error).message}`);
   }
   try {
-    const head = new Uint8Array(0x8006);
-    const n = readAt(f, head, 0);
+    const head = new Uint8Array(Math.min(0x8006, size));
+    const n = readAt(f, head, offset);
     const text = (from: number, len: number) =>
       n >= from + len ? String.fromCharCode(...head.subarray(from, from + len)) : "";
     if (text(0, 4) === "QFI\xfb") return "qcow2";
@@ -138,10 +168,11 @@ export function detectFormat(path: string, size: number): ImageFormat {
       return "vdi";
     }
     if (text(0x8001, 5) === "CD001") return "iso";
-    if (text(257, 5) === "ustar" && extname(path) === "ova") return "ova";
+    // A tar archive whose first file is an OVF descriptor.
+    if (text(257, 5) === "ustar" && /\.ovf\0/i.test(text(0, 100) + "\0")) return "ova";
     if (size >= 512) {
       const tail = new Uint8Array(512);
-      readAt(f, tail, size - 512);
+      readAt(f, tail, offset + size - 512);
       const t = String.fromCharCode(...tail.subarray(0, 8));
       if (t === "conectix") return "vhd";
       if (t.startsWith("koly")) return "dmg";
@@ -170,11 +201,11 @@ export function defaultAccess(loc: Location): Access {
       if (loc.format === "iso") return "ro";
       return NATIVE_FORMATS.includes(loc.format) ? "rw" : "snap";
     case "device":
-      return "rw";
+      return loc.writable === false ? "snap" : "rw";
     case "dir":
       return "snap";
     case "url":
-      return loc.scheme === "nbd" || loc.scheme === "iscsi" ? "rw" : "snap";
+      return BLOCK_SCHEMES.includes(loc.scheme) ? "rw" : "snap";
   }
 }
 
@@ -197,9 +228,22 @@ export function parseAccess(value: string, what: string): Access {
   throw new VmError(`${what}='${value}': expected rw, snap or ro`);
 }
 
-/** Whether storage should be attached as a CD-ROM rather than a disk. */
+/**
+ * Whether storage should be attached as a CD-ROM rather than a disk: an ISO
+ * image by content; a URL whose content was not read, by the extension of
+ * its path.
+ */
 export function isCdrom(ref: StorageRef): boolean {
-  return ref.location.kind === "file" && ref.location.format === "iso";
+  const loc = ref.location;
+  if (loc.kind === "file") return loc.format === "iso";
+  if (loc.kind !== "url") return false;
+  return loc.format === undefined ? urlExtension(loc.url) === "iso" : loc.format === "iso";
+}
+
+/** The extension of a URL's path (query and fragment left out), lower case. */
+export function urlExtension(url: string): string {
+  const path = url.replace(/^[^:]*:\/\/[^/]*/, "").replace(/[?#].*$/s, "");
+  return extname(path).toLowerCase();
 }
 
 /** Doubles commas so a path survives QEMU's option parser. */

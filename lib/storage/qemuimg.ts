@@ -9,10 +9,11 @@
 import type { Change } from "../change/change.ts";
 import { VmError } from "../errors.ts";
 import { basename, normalize } from "../path.ts";
-import { run } from "../spawn.ts";
+import { run, runFor } from "../spawn.ts";
 import { type Qcow2Backing, readQcow2Backing } from "./qcow2.ts";
-import { followQemuImg, Progress } from "../ui/progress.ts";
+import { Progress, withProgress } from "../ui/progress.ts";
 import type { Logger } from "../ui/log.ts";
+import { exists } from "../fs.ts";
 
 /** One image of a backing chain, as `qemu-img info` describes it. */
 export interface ImageInfo {
@@ -102,6 +103,10 @@ export interface ConvertOptions {
   backing?: { file: string; format: string };
   /** What the progress line says (default: `converting NAME`). */
   label?: string;
+  /** What messages call the source (default: its path): for a `json:` source, say. */
+  name?: string;
+  /** How many bytes the source holds, for the progress line's rate (default: the size of its file). */
+  bytes?: number;
 }
 
 /**
@@ -132,10 +137,9 @@ export async function convertImage(
   ];
   const label = opts.label ?? `converting ${basename(source)}`;
   log.at(2, `${label} to ${target}`);
-  const progress = new Progress(log, label, sizeOf(source));
+  const progress = new Progress(log, label, opts.bytes ?? sizeOf(source));
   const { code, stderr } = await runQemuImg(change, args, log, progress);
-  progress.done(code === 0);
-  if (code !== 0) throw new VmError(`cannot convert ${source}: ${lastLine(stderr)}`);
+  if (code !== 0) throw new VmError(`cannot convert ${opts.name ?? source}: ${lastLine(stderr)}`);
   change.create(target);
   try {
     Deno.linkSync(tmp, target);
@@ -179,7 +183,7 @@ export async function setBacking(
   if (code !== 0) throw new VmError(`cannot re-point ${path} to ${backing}: ${lastLine(stderr)}`);
 }
 
-/** Runs qemu-img as a helper of `change`; its `-p` progress goes to `progress`. */
+/** Runs qemu-img as a helper of `change`; its `-p` progress goes to `progress`, whose line it ends. */
 async function runQemuImg(
   change: Change,
   args: string[],
@@ -188,9 +192,10 @@ async function runQemuImg(
 ): Promise<{ code: number; stderr: string }> {
   log.at(5, `qemu-img ${args.join(" ")}`);
   const child = change.spawn("qemu-img", args, { stdin: "null", stdout: "piped", stderr: "piped" });
+  if (progress) return await withProgress(child, progress);
   const [status, , err] = await Promise.all([
     child.status,
-    progress ? followQemuImg(child.stdout, progress) : child.stdout.cancel(),
+    child.stdout.cancel(),
     new Response(child.stderr).text(),
   ]);
   return { code: status.code, stderr: err };
@@ -201,15 +206,6 @@ function sizeOf(path: string): number | undefined {
     return Deno.statSync(path).size;
   } catch {
     return undefined;
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -226,4 +222,71 @@ export async function backingOf(path: string): Promise<Qcow2Backing> {
   if (fromHeader) return fromHeader;
   const { backingFilename, backingFormat } = await imageInfo(path);
   return { backingFilename, backingFormat };
+}
+
+/** What `qemu-img info` tells of an image behind a URL. */
+export interface RemoteImage {
+  /** QEMU's name of its format (`raw`, `qcow2`, `vpc`, …). */
+  format: string;
+  virtualSize: number;
+  /** Its backing file as QEMU would open it (a URL, or a path on this host), or null. */
+  backing: string | null;
+}
+
+/**
+ * Opens the image at `url` with `qemu-img info`, giving up after
+ * `timeoutMs`. Throws an Error whose message is why it cannot be opened,
+ * on one line, without qemu-img's "Could not open 'URL':" preamble.
+ */
+export async function remoteImage(url: string, timeoutMs: number, log: Logger): Promise<RemoteImage> {
+  const args = ["info", "-U", "--output=json", url];
+  log.at(5, `qemu-img ${args.join(" ")}`);
+  const r = await runFor("qemu-img", args, timeoutMs);
+  if (r.timedOut) throw new Error(`no answer within ${timeoutMs / 1000} s`);
+  if (r.code !== 0) throw new Error(openFailure(r.stderr, url));
+  const data = JSON.parse(r.stdout);
+  const backing = data["full-backing-filename"] ?? data["backing-filename"];
+  return {
+    format: String(data["format"] ?? "raw"),
+    virtualSize: typeof data["virtual-size"] === "number" ? data["virtual-size"] : 0,
+    backing: typeof backing === "string" ? backing : null,
+  };
+}
+
+/**
+ * Reads the first `length` bytes (a multiple of 2048) of the image at
+ * `url` as raw bytes: `qemu-img dd` copies them into `scratch` (a file
+ * vmtools may write, removed afterwards), where they are read back. Over
+ * HTTP that is a ranged GET, as QEMU's curl driver makes them.
+ */
+export async function readRemoteHead(
+  url: string,
+  length: number,
+  scratch: string,
+  timeoutMs: number,
+  log: Logger,
+): Promise<Uint8Array> {
+  // `skip=` is broken in qemu-img 7.2 ("cannot skip to specified offset"): read from the start.
+  const args = ["dd", "-U", "-f", "raw", "-O", "raw", "bs=2048", `count=${Math.ceil(length / 2048)}`];
+  args.push(`if=${url}`, `of=${scratch}`);
+  log.at(5, `qemu-img ${args.join(" ")}`);
+  try {
+    const r = await runFor("qemu-img", args, timeoutMs);
+    if (r.timedOut) throw new Error(`no answer within ${timeoutMs / 1000} s`);
+    if (r.code !== 0) throw new Error(openFailure(r.stderr, url));
+    return Deno.readFileSync(scratch);
+  } finally {
+    try {
+      Deno.removeSync(scratch);
+    } catch { /* never made */ }
+  }
+}
+
+/** qemu-img's last error line about `url`, without what the caller says anyway. */
+function openFailure(stderr: string, url: string): string {
+  return lastLine(stderr)
+    .replace(/^qemu-img: /, "")
+    .replace(`Could not open '${url}': `, "")
+    .replace(`${url}: `, "")
+    .replace(/^CURL: Error opening file: /, "");
 }

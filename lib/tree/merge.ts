@@ -43,9 +43,11 @@ import { convertImage, imageInfo, setBacking } from "../storage/qemuimg.ts";
 import { run, spawn } from "../spawn.ts";
 import type { Toolbox } from "../toolbox.ts";
 import type { Logger } from "../ui/log.ts";
-import { followQemuImg, Progress } from "../ui/progress.ts";
+import { Progress, withProgress } from "../ui/progress.ts";
+import { copyWithProgress } from "../storage/copy.ts";
 import { isBackend } from "./new_settings.ts";
 import { Moves, relinkVm } from "./relink.ts";
+import { exists } from "../fs.ts";
 
 /** Everything a merge into the parent does after its point of no return, so that it can be done again. */
 export interface MergePlan {
@@ -153,7 +155,7 @@ async function planIntoParent(
     });
     const top = `${overlay}.merge-${Deno.pid}`;
     change.create(top);
-    Deno.copyFileSync(overlay, top);
+    await copyWithProgress(overlay, top, tools.log);
     await setBacking(change, top, copy, formatOf(copy), tools.log);
     await commitImage(top, tools.log);
   }
@@ -396,7 +398,7 @@ async function rebaseChild(
     const target = safe ? `${overlay}.merge-${Deno.pid}` : overlay;
     if (safe) {
       change.create(target);
-      Deno.copyFileSync(overlay, target);
+      await copyWithProgress(overlay, target, tools.log);
     } else {
       const info = await imageInfo(overlay);
       change.backing(overlay, info.backingFilename ?? "", info.backingFormat ?? "");
@@ -416,13 +418,8 @@ async function rebaseChild(
       baseInfo.actualSize ?? undefined,
     );
     const proc = change.spawn("qemu-img", args, { stdin: "null", stdout: "piped", stderr: "piped" });
-    const [status, , err] = await Promise.all([
-      proc.status,
-      followQemuImg(proc.stdout, progress),
-      new Response(proc.stderr).text(),
-    ]);
-    progress.done(status.success);
-    if (!status.success) throw new VmError(`cannot rebase ${overlay}: ${err.trim().split("\n").pop()}`);
+    const { code, stderr } = await withProgress(proc, progress);
+    if (code !== 0) throw new VmError(`cannot rebase ${overlay}: ${stderr.trim().split("\n").pop()}`);
     if (safe) {
       change.trash(overlay);
       change.rename(target, overlay);
@@ -483,34 +480,20 @@ async function refuseRunning(home: VmHome): Promise<void> {
   if (running) throw new VmError(`${home.path}: running (pid ${running.record.pid}); stop it first (vmdown)`);
 }
 
-/** Commits an overlay into its backing image, with progress. */
+/** Commits an overlay into its backing image, with progress (the overlay's data is what is written). */
 async function commitImage(overlay: string, log: Logger): Promise<void> {
-  const progress = new Progress(log, `merging ${basename(overlay)}`);
+  const progress = new Progress(log, `merging ${basename(overlay)}`, Deno.statSync(overlay).size);
   const proc = spawn("qemu-img", ["commit", "-p", overlay], {
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   });
-  const [status, , err] = await Promise.all([
-    proc.status,
-    followQemuImg(proc.stdout, progress),
-    new Response(proc.stderr).text(),
-  ]);
-  progress.done(status.success);
-  if (!status.success) throw new VmError(`cannot commit ${overlay}: ${err.trim().split("\n").pop()}`);
+  const { code, stderr } = await withProgress(proc, progress);
+  if (code !== 0) throw new VmError(`cannot commit ${overlay}: ${stderr.trim().split("\n").pop()}`);
 }
 
 function formatOf(image: string): string {
   return detectFormat(image, Deno.statSync(image).size) === "qcow2" ? "qcow2" : "raw";
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function removeIfThere(path: string): void {

@@ -12,19 +12,23 @@ import { type Change, withChange } from "../change/change.ts";
 import { VmError } from "../errors.ts";
 import { lockForChange } from "../home/claim.ts";
 import { VmHome } from "../home/home.ts";
-import { dirname, isWithin } from "../path.ts";
+import { basename, dirname, isWithin } from "../path.ts";
 import { runningFrom } from "../running/record.ts";
 import type { Settings } from "../settings/settings.ts";
 import type { Toolbox } from "../toolbox.ts";
 import { Moves, relinkVm } from "./relink.ts";
 import { homesBelowDir } from "./scan.ts";
+import { exists, isDirectory } from "../fs.ts";
+import { copyFile } from "../storage/copy.ts";
+import type { Logger } from "../ui/log.ts";
+import { Progress } from "../ui/progress.ts";
 
 /** Moves the VM home `source` to `dest` (absolute; must not exist). */
 export async function moveVm(source: VmHome, dest: string, tool: Settings, tools: Toolbox): Promise<void> {
   const from = source.path;
   if (exists(dest)) throw new VmError(`${dest}: already exists`);
   if (isWithin(from, dest)) throw new VmError(`${dest}: a VM cannot be moved into itself`);
-  if (!isDir(dirname(dest))) throw new VmError(`${dirname(dest)}: no such directory`);
+  if (!isDirectory(dirname(dest))) throw new VmError(`${dirname(dest)}: no such directory`);
   const inside = homesBelowDir(from, tool, tool.int("cfg_limit_nesting")).map((h) => new VmHome(h, tool));
   // The homes outside whose links reach in: parents of the moved VMs, children living elsewhere.
   const outside = new Map<string, VmHome>();
@@ -49,7 +53,7 @@ export async function moveVm(source: VmHome, dest: string, tool: Settings, tools
       { pattern: tool.get("cfg_file_tmpdir"), label: `vmmv ${from} ${dest}`, log: tools.log },
       async (change) => {
         for (const n of outside.values()) change.pointHere(n.path);
-        await relocate(change, from, dest);
+        await relocate(change, from, dest, tools.log);
         // Links are written afresh as vmtools writes them: relative where one VM now lies below the other.
         const all = new Set(["p", "s"]);
         for (const h of inside) {
@@ -70,8 +74,8 @@ export async function moveVm(source: VmHome, dest: string, tool: Settings, tools
   }
 }
 
-/** A rename on one file system; a copy of the tree, then the original deleted, across them. */
-async function relocate(change: Change, from: string, to: string): Promise<void> {
+/** A rename on one file system; a copy of the tree (with progress), then the original deleted, across them. */
+async function relocate(change: Change, from: string, to: string, log: Logger): Promise<void> {
   try {
     change.rename(from, to);
     return;
@@ -79,37 +83,37 @@ async function relocate(change: Change, from: string, to: string): Promise<void>
     if (!/cross-device|EXDEV/i.test((e as Error).message)) throw e;
   }
   change.create(to);
-  await copyTree(from, to);
+  const progress = new Progress(log, `moving ${basename(from)}`, treeBytes(from));
+  let ok = false;
+  try {
+    await copyTree(from, to, progress);
+    ok = true;
+  } finally {
+    progress.done(ok);
+  }
   change.trash(from);
 }
 
 /** Copies a directory tree (files, directories, symbolic links), modes kept. */
-async function copyTree(from: string, to: string): Promise<void> {
+async function copyTree(from: string, to: string, progress: Progress): Promise<void> {
   const info = Deno.lstatSync(from);
   if (info.isSymlink) {
     Deno.symlinkSync(Deno.readLinkSync(from), to);
   } else if (info.isDirectory) {
     Deno.mkdirSync(to, { mode: info.mode ?? 0o755 });
-    for (const e of Deno.readDirSync(from)) await copyTree(`${from}/${e.name}`, `${to}/${e.name}`);
+    for (const e of Deno.readDirSync(from)) await copyTree(`${from}/${e.name}`, `${to}/${e.name}`, progress);
   } else if (info.isFile) {
-    await Deno.copyFile(from, to);
+    await copyFile(from, to, progress);
   }
   // Sockets and FIFOs (a stopped VM's leftovers) are not copied.
 }
 
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function isDir(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
-  }
+/** The bytes of the regular files below `dir`, what {@linkcode copyTree} copies. */
+function treeBytes(dir: string): number {
+  const info = Deno.lstatSync(dir);
+  if (info.isFile) return info.size;
+  if (!info.isDirectory) return 0;
+  let total = 0;
+  for (const e of Deno.readDirSync(dir)) total += treeBytes(`${dir}/${e.name}`);
+  return total;
 }

@@ -11,7 +11,7 @@ import { isVmHome, VmHome } from "../home/home.ts";
 import type { CloneMode } from "../modules/api.ts";
 import { basename, relative, resolve } from "../path.ts";
 import type { Settings } from "../settings/settings.ts";
-import { backupDirPattern } from "../change/journal.ts";
+import { homesBelowDir } from "./scan.ts";
 
 /** One VM to make. */
 export interface Job {
@@ -88,22 +88,7 @@ export function planJobs(source: string, dest: string, req: PlanRequest, tool: S
 
 /** The VM homes at and below `dir`, parents before children where both are found, by path otherwise. */
 function homesBelow(dir: string, tool: Settings, limit: number): VmHome[] {
-  const backup = backupDirPattern(tool.get("cfg_file_tmpdir"));
-  const found: VmHome[] = [];
-  const walk = (path: string, depth: number) => {
-    if (depth > limit) return;
-    if (isVmHome(path, tool.get("cfg_file_vmsettings"))) found.push(new VmHome(path, tool));
-    let entries: Deno.DirEntry[];
-    try {
-      entries = [...Deno.readDirSync(path)];
-    } catch (e) {
-      throw new VmError(`${path}: cannot read: ${(e as Error).message}`);
-    }
-    for (const e of entries.sort((a, b) => a.name < b.name ? -1 : 1)) {
-      if (e.isDirectory && !backup.test(e.name)) walk(`${path}/${e.name}`, depth + 1);
-    }
-  };
-  walk(resolve(dir), 0);
+  const found = homesBelowDir(dir, tool, limit).map((d) => new VmHome(d, tool));
   // Depth-first from the top puts every parent found above its children;
   // a parent found elsewhere is moved before them.
   const order: VmHome[] = [];

@@ -17,6 +17,7 @@ import { splitPrefix } from "../storage/inspect.ts";
 import { backingOf, setBacking } from "../storage/qemuimg.ts";
 import type { Logger } from "../ui/log.ts";
 import { isBackend } from "./new_settings.ts";
+import { reachable } from "../fs.ts";
 
 /** Where moved paths went: the longest moved prefix of a path decides. */
 export class Moves {
@@ -128,10 +129,10 @@ export async function relinkVm(
     if (info.backingFilename === null) continue;
     const stored = info.backingFilename;
     let now = moves.map(resolve(stored, dirname(moves.unmap(image))));
-    if (!exists(now) && parentNow !== undefined) {
+    if (!reachable(now) && parentNow !== undefined) {
       // Copied or moved where no link tells from where: the parent's image of that name.
       const candidate = `${parentNow}/${stored.slice(stored.lastIndexOf("/") + 1)}`;
-      if (exists(candidate)) now = candidate;
+      if (reachable(candidate)) now = candidate;
     }
     // An overlay on its parent's disk is linked as a fork links it; any other keeps its style.
     const link = parentNow !== undefined
@@ -144,13 +145,4 @@ export async function relinkVm(
     if (change) await setBacking(change, image, link, info.backingFormat ?? "qcow2", log);
   }
   return { home: here, fixes };
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

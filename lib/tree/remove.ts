@@ -18,6 +18,7 @@ import { resolveSettings } from "../settings/resolve.ts";
 import { enabledDrives } from "../storage/drives.ts";
 import { inspectStorage } from "../storage/inspect.ts";
 import type { Toolbox } from "../toolbox.ts";
+import { exists } from "../fs.ts";
 
 /** How to delete. */
 export interface RemoveOptions {
@@ -128,13 +129,4 @@ function imagesInside(home: VmHome, tools: Toolbox): string[] {
     } catch { /* a missing image has nothing to delete */ }
   }
   return out;
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,24 +1,27 @@
 /**
  * Detecting and repairing what crashes and plain file commands leave
  * (vmfix): changes killed half-way (`b`), runtime files of VMs that no
- * longer run (`d`), lock files nobody holds (`l`), parent and children
- * links that disagree (`p`), and storage and backing-file paths that point
- * where nothing is since a VM was moved (`s`). Where VMs were moved or
- * copied with `mv` or `cp -r`, their old places are worked out from the
- * links that still reach them, and every link is re-pointed. Each repair
- * is a journaled change.
+ * longer run and ISO images of directories left behind (`d`), lock files
+ * nobody holds (`l`), parent and children links that disagree (`p`), and
+ * storage and backing-file paths that point where nothing is since a VM
+ * was moved (`s`). Where VMs were moved or copied with `mv` or `cp -r`,
+ * their old places are worked out from the links that still reach them,
+ * and every link is re-pointed. Each repair is a journaled change.
  * @module
  */
 import { withChange } from "../change/change.ts";
 import { recoverChanges } from "../change/recover.ts";
 import { isVmHome, lockHomes, VmHome } from "../home/home.ts";
 import { isLocked } from "../home/lock.ts";
+import { removeQuietly } from "../remove.ts";
+import { leftoverIsos } from "../storage/iso.ts";
 import { resolve } from "../path.ts";
 import { runningFrom } from "../running/record.ts";
 import type { Settings } from "../settings/settings.ts";
 import type { Toolbox } from "../toolbox.ts";
 import { Moves, relinkVm } from "./relink.ts";
 import { directoriesBelow } from "./scan.ts";
+import { exists } from "../fs.ts";
 
 /** The checks, by their vmfix letters. */
 export type Check = "b" | "d" | "l" | "p" | "s";
@@ -98,9 +101,24 @@ function staleLocks(dirs: readonly string[], tool: Settings, dryRun: boolean): F
   return out;
 }
 
-/** Pid files, sockets and records of VMs that no longer run. */
+/**
+ * Pid files, sockets and records of VMs that no longer run, and ISO images
+ * of directories that a killed vmup left (whether or not the VM runs: QEMU
+ * holds its own open; not while a command holds the home's lock).
+ */
 async function workFiles(homes: readonly VmHome[], dryRun: boolean): Promise<Finding[]> {
   const out: Finding[] = [];
+  for (const home of homes) {
+    const isos = leftoverIsos(home.path);
+    if (isos.length && !isLocked(`${home.path}/${home.tool.get("cfg_file_lock")}`)) {
+      if (!dryRun) isos.forEach((f) => removeQuietly(f));
+      out.push({
+        where: home.path,
+        what: `ISO images of directories left by a start that was cut short: ${isos.join(", ")}`,
+        fixed: !dryRun,
+      });
+    }
+  }
   for (const home of homes) {
     const f = home.files;
     const present = [f.pid, f.monitor, f.serial, f.record].filter(exists);
@@ -281,13 +299,4 @@ function agree(
   }
   const changed = keep.length !== listed.length || claimants.length > 0;
   return { findings, children: changed ? [...keep, ...claimants.map((c) => c.path)] : undefined };
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -12,3 +12,4 @@ export { default as networking } from "./networking.ts";
 export { default as ram } from "./ram.ts";
 export { default as storage_cdrom } from "./storage_cdrom.ts";
 export { default as storage_hdd } from "./storage_hdd.ts";
+export { default as share } from "./share.ts";

@@ -26,12 +26,7 @@ export default async function storageCdrom(
     else if (loc.kind === "dir") {
       file = await storage.isoFromDirectory(loc.path);
     } else file = loc.path;
-    const format = loc.kind === "url" ? [] : ["format=raw"];
-    qemu.add(
-      "-drive",
-      [`file=${storage.escape(file)}`, ...format, "readonly=on", ...slot].join(
-        ",",
-      ),
-    );
+    // What a CD-ROM drive reads is raw, whatever holds it: said, QEMU does not probe (and warn).
+    qemu.add("-drive", [`file=${storage.escape(file)}`, "format=raw", "readonly=on", ...slot].join(","));
   }
 }

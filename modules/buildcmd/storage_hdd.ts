@@ -55,9 +55,11 @@ function source(
   const loc = ref.location;
   switch (loc.kind) {
     case "file":
-      if (loc.format === "ova") {
+      if (loc.format === "ova" || loc.format === "vmx") {
         throw new Error(
-          `${loc.path}: QEMU cannot read .ova archives; convert it with vmcreate first`,
+          `${loc.path}: QEMU cannot read ${
+            loc.format === "ova" ? "an .ova archive" : "a .vmx file"
+          }; import it with vmcreate -c or boot it alone with vmup`,
         );
       }
       return [
@@ -71,7 +73,10 @@ function source(
         `file=fat:${access === "rw" ? "rw:" : ""}${escape(loc.path)}`,
         "format=raw",
       ];
-    case "url":
-      return [`file=${escape(loc.url)}`];
+    case "url": {
+      // Block-level exports are raw disks; for the rest, the format the check before the start read.
+      const format = /^(nbd|iscsi)/.test(loc.scheme) ? "raw" : loc.format;
+      return [`file=${escape(loc.url)}`, ...(format ? [`format=${DRIVER[format] ?? format}`] : [])];
+    }
   }
 }

@@ -92,9 +92,13 @@ Deno.test("bash: vmup -<TAB> offers its options, vmup <TAB> VM homes, images and
       options.reply,
       [
         "--help",
+        "--json",
         "--libvirt",
+        "--timeout",
+        "--wait",
         "-C",
         "-D",
+        "-S",
         "-b",
         "-c",
         "-d",
@@ -174,6 +178,52 @@ Deno.test("vmtools completions without a known shell is a usage error", async ()
       equal(r.stdout, "");
       match(r.stderr, /^vmtools: completions: .*\nUsage: vmtools completions bash\|zsh\|fish\n$/);
     }
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("vmtools's own options complete: --install-links and a directory after it, in bash and fish", async () => {
+  const sb = new Sandbox();
+  try {
+    populate(sb);
+    const bash = await sb.run("vmtools", "completions", "bash");
+    equal(bash.code, 0, bash.stderr);
+    const [options, dir, glued, after, sub] = await bashComplete(sb, sb.write("vmtools.bash", bash.stdout), [
+      ["vmtools", "--"],
+      ["vmtools", "--install-links", ""],
+      ["vmtools", "--install-links", "=", "p"],
+      ["vmtools", "--install-links", "plain", "--f"],
+      ["vmtools", ""],
+    ]);
+    deepEqual(options.reply, ["--force", "--help", "--install-links"]);
+    deepEqual(dir.reply, ["plain", "vm1"], "directories only");
+    deepEqual(glued.reply, ["plain"]);
+    deepEqual(after.reply, ["--force"]);
+    ok(
+      sub.reply.includes("up") && !sub.reply.includes("--install-links"),
+      "commands first, options after a dash",
+    );
+    if (!await have("fish")) {
+      console.log("fish is not installed: its completion of vmtools's own options is not checked");
+      return;
+    }
+    const fish = await sb.run("vmtools", "completions", "fish");
+    const script = sb.write("vmtools.fish", fish.stdout);
+    const complete = async (line: string) => {
+      const c = await shell(sb, "fish", "--no-config", "-c", `source ${script}; complete -C '${line}'`);
+      equal(c.code, 0, c.stderr);
+      return c.stdout.split("\n").filter(Boolean).sort();
+    };
+    ok(
+      (await complete("vmtools --")).includes(
+        "--install-links\tlink the command names in DIR to this executable",
+      ),
+    );
+    deepEqual(await complete("vmtools --install-links "), ["plain/\tdirectory", "vm1/\tVM home"]);
+    deepEqual(await complete("vmtools --install-links plain --f"), [
+      "--force\treplace files and links of those names that lead elsewhere",
+    ]);
   } finally {
     await sb.cleanup();
   }

@@ -3,16 +3,18 @@
  * a fork chain, a CD-ROM, two NICs with their MACs, VNC, extra QEMU
  * parameters, a hostile name) gives XML libvirt's schema and test driver
  * accept, the same every time. With libvirt's system daemon (as root,
- * started by scripts/libvirt-daemon; skipped elsewhere): `vmup --libvirt`
- * boots a fork whose boot sector prints on the serial line, vmps lists it
- * with its engine, vmmon reaches its monitor and follows its log, vmdown -w
- * stops it by home (and -t by pid) and nothing stays defined. An unreachable URI and a missing virsh are one line.
+ * started by scripts/libvirt-daemon; skipped elsewhere): `vmup --libvirt
+ * --wait --json` boots a fork whose boot sector prints on the serial line,
+ * with a port forward QEMU picks a port for; vmps lists it with its engine
+ * and forward, vmmon reaches its monitor and follows its log, vmdown -w
+ * stops it by home (and -t by pid) and nothing stays defined. An
+ * unreachable URI and a missing virsh are one line each.
  */
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
 import { makeBootIso } from "../fixtures/iso.ts";
 import { assertValidDomain, libvirtDaemonUnavailable, SYSTEM_URI, virsh } from "../helpers/libvirt.ts";
-import { readOr, Sandbox, SMALL_VM, waitFor } from "../helpers/vmtools.ts";
+import { readOr, Sandbox, SMALL_VM } from "../helpers/vmtools.ts";
 
 /** The `<disk>` elements of a domain, each as its sources and formats from the top image down. */
 function disks(xml: string): { device: string; sources: string[]; formats: string[] }[] {
@@ -123,8 +125,8 @@ Deno.test("vminfo --libvirt: two disks down a fork chain, a CD-ROM, two NICs, VN
     );
     equal(fwd.code, 0, fwd.stderr);
     await assertValidDomain(fwd.stdout);
-    match(fwd.stdout, /<qemu:arg value='user,id=vmtools-nd1,hostfwd=tcp:127.0.0.1:2222-:22'\/>/);
-    match(fwd.stdout, /<qemu:arg value='e1000-82545em,mac=52:54:00:00:00:01,netdev=vmtools-nd1'\/>/);
+    match(fwd.stdout, /<qemu:arg value='user,id=nd1,hostfwd=tcp:127.0.0.1:2222-:22'\/>/);
+    match(fwd.stdout, /<qemu:arg value='e1000-82545em,mac=52:54:00:00:00:01,netdev=nd1,addr=0x1f'\/>/);
 
     const wrong = await sb.run("vminfo", "--libvirt", "-i", leaf);
     equal(wrong.code, 2);
@@ -174,29 +176,70 @@ Deno.test({
       equal((await sb.run("vmfork", "vm", "vm/child")).code, 0);
       const home = `${sb.work}/vm/child`;
 
-      const up = await sb.run("vmup", "--libvirt", "vm/child");
+      // Returns once the guest has printed its line; a port forward QEMU picks a host port for, and a share.
+      Deno.mkdirSync(`${sb.work}/shared`);
+      const up = await sb.run(
+        "vmup",
+        "--libvirt",
+        "--wait",
+        "hello from libvirt",
+        "--timeout",
+        "120",
+        "--json",
+        "-o",
+        "vm_networking_iface1_enable=yes",
+        "-o",
+        "vm_networking_iface1_hostfwd=tcp:127.0.0.1:0-:22",
+        "-S",
+        "shared",
+        "vm/child",
+      );
       equal(up.code, 0, up.stderr);
       match(
         up.stderr,
         /child: running under libvirt \(qemu:\/\/\/system\), display vnc:\/\/127\.0\.0\.1:59\d\d/,
       );
+      match(up.stderr, /child: ready: .*hello from libvirt/);
+      ok(readOr(`${home}/serial.log`).includes("hello from libvirt"));
       const record = JSON.parse(readOr(`${home}/qemu.json`));
       uuid = record.libvirt.uuid as string;
       equal(record.libvirt.uri, SYSTEM_URI);
-      await waitFor(
-        () => readOr(`${home}/serial.log`).includes("hello from libvirt"),
-        60_000,
-        "the guest's message",
+      const [started] = JSON.parse(up.stdout);
+      equal(started.engine, "libvirt");
+      equal(started.uri, SYSTEM_URI);
+      equal(started.pid, record.pid);
+      equal(typeof started.pid, "number");
+      equal(started.monitor, null);
+      equal(started.serial, null);
+      equal(started.log, `${home}/serial.log`);
+      equal(started.forwards.length, 1, up.stdout);
+      const [fwd] = started.forwards;
+      deepEqual({ ...fwd, hostPort: 0 }, {
+        iface: 1,
+        protocol: "tcp",
+        host: "127.0.0.1",
+        hostPort: 0,
+        guest: "10.0.2.15",
+        guestPort: 22,
+      });
+      ok(fwd.hostPort > 0, `picked ${fwd.hostPort}`);
+      match(
+        up.stderr,
+        new RegExp(`child: port forward tcp:127\\.0\\.0\\.1:${fwd.hostPort}-10\\.0\\.2\\.15:22`),
       );
 
-      const ps = await sb.run("vmps", "-r", "-o", "png", "-d", home);
+      const ps = await sb.run("vmps", "-r", "-o", "pngf", "-d", home);
       equal(ps.code, 0, ps.stderr);
-      equal(ps.stdout, `${record.pid} child libvirt ${SYSTEM_URI}\n`);
+      equal(
+        ps.stdout,
+        `${record.pid} child libvirt ${SYSTEM_URI} tcp:127.0.0.1:${fwd.hostPort}-10.0.2.15:22\n`,
+      );
       const json = JSON.parse((await sb.run("vmps", "--json", "-d", home)).stdout);
       equal(json.length, 1);
       equal(json[0].engine, "libvirt");
       equal(json[0].uri, SYSTEM_URI);
       equal(json[0].home, home);
+      deepEqual(json[0].forwards, started.forwards);
 
       const again = await sb.run("vmup", "vm/child");
       equal(again.code, 0, again.stderr);
@@ -207,6 +250,11 @@ Deno.test({
       const mon = await sb.runWith({ stdin: "info status\n" }, "vmmon", "vm/child");
       equal(mon.code, 0, mon.stderr);
       equal(mon.stdout, "VM status: running\n");
+      // The NIC and the share reached QEMU through <qemu:commandline>, beside libvirt's own devices.
+      const pci = await sb.runWith({ stdin: "info pci\n" }, "vmmon", "vm/child");
+      equal(pci.code, 0, pci.stderr);
+      match(pci.stdout, /PCI device 1af4:1009/, "a virtio 9p device");
+      match(pci.stdout, /Ethernet controller: PCI device 8086:100f/, "the e1000-82545em NIC");
       match((await sb.run("vminfo", "-i", "vm/child")).stdout, /^state=RUNNING$/m);
 
       // The boot sector ignores the power button: SIGTERM after the timeout.

@@ -301,7 +301,7 @@ Deno.test("module lists compose +name and -name across share, /etc, the user and
     const row = info.stdout.split("\n").find((l) => l.startsWith("cfg_modules_buildcmd="))!;
     equal(
       row.replace(/ {2,}/, "  "),
-      `cfg_modules_buildcmd='c_c qemu boot cpu macos display monitor serial name networking ram storage_cdrom storage_hdd c_a c_b'  # default + share ${share} + system ${etc} + user ${user} + command line`,
+      `cfg_modules_buildcmd='c_c qemu boot cpu macos display monitor serial name networking ram storage_cdrom storage_hdd share c_a c_b'  # default + share ${share} + system ${etc} + user ${user} + command line`,
     );
     sb.write("etc/vmtools.conf", "cfg_modules_buildcmd='qemu ram'\n");
     Deno.removeSync(user);
@@ -323,7 +323,7 @@ Deno.test("module list changes that cannot apply are one line naming the file an
     equal(r.code, 1);
     equal(
       r.stderr,
-      `vmup: ${etc}:2: cfg_modules_buildcmd: cannot remove 'keyboard': not in the list ('qemu boot cpu macos display monitor serial name networking ram storage_cdrom storage_hdd')\n`,
+      `vmup: ${etc}:2: cfg_modules_buildcmd: cannot remove 'keyboard': not in the list ('qemu boot cpu macos display monitor serial name networking ram storage_cdrom storage_hdd share')\n`,
     );
     sb.write("etc/vmtools.conf", "");
     r = await sb.run("vmup", "-n", ...HEADLESS_TCG, "-o", "cfg_modules_buildcmd=+c_x ram", disk);

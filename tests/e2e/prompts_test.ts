@@ -6,7 +6,8 @@
  * `templates/prompt` and `settings/keyboard_mapping` are switched on here.
  */
 import { deepEqual, equal, match } from "node:assert/strict";
-import { Sandbox, VMTOOLS_COMMAND } from "../helpers/vmtools.ts";
+import { Terminal } from "../helpers/terminal.ts";
+import { Sandbox } from "../helpers/vmtools.ts";
 
 const KEYMAPS = "/usr/share/qemu/keymaps";
 
@@ -41,88 +42,6 @@ function withOptionalModules(sb: Sandbox, conf = ""): void {
       "storage_hdd_import storage_hdd1_createsize'\n" + conf,
   );
   sb.write("share/templates/web.tpl", "# A small web server.\nvm_cpu_count=1\n");
-}
-
-/** A vmtools command in a tmux terminal of its own (stdout to a file: it must stay empty). */
-class Terminal {
-  readonly #socket: string;
-  readonly #rc: string;
-  readonly stdout: string;
-
-  private constructor(readonly sb: Sandbox) {
-    this.#socket = `${sb.dir}/tmux.sock`;
-    this.#rc = `${sb.dir}/rc`;
-    this.stdout = `${sb.dir}/stdout`;
-  }
-
-  /** Starts `command args…` in the sandbox's work directory. */
-  static async start(sb: Sandbox, command: string, ...args: string[]): Promise<Terminal> {
-    const t = new Terminal(sb);
-    const env = { ...sb.env, VMTOOLS_ARGV0: command };
-    const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
-    const script = [
-      `cd ${q(sb.work)} || exit`,
-      `env -i TERM="$TERM" ${Object.entries(env).map(([k, v]) => `${k}=${q(v)}`).join(" ")} ` +
-      `${[...VMTOOLS_COMMAND, ...args].map(q).join(" ")} >${q(t.stdout)}`,
-      `echo $? >${q(t.#rc)}.new && mv ${q(t.#rc)}.new ${q(t.#rc)}`,
-      // Keep the pane (and its screen) until the test is done with it.
-      "exec sleep 600",
-    ].join("\n");
-    sb.write("term.sh", script + "\n");
-    await t.#tmux("new-session", "-d", "-x", "120", "-y", "40", "-s", "t", `sh ${q(`${sb.dir}/term.sh`)}`);
-    return t;
-  }
-
-  async #tmux(...args: string[]): Promise<string> {
-    const out = await new Deno.Command("tmux", {
-      args: ["-S", this.#socket, "-f", "/dev/null", ...args],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const dec = new TextDecoder();
-    if (out.code !== 0) throw new Error(`tmux ${args[0]}: ${dec.decode(out.stderr)}`);
-    return dec.decode(out.stdout);
-  }
-
-  /** What the terminal shows. */
-  screen(): Promise<string> {
-    return this.#tmux("capture-pane", "-p", "-t", "t");
-  }
-
-  /** Sends keys by tmux name (`Enter`, `Down`, `Space`, `C-d`…). */
-  async keys(...keys: string[]): Promise<void> {
-    await this.#tmux("send-keys", "-t", "t", ...keys);
-  }
-
-  /** Types `text` as it is. */
-  async type(text: string): Promise<void> {
-    await this.#tmux("send-keys", "-t", "t", "-l", text);
-  }
-
-  /** Waits until the screen matches `pattern`; fails showing the screen. */
-  async waitFor(pattern: RegExp, timeoutMs = 30000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const screen = await this.screen();
-      if (pattern.test(screen)) return screen;
-      if (Date.now() > deadline) throw new Error(`no ${pattern} on the screen:\n${screen}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
-  /** The command's exit status, once it has ended. */
-  async exitCode(timeoutMs = 30000): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
-    while (!exists(this.#rc)) {
-      if (Date.now() > deadline) throw new Error(`the command did not end:\n${await this.screen()}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return Number(Deno.readTextFileSync(this.#rc).trim());
-  }
-
-  async close(): Promise<void> {
-    await this.#tmux("kill-server").catch(() => {});
-  }
 }
 
 Deno.test("at a terminal: keys answer every kind of question; wrong numbers and sizes are refused as typed", async () => {

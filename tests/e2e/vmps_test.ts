@@ -100,9 +100,11 @@ Deno.test("vmps shows pid, name, home and display; -o, -s, -r, -n, -p, -d, -u an
       "cpu",
       "mem",
       "cmdline",
+      "forwards",
       "engine",
       "uri",
     ]);
+    deepEqual(vm.forwards, []);
     equal(vm.pid, pids[0]);
     equal(vm.name, "alpha");
     equal(vm.home, alpha);

@@ -30,6 +30,13 @@ export function bashScript(d: CompletionData): string {
     }
   }
   const images = d.images.map((e) => `*.${e}`).join(" | ");
+  const ownWords = d.own.options.flatMap((o) => [
+    ...(o.short ? [`-${o.short}`] : []),
+    ...(o.long ? [`--${o.long}`] : []),
+  ]);
+  const ownValueCases = d.own.options.filter((o) => o.long && o.value !== undefined).map((o) =>
+    caseLine(`--${o.long}`, o.complete ?? "none")
+  );
   return `# bash completion for vmtools and its commands: ${names.join(" ")}
 # Written by 'vmtools completions bash'. Source it from ~/.bashrc, or install
 # it as share/bash-completion/completions/NAME for each NAME (scripts/install
@@ -39,6 +46,7 @@ _vmtools_subcommands=${q(subcommands.join(" "))}
 _vmtools_settings=${q(d.settings.join(" "))}
 _vmtools_booleans=${q(` ${d.booleans.join(" ")} `)}
 _vmtools_templates=${q(d.templates.join(" "))}
+_vmtools_own=${q(ownWords.join(" "))}
 
 # _vmtools_dequote WORD: REPLY is WORD as the shell will read it (quotes
 # and backslashes removed, an open quote closed).
@@ -112,6 +120,30 @@ _vmtools() {
   local IFS=$' \\t\\n' cmd=\${COMP_WORDS[0]##*/} first=1 cword=$COMP_CWORD
   local cur=\${COMP_WORDS[COMP_CWORD]} pre=
   COMPREPLY=()
+  if [[ $cmd == vmtools && \${COMP_WORDS[1]} == -* ]]; then
+    # The program's own options (vmtools --install-links DIR): the value of
+    # the one before (also as --name=VALUE, which bash splits at the =).
+    local before=\${COMP_WORDS[cword - 1]} kind= words=
+    if [[ $cur == = ]]; then
+      cur=
+    elif [[ $before == = ]]; then
+      before=\${COMP_WORDS[cword - 2]}
+    fi
+    case $before in
+${ownValueCases.join("\n")}
+    esac
+    if [[ $kind == dir || $kind == vmhome || $kind == storage ]]; then
+      local -a found=()
+      _vmtools_dequote "$cur"
+      _vmtools_paths "$kind" "$REPLY"
+      COMPREPLY=("\${found[@]}")
+    elif [[ $kind == words ]]; then
+      COMPREPLY=($(compgen -W "$words" -- "$cur"))
+    elif [[ -z $kind && $cur == -* ]]; then
+      COMPREPLY=($(compgen -W "$_vmtools_own" -- "$cur"))
+    fi
+    return
+  fi
   if [[ $cmd == vmtools ]]; then
     if ((cword == 1)); then
       COMPREPLY=($(compgen -W "$_vmtools_subcommands" -- "$cur"))

@@ -8,6 +8,8 @@ import type { CommandSpec } from "../spec.ts";
 export interface CompletionData {
   /** Every command. */
   commands: readonly CommandSpec[];
+  /** `vmtools` itself: its options (`--install-links DIR`) before any command. */
+  own: CommandSpec;
   /** Setting names, offered after `-o` as `NAME=`. */
   settings: readonly string[];
   /** Settings whose values are yes or no. */

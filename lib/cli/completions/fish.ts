@@ -26,6 +26,7 @@ export function fishScript(d: CompletionData): string {
   const subcommands = d.commands.map((c) =>
     `complete -c vmtools -n __fish_use_subcommand -a ${c.name.slice(2)} -d ${q(c.summary)}`
   );
+  const own = d.own.options.map((o) => optionLine("vmtools", o, "__vmtools_own"));
   return `# fish completion for vmtools and its commands: ${names.join(" ")}
 # Written by 'vmtools completions fish'. Install it as
 # vendor_completions.d/NAME.fish for each NAME (scripts/install does), or
@@ -137,20 +138,28 @@ function __vmtools_delegate
     complete -C (string join ' ' -- (string escape -- $cmd $words[3..-1]) (commandline -ct))
 end
 
+# __vmtools_own: whether the line is vmtools's own options (vmtools
+# --install-links DIR) rather than a command's.
+function __vmtools_own
+    set -l words (commandline -opc)
+    test (count $words) -lt 2; or string match -q -- '-*' $words[2]
+end
+
 ${lines.join("\n")}
 
 complete -c vmtools -f
+${own.join("\n")}
 ${subcommands.join("\n")}
 complete -c vmtools -n __fish_use_subcommand -a completions -d 'print a shell completion script'
 complete -c vmtools -n '__fish_seen_subcommand_from completions' -a 'bash zsh fish'
-complete -c vmtools -n 'not __fish_use_subcommand; and not __fish_seen_subcommand_from completions' \\
+complete -c vmtools -n 'not __fish_use_subcommand; and not __fish_seen_subcommand_from completions; and not __vmtools_own' \\
     -a '(__vmtools_delegate)'
 end
 `;
 }
 
-/** The `complete` line of one option. */
-function optionLine(command: string, o: OptionDecl): string {
+/** The `complete` line of one option, offered where the function `condition` says so (default: always). */
+function optionLine(command: string, o: OptionDecl, condition?: string): string {
   const names = [...(o.short ? [`-s ${o.short}`] : []), ...(o.long ? [`-l ${o.long}`] : [])];
   let value = "";
   if (o.value !== undefined) {
@@ -161,7 +170,8 @@ function optionLine(command: string, o: OptionDecl): string {
       ? " -x"
       : ` -x -a ${q(`(__vmtools_complete ${c})`)}`;
   }
-  return `complete -c ${command} ${names.join(" ")}${value} -d ${q(o.help)}`;
+  const when = condition ? ` -n ${condition}` : "";
+  return `complete -c ${command}${when} ${names.join(" ")}${value} -d ${q(o.help)}`;
 }
 
 function kindName(c: Completion): string {

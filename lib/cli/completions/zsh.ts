@@ -16,6 +16,7 @@ export function zshScript(d: CompletionData): string {
       [...c.options.flatMap(optionSpecs), operandSpec(c)].map((s) => `      ${s}`).join(" \\\n")
     }\n    ;;`
   );
+  const own = d.own.options.flatMap(optionSpecs).map((s) => `        ${s}`).join(" \\\n");
   return `#compdef vmtools ${names.join(" ")}
 # zsh completion for vmtools and its commands. Written by 'vmtools completions
 # zsh'. Install it as _vmtools in a directory of $fpath (scripts/install puts
@@ -100,6 +101,12 @@ _vmtools_operands() {
 _vmtools() {
   local cmd=\${service:-\${words[1]:t}}
   if [[ $cmd == vmtools ]]; then
+    if [[ $words[2] == -* ]]; then
+      # The program's own options: vmtools --install-links DIR.
+      _arguments -s -S : \\
+${own}
+      return
+    fi
     if (( CURRENT == 2 )); then
       local -a subcommands=(
 ${subcommands.map((s) => `        ${s}`).join("\n")}

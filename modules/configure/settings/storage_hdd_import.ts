@@ -18,11 +18,8 @@ export default async function storageHddImport(
     if (loc.kind !== "file" || ["raw", "qcow2", "iso"].includes(loc.format)) {
       continue;
     }
-    if (loc.format === "ova") {
-      throw new Error(
-        `${loc.path}: .ova archives are not supported yet; extract the disk (tar xf) and pass it`,
-      );
-    }
+    // Machine descriptions were imported before the modules ran.
+    if (loc.format === "ova" || loc.format === "vmx") continue;
     const name = loc.path.slice(loc.path.lastIndexOf("/") + 1).replace(/\.[^.]*$/, "");
     const targetDir = bare ? loc.path.slice(0, loc.path.lastIndexOf("/")) : dir;
     const preferred = `${targetDir}/${name}.qcow2`;

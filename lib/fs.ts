@@ -1,0 +1,44 @@
+/**
+ * Questions about paths that must not throw: is something there, is it a
+ * directory, where does it really lead.
+ * @module
+ */
+import { resolve } from "./path.ts";
+
+/** Whether anything is at `path` itself (a dangling symbolic link counts). */
+export function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `path` leads to something (a symbolic link is followed). */
+export function reachable(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `path` leads to a directory. */
+export function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+/** `path` with every symbolic link resolved; where that fails, `path` made absolute. */
+export function realPathOr(path: string): string {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * A look at storage behind a URL before QEMU starts: whether it can be
+ * opened at all (one line saying why not, instead of QEMU's stack of
+ * messages), its format, and whether it is an ISO 9660 image (read at
+ * 32 KiB, as for a file) so that it goes into a CD-ROM drive.
+ *
+ * The look is taken by `qemu-img`, the program that reads URLs for QEMU,
+ * not by vmtools: its permission set denies every IPv4 connection, and
+ * `qemu-img` speaks every scheme QEMU does (HTTP ranges, FTP, SSH, iSCSI)
+ * with QEMU's own options. NBD exports are not looked at: `qemu-nbd`
+ * serves one client and, without `--persistent`, exits when it leaves, so
+ * the look would take the connection meant for QEMU.
+ * @module
+ */
+import { VmError } from "../errors.ts";
+import type { Logger } from "../ui/log.ts";
+import type { ImageFormat } from "./inspect.ts";
+import { readRemoteHead, remoteImage } from "./qemuimg.ts";
+
+/** How long a server may take to answer one look (QEMU's curl driver gives up after 5 s itself). */
+export const REMOTE_TIMEOUT_MS = 10_000;
+
+/** The bytes read from the start of a raw image: its first 32 KiB and the ISO 9660 volume descriptor. */
+const HEAD = 0x8800;
+
+/** QEMU's format names as vmtools names them. */
+const FORMATS: Record<string, ImageFormat> = {
+  raw: "raw",
+  qcow2: "qcow2",
+  vmdk: "vmdk",
+  vdi: "vdi",
+  vpc: "vhd",
+  vhdx: "vhdx",
+  qed: "qed",
+  dmg: "dmg",
+};
+
+/**
+ * Looks at the storage at `url` (scheme `scheme`, lower case): throws a
+ * {@linkcode VmError} naming the URL when it cannot be opened; returns its
+ * format (`iso` for an ISO 9660 image), or undefined when it was not
+ * looked at (NBD) or QEMU's format has no vmtools name.
+ */
+export async function lookAtUrl(url: string, scheme: string, log: Logger): Promise<ImageFormat | undefined> {
+  if (scheme.startsWith("nbd")) {
+    if (scheme === "nbd+unix") checkNbdSocket(url);
+    return undefined;
+  }
+  log.step(`looking at ${url}`);
+  const fail = (e: unknown): never => {
+    const why = (e as Error).message;
+    const hint = /Unknown protocol/.test(why) && scheme !== "tftp"
+      ? ` (QEMU's driver for ${scheme} is missing: Debian package qemu-block-extra)`
+      : "";
+    throw new VmError(`${url}: cannot be opened: ${why}${hint}`);
+  };
+  const image = await remoteImage(url, REMOTE_TIMEOUT_MS, log).catch(fail);
+  if (image.backing !== null && !/^[a-z][a-z0-9+.-]*:\/\//i.test(image.backing)) {
+    // A remote image naming a host file as its backing file would show that file to the guest.
+    throw new VmError(
+      `${url}: its backing file is a file on this host (${image.backing}); not using it`,
+    );
+  }
+  // Block-level exports hold raw disks; reading a format from them would let a guest choose it.
+  const format = scheme === "iscsi" ? "raw" : FORMATS[image.format];
+  if (format !== "raw" || image.virtualSize < HEAD) return format;
+  const file = Deno.makeTempFileSync({ prefix: "vmtools-head-" });
+  const head = await readRemoteHead(url, HEAD, file, REMOTE_TIMEOUT_MS, log).catch(fail);
+  return isIsoHead(head) ? "iso" : "raw";
+}
+
+/** Whether `head` (an image's first bytes) holds an ISO 9660 volume descriptor at 32 KiB. */
+export function isIsoHead(head: Uint8Array): boolean {
+  return head.length >= 0x8006 &&
+    String.fromCharCode(...head.subarray(0x8001, 0x8006)) === "CD001";
+}
+
+/** The socket of an `nbd+unix` URL must be there (QEMU would only say it could not connect). */
+function checkNbdSocket(url: string): void {
+  const socket = new URLSearchParams(url.replace(/^[^?]*\??/, "").replace(/#.*$/s, "")).get("socket");
+  if (!socket) throw new VmError(`${url}: an nbd+unix URL names its socket: nbd+unix:///EXPORT?socket=PATH`);
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(socket);
+  } catch {
+    throw new VmError(`${url}: no NBD server: ${socket} does not exist`);
+  }
+  if (!info.isSocket) throw new VmError(`${url}: ${socket} is not a socket`);
+}
