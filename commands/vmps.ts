@@ -60,9 +60,9 @@ const FIELDS: Record<string, Field> = {
   u: { title: "USER", text: (v) => v.user, key: (v) => v.user },
 };
 
-/** `qemu`, or `libvirt` and its URI. */
+/** `qemu`, or `libvirt:` and its URI (one word, as every column). */
 function engine(vm: RunningVm): string {
-  return vm.libvirt ? `libvirt ${vm.libvirt.uri}` : vm.engine;
+  return vm.libvirt ? `libvirt:${vm.libvirt.uri}` : vm.engine;
 }
 
 function letters(option: string, value: string): string[] {
@@ -206,7 +206,7 @@ const command: Command = {
       value: "fields",
       help: "columns, as letters (default pnd)",
       more: `  c %CPU   d display   e command line   f port forwards
-  g engine (qemu, or libvirt and its URI)   h home
+  g engine (qemu, or libvirt:URI)   h home
   m virtual memory (KiB)   n name   p pid
   q monitor socket   u user`,
     },

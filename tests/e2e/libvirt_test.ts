@@ -232,7 +232,7 @@ Deno.test({
       equal(ps.code, 0, ps.stderr);
       equal(
         ps.stdout,
-        `${record.pid} child libvirt ${SYSTEM_URI} tcp:127.0.0.1:${fwd.hostPort}-10.0.2.15:22\n`,
+        `${record.pid} child libvirt:${SYSTEM_URI} tcp:127.0.0.1:${fwd.hostPort}-10.0.2.15:22\n`,
       );
       const json = JSON.parse((await sb.run("vmps", "--json", "-d", home)).stdout);
       equal(json.length, 1);
