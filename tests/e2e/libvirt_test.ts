@@ -255,7 +255,22 @@ Deno.test({
       equal(pci.code, 0, pci.stderr);
       match(pci.stdout, /PCI device 1af4:1009/, "a virtio 9p device");
       match(pci.stdout, /Ethernet controller: PCI device 8086:100f/, "the e1000-82545em NIC");
-      match((await sb.run("vminfo", "-i", "vm/child")).stdout, /^state=RUNNING$/m);
+      const info = (await sb.run("vminfo", "-il", "vm/child")).stdout;
+      match(info, /^state=RUNNING$/m);
+      match(info, /^run_state=running$/m);
+      match(info, /^engine=libvirt$/m);
+      match(info, new RegExp(`^uri='${SYSTEM_URI}'$`, "m"));
+      ok(!/^(monitor|serial)=/m.test(info), info);
+      // No console socket: --expect watches the log libvirt writes, while libvirt runs the domain.
+      const expect = await sb.run("vmmon", "-s", "--expect", "never-printed", "--timeout", "1", "vm/child");
+      equal(expect.code, 1);
+      match(expect.stderr, /no line matching \/never-printed\/ .*within 1 s; the VM is left running/);
+      const piped = await sb.runWith({ stdin: "x\n" }, "vmmon", "-s", "vm/child");
+      equal(piped.code, 1);
+      equal(
+        piped.stderr,
+        "vmmon: vm/child runs under libvirt: its serial console needs a terminal (virsh console); vmmon -f shows its output\n",
+      );
 
       // The boot sector ignores the power button: SIGTERM after the timeout.
       const down = await sb.run("vmdown", "-w", "-o", "vm_qemu_shutdown_timeout=2", "vm/child");
