@@ -19,6 +19,7 @@ import type { Settings } from "../lib/settings/settings.ts";
 import { vmFiles } from "../lib/home/files.ts";
 import { listRunningVms } from "../lib/running/running.ts";
 import { isVmHome } from "../lib/home/home.ts";
+import { realPathOr } from "../lib/fs.ts";
 import { BUILTIN_MODULES } from "../modules/registry.ts";
 
 const command: Command = {
@@ -151,16 +152,8 @@ async function gatherTree(home: string, settings: Settings) {
     prefix: settings.get("cfg_qemu_cmdprefix"),
     files: (dir) => vmFiles(dir, settings),
   });
-  const live = new Set(vms.filter((v) => v.home && !v.bare).map((v) => realPath(v.home)));
-  return { root, running: (h: string) => live.has(realPath(h)) };
-}
-
-function realPath(path: string): string {
-  try {
-    return Deno.realPathSync(path);
-  } catch {
-    return path;
-  }
+  const live = new Set(vms.filter((v) => v.home && !v.bare).map((v) => realPathOr(v.home)));
+  return { root, running: (h: string) => live.has(realPathOr(h)) };
 }
 
 export default command;

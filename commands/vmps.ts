@@ -6,12 +6,12 @@ import type { Command } from "../lib/cli/command.ts";
 import type { ParsedArgs } from "../lib/cli/getopt.ts";
 import { COMMON_OPTIONS } from "../lib/cli/spec.ts";
 import { UsageError } from "../lib/errors.ts";
-import { resolve } from "../lib/path.ts";
 import { configRoots } from "../lib/roots.ts";
 import { resolveSettings } from "../lib/settings/resolve.ts";
 import { vmFiles } from "../lib/home/files.ts";
 import { byPidThenHome, listRunningVms, type RunningVm } from "../lib/running/running.ts";
 import { formatForward } from "../lib/qemu/forwards.ts";
+import { realPathOr } from "../lib/fs.ts";
 
 interface Field {
   title: string;
@@ -91,8 +91,8 @@ function selector(args: ParsedArgs): (vm: RunningVm) => boolean {
     case "a":
       return () => true;
     case "d": {
-      const homes = new Set(values.map(realPath));
-      return (vm) => vm.home !== "" && homes.has(realPath(vm.home));
+      const homes = new Set(values.map(realPathOr));
+      return (vm) => vm.home !== "" && homes.has(realPathOr(vm.home));
     }
     case "p": {
       const pids = new Set(values.map((p) => {
@@ -111,14 +111,6 @@ function selector(args: ParsedArgs): (vm: RunningVm) => boolean {
       const uid = Deno.uid();
       return (vm) => vm.uid === uid;
     }
-  }
-}
-
-function realPath(path: string): string {
-  try {
-    return Deno.realPathSync(path);
-  } catch {
-    return resolve(path);
   }
 }
 

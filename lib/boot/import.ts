@@ -18,6 +18,7 @@ import { inspectStorage, type StorageRef } from "../storage/inspect.ts";
 import type { Machine, MachineDisk } from "../storage/import/machine.ts";
 import { convertImage, createImage } from "../storage/qemuimg.ts";
 import type { ConfigureJob } from "./configure.ts";
+import { exists } from "../fs.ts";
 
 /** Whether a storage reference is a machine description rather than a disk. */
 export function isMachineRef(ref: StorageRef): boolean {
@@ -165,14 +166,5 @@ function propose(job: ConfigureJob, settings: Settings, machine: Machine): void 
   for (let n = 2; n <= machine.nics; n++) {
     set(`vm_networking_iface${n}_enable`, "yes");
     if (!job.bare) set(`vm_networking_iface${n}_mac`, randomMac(settings.get("vm_networking_default_mac")));
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -56,6 +56,7 @@ import { removeQuietly } from "../remove.ts";
 import { formatForward, type Forward, forwardError } from "../qemu/forwards.ts";
 import { learnForwards, serialOutputs } from "./learn.ts";
 import type { LibvirtRef } from "../libvirt/state.ts";
+import { realPathOr } from "../fs.ts";
 
 /** What the user asked `vmup` (or `vmcreate`, after creating) to do. */
 export interface UpOptions {
@@ -409,7 +410,7 @@ function imagesOf(settings: Settings, dir: string): string[] {
   for (const drive of enabledDrives(settings, settings.get("vm_home") || dir)) {
     try {
       const loc = inspectStorage(drive.backend, drive.base).location;
-      if (loc.kind === "file" || loc.kind === "device") out.push(realPath(loc.path));
+      if (loc.kind === "file" || loc.kind === "device") out.push(realPathOr(loc.path));
     } catch { /* QEMU will say what is wrong with it */ }
   }
   return out;
@@ -422,7 +423,7 @@ function imagesOf(settings: Settings, dir: string): string[] {
 async function imageInUse(e: unknown, settings: Settings): Promise<VmError | undefined> {
   const image = /Is another process using the image \[(.*)\]\?/.exec(String(e))?.[1];
   if (!image) return undefined;
-  const real = realPath(image);
+  const real = realPathOr(image);
   const holders = recordedVms((dir) => vmFiles(dir, settings)).filter((r) =>
     r.pid !== undefined && r.images?.includes(real)
   );
@@ -435,14 +436,6 @@ async function imageInUse(e: unknown, settings: Settings): Promise<VmError | und
   return new VmError(
     `${image}: in use by the running VM '${holder.name}' (${holder.dir}, pid ${holder.pid}); stop it first (vmdown)`,
   );
-}
-
-function realPath(path: string): string {
-  try {
-    return Deno.realPathSync(path);
-  } catch {
-    return resolve(path);
-  }
 }
 
 /** The kernel limits unix socket paths (sun_path) to 107 bytes. */

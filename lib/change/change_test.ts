@@ -2,6 +2,7 @@ import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
 import { Logger, type Output } from "../ui/log.ts";
 import { Change, withChange } from "./change.ts";
 import { backupDirsIn, recoverChanges } from "./recover.ts";
+import { exists } from "../fs.ts";
 
 const PATTERN = "vmtools-backup.XXXXXXXXXX";
 
@@ -215,12 +216,3 @@ Deno.test("trash: deleted for good on commit, back on undo, also on another file
     Deno.removeSync(other, { recursive: true });
   }
 });
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -23,6 +23,7 @@ import type { Forward } from "../qemu/forwards.ts";
 import { QmpClient } from "../qmp/client.ts";
 import { INDEX_DIR_NAME, runtimeBase } from "./runtime_dir.ts";
 import { processStarts, sameStart } from "./process.ts";
+import { exists } from "../fs.ts";
 import type { LibvirtRef } from "../libvirt/state.ts";
 
 /** What a record holds. */
@@ -152,15 +153,6 @@ export function recordedOutputs(rec: RunRecord, files: VmFiles): SerialOutputs {
     serial: rec.serial !== undefined ? rec.serial : isOwnSocket(files.serial) ? files.serial : null,
     log: rec.log !== undefined ? rec.log : exists(files.serialLog) ? files.serialLog : null,
   };
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A record's `libvirt` part, when it is well formed. */

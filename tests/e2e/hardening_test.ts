@@ -7,15 +7,7 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
 import { HEADLESS_TCG, readOr, type RunResult, Sandbox, SMALL_VM, waitFor } from "../helpers/vmtools.ts";
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { exists } from "../../lib/fs.ts";
 
 async function sha256(path: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));

@@ -7,6 +7,7 @@
 import { equal, match, ok } from "node:assert/strict";
 import { Terminal } from "../helpers/terminal.ts";
 import { type RunResult, Sandbox } from "../helpers/vmtools.ts";
+import { exists } from "../../lib/fs.ts";
 
 const MiB = 2 ** 20;
 
@@ -128,12 +129,3 @@ Deno.test({
     }
   },
 });
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -8,21 +8,13 @@
 import { deepEqual, equal, match } from "node:assert/strict";
 import { Terminal } from "../helpers/terminal.ts";
 import { Sandbox } from "../helpers/vmtools.ts";
+import { exists } from "../../lib/fs.ts";
 
 const KEYMAPS = "/usr/share/qemu/keymaps";
 
 /** The settings lines of a file, comments dropped. */
 function settingsLines(path: string): string[] {
   return Deno.readTextFileSync(path).split("\n").filter((l) => l && !l.startsWith("#"));
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Sorted layouts of QEMU's keymaps directory, as the keyboard_mapping module lists them. */

@@ -5,6 +5,7 @@
  * @module
  */
 import { type Sandbox, VMTOOLS_COMMAND } from "./vmtools.ts";
+import { exists } from "../../lib/fs.ts";
 
 let sessions = 0;
 
@@ -109,13 +110,4 @@ export class Terminal {
 
 function basename(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1);
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
