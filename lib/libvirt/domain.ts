@@ -6,7 +6,7 @@
 import { vmFiles } from "../home/files.ts";
 import { probeHost } from "../host.ts";
 import { type BuiltinRegistry, ModuleLoader } from "../modules/loader.ts";
-import { resolve } from "../path.ts";
+import { realPathOr } from "../fs.ts";
 import type { Roots } from "../roots.ts";
 import type { Settings } from "../settings/settings.ts";
 import type { Logger } from "../ui/log.ts";
@@ -36,7 +36,7 @@ export async function homeDomain(
   tools: DomainTools,
   opts: { auto?: "kvm" | "qemu"; token?: string } = {},
 ): Promise<HomeDomain> {
-  const real = realPath(home);
+  const real = realPathOr(home);
   const files = vmFiles(real, settings);
   const loader = new ModuleLoader(tools.roots, settings.bool("cfg_include_userhome"), tools.builtins);
   const mods = await moduleArgs(settings, files, probeHost(), loader, tools.log);
@@ -56,12 +56,4 @@ export async function domainXml(home: string, settings: Settings, tools: DomainT
   const { spec, transient } = await homeDomain(home, settings, tools);
   for (const f of transient) removeQuietly(f);
   return renderDomain(spec);
-}
-
-function realPath(path: string): string {
-  try {
-    return Deno.realPathSync(path);
-  } catch {
-    return resolve(path);
-  }
 }
