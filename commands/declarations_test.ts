@@ -45,19 +45,23 @@ Deno.test("each built command's -h lists every option it declares", async () => 
     match(help, new RegExp(`^Usage: ${s.name} `), s.name);
     match(help, /\nExamples:\n/, s.name);
     for (const o of s.options) {
-      ok(help.includes(`\n  ${optionLabel(o)} `), `${s.name} -h lists ${optionLabel(o)}`);
+      // A label too long for the column stands on a line of its own.
+      ok(
+        help.includes(`\n  ${optionLabel(o)} `) || help.includes(`\n  ${optionLabel(o)}\n`),
+        `${s.name} -h lists ${optionLabel(o)}`,
+      );
     }
     ok(help.split("\n").every((l) => l.length <= 80), `${s.name} -h fits 80 columns`);
   }
 });
 
-Deno.test("vmcreate takes exactly vmup's options, and of its long ones only --json", async () => {
+Deno.test("vmcreate takes vmup's option letters, and of its long ones only --json", async () => {
   const [up, create] = await Promise.all(
     ["vmup", "vmcreate"].map(async (n) => (await import(`./${n}.ts`)).default),
   );
   const letters = (s: CommandSpec) => s.options.flatMap((o) => o.short ? [o.short] : []).sort();
   deepEqual(letters(create), letters(up));
   const longOnly = (s: CommandSpec) => s.options.flatMap((o) => o.short ? [] : [o.long]).sort();
-  deepEqual(longOnly(up), ["json", "timeout", "wait"]);
+  deepEqual(longOnly(up), ["json", "libvirt", "timeout", "wait"]);
   deepEqual(longOnly(create), ["json"]);
 });

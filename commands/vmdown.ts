@@ -71,7 +71,7 @@ runtime directory as a whole).`,
     if (args.count.p && !args.operands.length) {
       throw new UsageError("-p needs at least one process id");
     }
-    const ctx: TargetContext = { roots: tools.roots, overrides, tool };
+    const ctx: TargetContext = { roots: tools.roots, overrides, tool, warn: (m) => log.warn(m) };
     let targets: ShutdownTarget[];
     const errors: string[] = [];
     if (args.count.p) {
@@ -79,7 +79,7 @@ runtime directory as a whole).`,
         if (!/^\d+$/.test(p)) throw new UsageError(`'${p}': not a process id`);
         return Number(p);
       }));
-      targets = await selectProcesses((vm) => pids.has(vm.pid), ctx);
+      targets = await selectProcesses((vm) => vm.pid !== undefined && pids.has(vm.pid), ctx);
       for (const pid of pids) {
         if (!targets.some((t) => t.pid === pid)) {
           errors.push(`pid ${pid}: not a running QEMU process`);

@@ -20,6 +20,7 @@ import { vmFiles } from "../lib/home/files.ts";
 import { listRunningVms } from "../lib/running/running.ts";
 import { isVmHome } from "../lib/home/home.ts";
 import { realPathOr } from "../lib/fs.ts";
+import { BUILTIN_MODULES } from "../modules/registry.ts";
 
 const command: Command = {
   name: "vminfo",
@@ -49,6 +50,11 @@ CPU, memory, disk use`,
     { short: "a", help: "draw the tree with ASCII (for -t)" },
     { long: "json", help: "one JSON object with a key per part (info, settings, storage)" },
     {
+      long: "libvirt",
+      help: "instead: the libvirt domain XML of what vmup would run",
+      more: "(what vmup --libvirt creates; alone, or with -o)",
+    },
+    {
       short: "o",
       value: "k=v",
       repeats: true,
@@ -66,6 +72,7 @@ settings part can be pasted into a settings file.`,
     ["vminfo -sl ~/vms/deb | grep ram_size", "where the RAM size comes from"],
     ["vminfo -bl ~/vms/base/web1", "a fork's disk down to its base image"],
     ["vminfo -i --json ~/vms/deb", "identity for a script"],
+    ["vminfo --libvirt ~/vms/deb > deb.xml", "the VM as a libvirt domain"],
   ],
   async exec(args, io) {
     if (args.operands.length > 1) throw new UsageError("one VM home at most");
@@ -98,6 +105,12 @@ settings part can be pasted into a settings file.`,
       io.output,
     );
     log.debug(`${home}: ${chain.length} VM(s) in the parent chain`);
+    if (c.libvirt) {
+      if (asked.length || c.l || c.a || c.json) throw new UsageError("--libvirt prints the domain XML alone");
+      const { domainXml } = await import("../lib/libvirt/domain.ts");
+      io.output.out(await domainXml(home, settings, { roots, builtins: BUILTIN_MODULES, log }));
+      return 0;
+    }
 
     const [identity, storage] = await Promise.all([
       parts.includes("i") ? gatherIdentity(home, settings, chain, long) : undefined,

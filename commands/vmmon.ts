@@ -17,7 +17,8 @@ import { Logger } from "../lib/ui/log.ts";
 import { locateVm, targetFile } from "../lib/running/locate.ts";
 import { compilePattern, LineMatcher, parseTimeout } from "../lib/serial/expect.ts";
 import { expectInLog } from "../lib/serial/wait.ts";
-import { isOwnSocket } from "../lib/running/record.ts";
+import { isOwnSocket, readRecord } from "../lib/running/record.ts";
+import { isAlive } from "../lib/running/alive.ts";
 
 /** After piped input ends, how long the guest may stay silent before `vmmon -s` leaves. */
 const QUIET_MS = 1000;
@@ -33,7 +34,10 @@ for a bare boot, the directory vmup printed. No path: the current directory.
 
 Without -s or -f: the QEMU human monitor. On a terminal it has line editing,
 history and Tab completion (Ctrl-D leaves; 'quit' stops QEMU at once). From a
-pipe, each line is run as a command and its output printed.`,
+pipe, each line is run as a command and its output printed.
+
+A VM started with vmup --libvirt is reached through virsh: the monitor with
+qemu-monitor-command --hmp, the console (-s, on a terminal) with virsh console.`,
   options: [
     { short: "n", help: "no line editing on a terminal: read plain lines" },
     {
@@ -93,11 +97,15 @@ Without a console socket (vm_serial_mode=log), watch the log`,
     const notice = (text: string) => {
       if (log.verbosity >= 1) io.output.err(text);
     };
+    // A VM vmup started under libvirt is reached through virsh.
+    const lv = readRecord(target.files)?.libvirt ? await import("../lib/libvirt/monitor.ts") : undefined;
+    const underLibvirt = await lv?.libvirtTarget(target);
 
     if (args.count.f) {
       return await followLog(targetFile(target, "serialLog"), {
         label: target.label,
         monitor: target.files.monitor,
+        alive: underLibvirt && (() => isAlive(target.files)),
         stdout: io.stdout,
         notice,
       });
@@ -106,12 +114,15 @@ Without a console socket (vm_serial_mode=log), watch the log`,
     if (args.count.s) {
       const socket = targetFile(target, "serial");
       if (expect && target.givenKind !== "socket" && !isOwnSocket(socket)) {
-        // No console to type into (vm_serial_mode=log): what the guest prints is in its log.
+        // No console to type into (vm_serial_mode=log, or libvirt's): what the guest prints is in its log.
         return await expectInLog(target, new LineMatcher(expect), {
           timeoutMs: expectMs,
           stdout: io.stdout,
           input: io.output.inIsTerminal ? undefined : io.stdin.readable,
         });
+      }
+      if (underLibvirt) {
+        return await lv!.attachConsole(underLibvirt.ref, target.label, io.output.inIsTerminal);
       }
       const lock = await claimSerial(socket, target.files.monitor, target.label);
       try {
@@ -132,7 +143,9 @@ Without a console socket (vm_serial_mode=log), watch the log`,
       }
     }
 
-    const runner = new HmpRunner(targetFile(target, "monitor"), target.label);
+    const runner = underLibvirt
+      ? new lv!.LibvirtHmpRunner(underLibvirt.ref, target.label)
+      : new HmpRunner(targetFile(target, "monitor"), target.label);
     const version = await runner.check();
     if (io.output.inIsTerminal && !args.count.n) {
       const { interactive, defaultHistoryFile } = await import(

@@ -9,7 +9,7 @@ import { UsageError } from "../lib/errors.ts";
 import { configRoots } from "../lib/roots.ts";
 import { resolveSettings } from "../lib/settings/resolve.ts";
 import { vmFiles } from "../lib/home/files.ts";
-import { listRunningVms, type RunningVm } from "../lib/running/running.ts";
+import { byPidThenHome, listRunningVms, type RunningVm } from "../lib/running/running.ts";
 import { formatForward } from "../lib/qemu/forwards.ts";
 import { realPathOr } from "../lib/fs.ts";
 
@@ -31,25 +31,26 @@ const FIELDS: Record<string, Field> = {
   c: {
     title: "%CPU",
     right: true,
-    text: (v) => v.cpu.toFixed(1),
-    key: (v) => v.cpu,
+    text: (v) => v.cpu?.toFixed(1) ?? "-",
+    key: (v) => v.cpu ?? -1,
   },
   d: { title: "DISPLAY", text: (v) => v.display, key: (v) => v.display },
-  e: { title: "COMMAND", text: (v) => v.args, key: (v) => v.args },
+  e: { title: "COMMAND", text: (v) => v.args || "-", key: (v) => v.args },
   f: { title: "FORWARDS", text: (v) => forwards(v), key: (v) => forwards(v) },
+  g: { title: "ENGINE", text: engine, key: engine },
   h: { title: "HOME", text: (v) => unknown(v.home), key: (v) => v.home },
   m: {
     title: "MEM",
     right: true,
-    text: (v) => String(v.mem),
-    key: (v) => v.mem,
+    text: (v) => v.mem === undefined ? "-" : String(v.mem),
+    key: (v) => v.mem ?? -1,
   },
   n: { title: "NAME", text: (v) => unknown(v.name), key: (v) => v.name },
   p: {
     title: "PID",
     right: true,
-    text: (v) => String(v.pid),
-    key: (v) => v.pid,
+    text: (v) => v.pid === undefined ? "-" : String(v.pid),
+    key: (v) => v.pid ?? Infinity,
   },
   q: {
     title: "MONITOR",
@@ -58,6 +59,11 @@ const FIELDS: Record<string, Field> = {
   },
   u: { title: "USER", text: (v) => v.user, key: (v) => v.user },
 };
+
+/** `qemu`, or `libvirt:` and its URI (one word, as every column). */
+function engine(vm: RunningVm): string {
+  return vm.libvirt ? `libvirt:${vm.libvirt.uri}` : vm.engine;
+}
 
 function letters(option: string, value: string): string[] {
   const out = [...value];
@@ -95,7 +101,7 @@ function selector(args: ParsedArgs): (vm: RunningVm) => boolean {
         }
         return Number(p);
       }));
-      return (vm) => pids.has(vm.pid);
+      return (vm) => vm.pid !== undefined && pids.has(vm.pid);
     }
     case "u": {
       const users = new Set(values);
@@ -117,7 +123,7 @@ function sortVms(vms: RunningVm[], keys: string[]): void {
       const c = x < y ? -1 : x > y ? 1 : 0;
       if (c) return k === k.toLowerCase() ? c : -c;
     }
-    return a.pid - b.pid;
+    return byPidThenHome(a, b);
   });
 }
 
@@ -138,16 +144,18 @@ function json(vms: RunningVm[]): string {
   const orNull = (s: string) => s === "" ? null : s;
   return JSON.stringify(
     vms.map((v) => ({
-      pid: v.pid,
+      pid: v.pid ?? null,
       name: orNull(v.name),
       home: orNull(v.home),
       display: v.display,
       monitor: orNull(v.monitor),
       user: v.user,
-      cpu: v.cpu,
-      mem: v.mem,
-      cmdline: v.args,
+      cpu: v.cpu ?? null,
+      mem: v.mem ?? null,
+      cmdline: orNull(v.args),
       forwards: v.forwards,
+      engine: v.engine,
+      uri: v.libvirt?.uri ?? null,
     })),
     null,
     2,
@@ -189,7 +197,8 @@ const command: Command = {
       short: "o",
       value: "fields",
       help: "columns, as letters (default pnd)",
-      more: `  c %CPU   d display   e command line   f port forwards   h home
+      more: `  c %CPU   d display   e command line   f port forwards
+  g engine (qemu, or libvirt:URI)   h home
   m virtual memory (KiB)   n name   p pid
   q monitor socket   u user`,
     },
@@ -204,7 +213,8 @@ const command: Command = {
     {
       long: "json",
       help: "a JSON array of objects instead of the table",
-      more: "(pid name home display monitor user cpu mem cmdline forwards)",
+      more: `(pid name home display monitor user cpu mem cmdline forwards
+engine uri)`,
     },
     ...COMMON_OPTIONS,
   ],
@@ -224,6 +234,7 @@ const command: Command = {
       prefix: tool.get("cfg_qemu_cmdprefix"),
       files: (dir) => vmFiles(dir, tool),
       select,
+      warn: (m) => io.output.err(`${io.prog}: warning: ${m}\n`),
     });
     if (args.count.n) return vms.length ? 0 : 1;
     sortVms(vms, keys);

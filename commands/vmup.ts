@@ -118,9 +118,20 @@ export function upOptions(
     accessCap,
     interactive: Boolean(args.count.i),
     noBoot: Boolean(args.count.n),
+    libvirt: args.count.libvirt ? args.values.libvirt?.at(-1) ?? "" : undefined,
     wait: Boolean(args.values.wait),
   };
 }
+
+/** `--libvirt[=URI]`: vmup only. A separate URI argument is taken when it names a QEMU or test driver. */
+const LIBVIRT_OPTION: OptionDecl = {
+  long: "libvirt",
+  optionalValue: "URI",
+  separateValue: /^(qemu|test)(\+[a-z0-9]+)?:\/\//,
+  help: "run VM homes as transient libvirt domains (virsh create)",
+  more: `at URI (default qemu:///session, qemu:///system for root),
+e.g. --libvirt qemu+ssh://host/system; with -n: print the XML`,
+};
 
 const command: Command = {
   name: "vmup",
@@ -128,7 +139,7 @@ const command: Command = {
   synopsis: ["[path ...]"],
   description: `Start each path: a VM home, or anything bootable (disk image, ISO, device,
 directory, URL) which is then booted as is. No path: the current directory.`,
-  options: UP_OPTIONS,
+  options: [...UP_OPTIONS, LIBVIRT_OPTION],
   operands: "storage",
   notes: `A storage s may start with rw:, snap: or ro: to choose the access. A directory
 shared with -S is mounted in a Linux guest by its tag (share1, share2, …):
@@ -137,6 +148,7 @@ mount -t 9p -o trans=virtio,version=9p2000.L share1 /mnt (-v prints it).`,
     ["vmup ./debian.qcow2", "boot a disk image"],
     ["vmup -s ~/vms/win10", "start a VM, discarding its disk writes"],
     ["vmup -D install.iso ./vm1", "start ./vm1 from an installer ISO"],
+    ["vmup --libvirt ~/vms/deb", "run it under libvirt (qemu:///session)"],
     ["vmup -S ~/src -S ro:/data ./vm1", "share two folders, the second read-only"],
     ["vmup --wait 'login:' ./vm1", "start; return when the guest asks for a login"],
   ],
@@ -148,6 +160,9 @@ mount -t 9p -o trans=virtio,version=9p2000.L share1 /mnt (-v prints it).`,
     }
     const { tools, overrides } = session(args, io, BUILTIN_MODULES);
     const opts = upOptions(args, overrides);
+    if (opts.libvirt !== undefined && opts.interactive) {
+      throw new UsageError("-i and --libvirt exclude each other");
+    }
     if (!args.operands.length && !isVmHome(io.cwd)) {
       // Booting the current directory as a FAT disk is never what a bare `vmup` means.
       throw new UsageError("the current directory is not a VM home (no vm.settings); name a VM or an image");

@@ -21,9 +21,17 @@ export function parseMacPrefix(prefix: string): string[] {
 
 /** Completes `prefix` to a full MAC address with random bytes. */
 export function randomMac(prefix: string): string {
+  return completeMac(prefix, crypto.getRandomValues(new Uint8Array(6)));
+}
+
+/**
+ * Completes `prefix` to a full MAC address with the first of `bytes` (at
+ * least six), as {@linkcode randomMac} does with random ones.
+ */
+export function completeMac(prefix: string, bytes: Uint8Array): string {
   const pairs = parseMacPrefix(prefix);
-  const random = crypto.getRandomValues(new Uint8Array(6 - pairs.length));
-  if (pairs.length === 0) random[0] = (random[0] & 0xfc) | 0x02;
-  return [...pairs, ...[...random].map((b) => b.toString(16).padStart(2, "0"))]
+  const fill = Uint8Array.from(bytes.subarray(0, 6 - pairs.length));
+  if (pairs.length === 0) fill[0] = (fill[0] & 0xfc) | 0x02;
+  return [...pairs, ...[...fill].map((b) => b.toString(16).padStart(2, "0"))]
     .join(":");
 }

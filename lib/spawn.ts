@@ -1,9 +1,9 @@
 /**
  * Running the few external programs vmtools may run (QEMU, qemu-img,
- * genisoimage, kill, ps, and lsblk and test for block devices). Deno
- * refuses to spawn under a scoped `--allow-run` while a non-empty `LD_*`
- * variable would reach the child; the refusal names them, and the spawn is
- * retried with exactly those blanked.
+ * genisoimage, kill, ps, lsblk and test for block devices, and virsh for
+ * libvirt). Deno refuses to spawn under a scoped `--allow-run` while a
+ * non-empty `LD_*` variable would reach the child; the refusal names them,
+ * and the spawn is retried with exactly those blanked.
  * @module
  */
 import { describeError, VmError } from "./errors.ts";
@@ -135,6 +135,7 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   ps: "procps",
   lsblk: "util-linux",
   test: "coreutils",
+  virsh: "libvirt-clients",
 };
 
 /** Turns a spawn failure into a message naming the program. */

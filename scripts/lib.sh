@@ -27,6 +27,10 @@ DEBIAN_PACKAGES=(
   zsh               # tests only: the zsh completion script parses
   fish              # tests only: the fish completion script parses and completes
   tmux              # tests only: questions answered with keys in a real terminal
+  libvirt-clients   # virsh: vmup --libvirt and the VMs it starts (vmps, vmdown, vmmon)
+  libxml2-utils     # tests only: virt-xml-validate checks the domain XML of vminfo --libvirt
+  libvirt-daemon             # tests only: the libvirt daemon scripts/libvirt-daemon starts
+  libvirt-daemon-driver-qemu # tests only: its QEMU driver
 )
 
 # The names the program answers to (links to the one executable).

@@ -12,7 +12,10 @@ export interface UpReport {
   name: string;
   /** The VM home, or a bare boot's runtime directory (absolute). */
   home: string;
-  /** QEMU's process id; `null` when it is not running (`vmcreate -n`, a foreground run that ended). */
+  /**
+   * QEMU's process id; `null` when it is not running (`vmcreate -n`, a
+   * foreground run that ended) or runs under libvirt on another host.
+   */
   pid: number | null;
   /** `vnc://…`, `spice://…`, a window type, `none`, or `?`. */
   display: string | null;
@@ -20,15 +23,19 @@ export interface UpReport {
   serial: string | null;
   /** The file the guest's serial output goes to, `null` when none. */
   log: string | null;
-  /** The QMP socket. */
-  monitor: string;
+  /** The QMP socket; `null` under libvirt, which keeps QEMU's monitor to itself. */
+  monitor: string | null;
   /** The port forwards QEMU set up (host ports it picked included). */
   forwards: Forward[];
+  /** What runs it: `qemu` (vmup itself) or `libvirt` (`vmup --libvirt`). */
+  engine: "qemu" | "libvirt";
+  /** The libvirt connection URI; `null` for `qemu`. */
+  uri: string | null;
 }
 
 /** The report of one `up` result. */
 export function upReport(r: UpResult): UpReport {
-  const running = r.pid !== undefined;
+  const running = r.pid !== undefined || r.libvirt !== undefined;
   return {
     name: r.name,
     home: r.files.dir,
@@ -36,8 +43,10 @@ export function upReport(r: UpResult): UpReport {
     display: running ? r.display ?? null : null,
     serial: running ? r.serial ?? null : null,
     log: running ? r.log ?? null : null,
-    monitor: r.files.monitor,
+    monitor: r.libvirt ? null : r.files.monitor,
     forwards: running ? r.forwards ?? [] : [],
+    engine: r.libvirt ? "libvirt" : "qemu",
+    uri: r.libvirt?.uri ?? null,
   };
 }
 

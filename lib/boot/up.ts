@@ -55,6 +55,7 @@ import { isVmHome, VmHome } from "../home/home.ts";
 import { removeQuietly } from "../remove.ts";
 import { formatForward, type Forward, forwardError } from "../qemu/forwards.ts";
 import { learnForwards, serialOutputs } from "./learn.ts";
+import type { LibvirtRef } from "../libvirt/state.ts";
 import { realPathOr } from "../fs.ts";
 
 /** What the user asked `vmup` (or `vmcreate`, after creating) to do. */
@@ -75,6 +76,8 @@ export interface UpOptions {
   accessCap?: Access;
   interactive: boolean;
   noBoot: boolean;
+  /** `--libvirt[=URI]`: run the VM home as a libvirt domain (`""`: the default URI). */
+  libvirt?: string;
   /** The caller waits on the guest's serial log (`--wait`): a VM that would have none is refused before it starts. */
   wait?: boolean;
 }
@@ -94,6 +97,8 @@ export interface UpResult {
   log?: string | null;
   /** The port forwards QEMU set up. */
   forwards?: Forward[];
+  /** For a VM running under libvirt (`--libvirt`): where, and as which domain. */
+  libvirt?: LibvirtRef;
 }
 
 /** Settings files cannot hold a line break or NUL, so storage named with one can be neither kept nor booted. */
@@ -189,6 +194,9 @@ async function upBare(
   tool: Settings,
 ): Promise<UpResult> {
   checkStorable(path);
+  if (opts.libvirt !== undefined) {
+    throw new VmError(`${path}: not a VM home; --libvirt starts VM homes only (make one with vmcreate -n)`);
+  }
   // A URL is looked at now: its content decides between a disk and a CD-ROM drive.
   const facts = new StorageFacts();
   const ref = await inspectAndLook(path, facts, tools.log);
@@ -310,9 +318,19 @@ async function boot(
   const running = await runningFrom(files, settings.get("cfg_qemu_cmdprefix"));
   if (running) {
     // Starting is idempotent, so `vmcreate … && vmup …` and retrying scripts just work.
-    const { pid, display, forwards } = running.record;
-    log.at(0, `${name}: already running (pid ${pid}), not started again`);
-    return { name, pid, display, files, ...recordedOutputs(running.record, files), forwards };
+    const { pid, display, forwards, libvirt } = running.record;
+    const how = [pid !== undefined && `pid ${pid}`, libvirt && `under libvirt at ${libvirt.uri}`].filter(
+      Boolean,
+    );
+    log.at(0, `${name}: already running (${how.join(", ")}), not started again`);
+    return { name, pid, display, files, ...recordedOutputs(running.record, files), forwards, libvirt };
+  }
+  if (opts.libvirt !== undefined) {
+    const { upLibvirt } = await import("../libvirt/up.ts");
+    return await upLibvirt(settings, files, opts, tools, {
+      clear: () => clearRuntimeFiles(files),
+      images: () => imagesOf(settings, files.dir),
+    });
   }
   const loader = new ModuleLoader(
     tools.roots,
@@ -406,10 +424,12 @@ async function imageInUse(e: unknown, settings: Settings): Promise<VmError | und
   const image = /Is another process using the image \[(.*)\]\?/.exec(String(e))?.[1];
   if (!image) return undefined;
   const real = realPathOr(image);
-  const holders = recordedVms((dir) => vmFiles(dir, settings)).filter((r) => r.images?.includes(real));
-  const live = await processStarts(holders.map((r) => r.pid));
+  const holders = recordedVms((dir) => vmFiles(dir, settings)).filter((r) =>
+    r.pid !== undefined && r.images?.includes(real)
+  );
+  const live = await processStarts(holders.map((r) => r.pid!));
   const holder = holders.find((r) => {
-    const p = live.get(r.pid);
+    const p = live.get(r.pid!);
     return p !== undefined && sameStart(p.started, r.started);
   });
   if (!holder) return new VmError(`${image}: in use by another process (not a VM vmtools started)`);

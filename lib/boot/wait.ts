@@ -4,7 +4,7 @@
  * @module
  */
 import { VmError } from "../errors.ts";
-import { isListening } from "../running/process.ts";
+import { isAlive } from "../running/alive.ts";
 import { LineMatcher, showPattern } from "../serial/expect.ts";
 import { waitInLog } from "../serial/wait.ts";
 import type { Logger } from "../ui/log.ts";
@@ -23,14 +23,15 @@ export async function waitForGuests(
   log: Logger,
 ): Promise<number> {
   const outcomes = await Promise.all(results.map(async (r) => {
-    if (r.pid === undefined) return true; // not started (-n), or ran in the foreground
+    // Not started (-n), or ran in the foreground; under libvirt elsewhere, its pid is unknown.
+    if (r.pid === undefined && !r.libvirt) return true;
     try {
       if (!r.log) throw new VmError(`${r.name}: no serial log to wait on`);
       log.step(`${r.name}: waiting for a line matching ${showPattern(pattern)} in ${r.log}`);
       const line = await waitInLog(r.log, new LineMatcher(pattern), {
         label: r.name,
         timeoutMs,
-        running: () => isListening(r.files.monitor),
+        running: () => isAlive(r.files),
       });
       log.info(`${r.name}: ready: ${line.trim()}`);
       return true;

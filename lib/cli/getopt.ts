@@ -43,7 +43,12 @@ export function getopt(argv: readonly string[], options: readonly OptionDecl[]):
       const name = arg.slice(2, eq < 0 ? undefined : eq);
       const o = options.find((o) => o.long === name);
       if (!o) throw unknownLong(arg.slice(0, eq < 0 ? undefined : eq), options);
-      if (o.value === undefined) {
+      if (o.value === undefined && o.optionalValue !== undefined) {
+        take(o);
+        const next = argv[i + 1];
+        if (eq >= 0) take(o, arg.slice(eq + 1));
+        else if (next !== undefined && o.separateValue?.test(next)) take(o, argv[++i]);
+      } else if (o.value === undefined) {
         if (eq >= 0) throw new UsageError(`option '--${name}' takes no value`);
         take(o);
       } else if (eq >= 0) {

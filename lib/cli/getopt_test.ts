@@ -56,3 +56,22 @@ Deno.test("an unknown long option names the nearest one", () => {
   });
   throws(() => getopt(["--verbose"], spec), { message: "unknown option '--verbose'" });
 });
+
+Deno.test("getopt reads a long flag with an optional value, glued or matching the next argument", () => {
+  const opts: OptionDecl[] = [
+    { long: "libvirt", optionalValue: "URI", separateValue: /^qemu[+:]/, help: "" },
+    { short: "n", help: "" },
+  ];
+  deepEqual(getopt(["--libvirt", "home"], opts), { count: { libvirt: 1 }, values: {}, operands: ["home"] });
+  deepEqual(getopt(["--libvirt=test:///default", "home"], opts), {
+    count: { libvirt: 1 },
+    values: { libvirt: ["test:///default"] },
+    operands: ["home"],
+  });
+  deepEqual(getopt(["--libvirt", "qemu+ssh://h/system", "-n", "home"], opts), {
+    count: { libvirt: 1, n: 1 },
+    values: { libvirt: ["qemu+ssh://h/system"] },
+    operands: ["home"],
+  });
+  deepEqual(getopt(["--libvirt", "-n"], opts).count, { libvirt: 1, n: 1 });
+});

@@ -44,7 +44,7 @@ export function usage(spec: CommandSpec): string[] {
     ...free.filter((o) => o.short && o.value !== undefined).sort(byLetter).map((o) =>
       `[-${o.short} ${o.value}]`
     ),
-    ...free.filter((o) => !o.short).map((o) => `[--${o.long}${o.value ? `=${o.value}` : ""}]`),
+    ...free.filter((o) => !o.short).map((o) => `[${optionLabel(o)}]`),
   ];
   return spec.synopsis.map((form, i) => {
     const lead = `${i === 0 ? "Usage:" : "      "} ${spec.name} `;
@@ -73,10 +73,13 @@ function wrap(lead: string, words: string[]): string {
   return lines.join("\n");
 }
 
-/** How an option is written in the list: `-o k=v`, `-d home ...`, `-h, --help`, `--json`. */
+/** How an option is written in the list: `-o k=v`, `-d home ...`, `-h, --help`, `--json`, `--libvirt[=URI]`. */
 export function optionLabel(o: OptionDecl): string {
   const value = o.value === undefined ? "" : o.operands ? ` ${o.value} ...` : ` ${o.value}`;
-  if (o.short === undefined) return `--${o.long}${o.value === undefined ? "" : `=${o.value}`}`;
+  if (o.short === undefined) {
+    const optional = o.optionalValue === undefined ? "" : `[=${o.optionalValue}]`;
+    return `--${o.long}${o.value === undefined ? optional : `=${o.value}`}`;
+  }
   return `-${o.short}${value}${o.long === undefined ? "" : `, --${o.long}`}`;
 }
 

@@ -73,3 +73,13 @@ Deno.test("usage lines wrap under the command, one line per form", () => {
               -t directory source ...`,
   );
 });
+
+Deno.test("a long flag with an optional value shows it in brackets", () => {
+  const withUri: CommandSpec = {
+    ...spec,
+    synopsis: [""],
+    options: [{ long: "libvirt", optionalValue: "URI", help: "under libvirt" }],
+  };
+  equal(usage(withUri)[0], "Usage: vmtest [--libvirt[=URI]]");
+  equal(formatHelp(withUri).split("\n")[4], "  --libvirt[=URI]");
+});

@@ -46,6 +46,14 @@ export interface OptionDecl {
   complete?: Completion;
   /** When given, the operands are of this kind instead (`vmdown -p`: pids). */
   operands?: Completion;
+  /**
+   * A long flag that may carry a value (`--libvirt` or `--libvirt=URI`),
+   * named by this placeholder. It is counted like a flag either way; a
+   * value goes into `values` as well.
+   */
+  optionalValue?: string;
+  /** With `optionalValue`: a separate next argument this matches is taken as the value (`--libvirt qemu:///system`). */
+  separateValue?: RegExp;
 }
 
 /** The declaration of a command: everything but what it does. */

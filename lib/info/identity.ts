@@ -13,6 +13,7 @@ import { runningFrom } from "../running/record.ts";
 import { formatSection, humanSize, type Row } from "./format.ts";
 import { userName } from "../users.ts";
 import { configuredForwards, formatForward, type Forward } from "../qemu/forwards.ts";
+import type { LibvirtRef } from "../libvirt/state.ts";
 
 /** What `-i` reports; the optional fields come with `-l`. */
 export interface Identity {
@@ -34,6 +35,9 @@ export interface Identity {
   monitor?: string;
   serial?: string;
   serialLog?: string;
+  /** Under libvirt (`vmup --libvirt`): `libvirt` and its connection URI; absent for vmup's own QEMU. */
+  engine?: "libvirt";
+  uri?: string;
   owner?: { uid: number | null; user: string | null };
   /** CPU use of the QEMU process, in percent. */
   cpuPercent?: number | null;
@@ -52,23 +56,35 @@ export async function gatherIdentity(
 ): Promise<Identity> {
   const files = vmFiles(home, settings);
   const record = (await runningFrom(files, settings.get("cfg_qemu_cmdprefix")))?.record;
+  // Under libvirt on another host, a running VM has no pid here.
   const pid = record?.pid ?? null;
   const id: Identity = {
     name: settings.get("vm_name"),
     home,
-    state: pid === null ? "not running" : "RUNNING",
-    running: pid !== null,
+    state: record ? "RUNNING" : "not running",
+    running: record !== undefined,
     pid,
     forwards: record?.forwards ?? configuredForwards(settings),
   };
   if (!long) return id;
   id.parent = chain.length > 1 ? chain[chain.length - 2].home : null;
   id.children = new VmHome(home, settings).childLinks().length;
-  const live = pid === null ? undefined : await askQemu(files.monitor);
+  const libvirt = record?.libvirt;
+  const live = libvirt
+    ? { runState: await libvirtRunState(libvirt), display: record!.display }
+    : pid === null
+    ? undefined
+    : await askQemu(files.monitor);
   id.runState = live?.runState ?? null;
   id.display = live?.display ?? null;
-  id.monitor = files.monitor;
-  id.serial = files.serial;
+  if (libvirt) {
+    // libvirt keeps QEMU's monitor, and its console is a pseudo-terminal (vmmon reaches both).
+    id.engine = "libvirt";
+    id.uri = libvirt.uri;
+  } else {
+    id.monitor = files.monitor;
+    id.serial = files.serial;
+  }
   id.serialLog = files.serialLog;
   id.owner = ownerOf(home);
   const usage = pid === null ? undefined : await processUsage(pid);
@@ -99,6 +115,8 @@ export function identityRows(id: Identity, long: boolean): Row[] {
   add("children", id.children);
   add("run_state", id.runState);
   add("display", id.display);
+  add("engine", id.engine);
+  add("uri", id.uri);
   add("monitor", id.monitor);
   add("serial", id.serial);
   add("serial_log", id.serialLog);
@@ -119,6 +137,12 @@ export function identityRows(id: Identity, long: boolean): Row[] {
 /** The text form of the identity part. */
 export function formatIdentity(id: Identity, long: boolean): string {
   return formatSection("info", identityRows(id, long));
+}
+
+/** QEMU's run state asked through libvirt; `null` when it does not answer. */
+async function libvirtRunState(ref: LibvirtRef): Promise<string | null> {
+  const { qmp } = await import("../libvirt/up.ts");
+  return (await qmp<{ status?: string }>(ref, "query-status"))?.status ?? null;
 }
 
 /** Asks the running QEMU for its run state and display; `undefined` when it does not answer. */

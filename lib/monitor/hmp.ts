@@ -42,8 +42,20 @@ export function normalizeOutput(text: string): string {
   return text.replace(/\r\n/g, "\n").replace(/\r/g, "\n");
 }
 
+/** What the monitor loops run command lines through: a QMP socket ({@linkcode HmpRunner}), or libvirt. */
+export interface MonitorRunner {
+  /** Names the VM in messages. */
+  readonly label: string;
+  /** Reaches the monitor once, so a dead VM is reported before any prompt; returns QEMU's version. */
+  check(): Promise<string>;
+  /** Runs one command line (see {@linkcode HmpRunner.run}). */
+  run(line: string): Promise<HmpReply>;
+  /** Lists the monitor's commands, or the subcommands of `subcommandsOf` (for completion); empty on any failure. */
+  commandNames(subcommandsOf?: string): Promise<string[]>;
+}
+
 /** Runs HMP command lines on the QMP socket `socket`; `label` names the VM in messages. */
-export class HmpRunner {
+export class HmpRunner implements MonitorRunner {
   constructor(
     readonly socket: string,
     readonly label: string,

@@ -7,7 +7,7 @@
  */
 import { QmpCommandError } from "../qmp/client.ts";
 import type { Logger } from "../ui/log.ts";
-import type { HmpRunner } from "./hmp.ts";
+import type { MonitorRunner } from "./hmp.ts";
 import { PROMPT } from "./repl.ts";
 
 const HISTORY_SIZE = 1000;
@@ -23,7 +23,7 @@ export interface InteractiveOptions {
  * going away (then a `VmError` is thrown). Returns the exit status.
  */
 export async function interactive(
-  runner: HmpRunner,
+  runner: MonitorRunner,
   log: Logger,
   opts: InteractiveOptions = {},
 ): Promise<number> {

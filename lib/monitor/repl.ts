@@ -5,7 +5,7 @@
  */
 import { QmpCommandError } from "../qmp/client.ts";
 import type { Logger } from "../ui/log.ts";
-import type { HmpRunner } from "./hmp.ts";
+import type { MonitorRunner } from "./hmp.ts";
 
 /** The prompt QEMU's own monitor shows. */
 export const PROMPT = "(qemu) ";
@@ -33,7 +33,7 @@ export interface RunLinesOptions {
  * @returns the exit status: 0, or 1 when some command was refused.
  */
 export async function runLines(
-  runner: HmpRunner,
+  runner: MonitorRunner,
   lines: AsyncIterable<string>,
   output: ReplOutput,
   log: Logger,

@@ -5,7 +5,7 @@
  */
 import { VmError } from "../errors.ts";
 import { randomMac } from "../mac.ts";
-import type { BuildcmdModule, HostInfo, VmFiles } from "../modules/api.ts";
+import type { BuildcmdContext, BuildcmdModule, HostInfo, VmFiles } from "../modules/api.ts";
 import { moduleLog, storageTools } from "../modules/context.ts";
 import { type ModuleLoader, runModule } from "../modules/loader.ts";
 import type { Settings } from "../settings/settings.ts";
@@ -35,16 +35,7 @@ export async function buildCommand(
 ): Promise<BuiltCommand> {
   const qemu = new QemuCommandLine();
   const transient: string[] = [];
-  const ctx = {
-    settings,
-    qemu,
-    files,
-    host,
-    storage: storageTools(settings, settings.get("vm_home") || files.dir, log, transient, facts),
-    firmware: { descriptors: () => readFirmwareDescriptors(settings.list("cfg_qemu_firmwaredirs"), log) },
-    randomMac,
-    log: moduleLog(log),
-  };
+  const ctx = buildcmdContext(settings, files, host, log, qemu, transient, facts);
   const modules = await loader.load<BuildcmdModule>(
     "buildcmd",
     settings.list("cfg_modules_buildcmd"),
@@ -68,4 +59,30 @@ export async function buildCommand(
     );
   }
   return { binary: qemu.binary, args: qemu.args, transient };
+}
+
+/**
+ * The context buildcmd modules get, around the command `qemu`; ISOs made
+ * from directories are listed in `transient`.
+ */
+export function buildcmdContext(
+  settings: Settings,
+  files: VmFiles,
+  host: HostInfo,
+  log: Logger,
+  qemu: QemuCommandLine,
+  transient: string[],
+  /** What the storage checks before the start found (see `storage/preflight.ts`). */
+  facts?: StorageFacts,
+): BuildcmdContext {
+  return {
+    settings,
+    qemu,
+    files,
+    host,
+    storage: storageTools(settings, settings.get("vm_home") || files.dir, log, transient, facts),
+    firmware: { descriptors: () => readFirmwareDescriptors(settings.list("cfg_qemu_firmwaredirs"), log) },
+    randomMac,
+    log: moduleLog(log),
+  };
 }

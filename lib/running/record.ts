@@ -9,6 +9,10 @@
  * token is the one whose pid the record holds; `ps` confirms a pid by its
  * start time when the monitor is not answering.
  *
+ * A VM vmup started under libvirt (`--libvirt`) has a record too, naming
+ * its libvirt URI and domain; libvirt answering that the domain runs with
+ * the record's token in its metadata takes the place of the monitor.
+ *
  * vmup also links each record from the user's private runtime directory
  * (`…/vmtools/running/TOKEN`), which is how vmps finds VM homes without a
  * registry and without reading command lines.
@@ -20,12 +24,14 @@ import { QmpClient } from "../qmp/client.ts";
 import { INDEX_DIR_NAME, runtimeBase } from "./runtime_dir.ts";
 import { processStarts, sameStart } from "./process.ts";
 import { exists } from "../fs.ts";
+import type { LibvirtRef } from "../libvirt/state.ts";
 
 /** What a record holds. */
 export interface RunRecord {
-  /** The token QEMU carries as the object `vmtools-TOKEN`. */
+  /** The token QEMU carries as the object `vmtools-TOKEN` (under libvirt: in the domain's metadata). */
   token: string;
-  pid: number;
+  /** QEMU's process id; unknown for a VM under libvirt on another host. */
+  pid?: number;
   /** When vmup spawned it, in ms since the epoch. */
   started: number;
   /** The VM's name. */
@@ -46,6 +52,8 @@ export interface RunRecord {
   log?: string | null;
   /** The port forwards QEMU set up, as QEMU reported them (ports it picked included). */
   forwards?: Forward[];
+  /** For a VM vmup started under libvirt (`--libvirt`): where, and as which domain. */
+  libvirt?: LibvirtRef;
 }
 
 const MAX_RECORD_BYTES = 64 * 1024;
@@ -94,12 +102,15 @@ export function readRecord(files: VmFiles): RunRecord | undefined {
     const info = Deno.lstatSync(files.record);
     if (!info.isFile || info.size > MAX_RECORD_BYTES) return undefined;
     const r = JSON.parse(Deno.readTextFileSync(files.record));
+    const libvirt = libvirtRef(r?.libvirt);
     const ok = r && typeof r.token === "string" && TOKEN.test(r.token) &&
-      Number.isInteger(r.pid) && r.pid > 0 && Number.isFinite(r.started) &&
+      (Number.isInteger(r.pid) && r.pid > 0 || (r.pid === undefined && libvirt)) &&
+      Number.isFinite(r.started) &&
       typeof r.name === "string" && typeof r.display === "string" && typeof r.dir === "string";
     return ok
       ? {
         ...r,
+        libvirt,
         bare: r.bare === true,
         source: typeof r.source === "string" ? r.source : undefined,
         images: Array.isArray(r.images) ? r.images.filter((i: unknown) => typeof i === "string") : [],
@@ -142,6 +153,15 @@ export function recordedOutputs(rec: RunRecord, files: VmFiles): SerialOutputs {
     serial: rec.serial !== undefined ? rec.serial : isOwnSocket(files.serial) ? files.serial : null,
     log: rec.log !== undefined ? rec.log : exists(files.serialLog) ? files.serialLog : null,
   };
+}
+
+/** A record's `libvirt` part, when it is well formed. */
+function libvirtRef(v: unknown): LibvirtRef | undefined {
+  const r = v as Partial<LibvirtRef> | undefined;
+  return r && typeof r.uri === "string" && typeof r.domain === "string" && typeof r.uuid === "string" &&
+      /^[0-9a-f-]{36}$/i.test(r.uuid)
+    ? { uri: r.uri, uuid: r.uuid, domain: r.domain }
+    : undefined;
 }
 
 /** The VM directories linked from the user's runtime directory, by token. */
@@ -202,8 +222,11 @@ export function isOwnSocket(path: string): boolean {
 /** A running VM as its record and its monitor or process confirm it. */
 export interface RunningHome {
   record: RunRecord;
-  /** How it was confirmed: its monitor answered with its token, or only `ps` saw its pid. */
-  confirmedBy: "monitor" | "process";
+  /**
+   * How it was confirmed: its monitor answered with its token, only `ps`
+   * saw its pid, or libvirt runs its domain with its token.
+   */
+  confirmedBy: "monitor" | "process" | "libvirt";
 }
 
 /**
@@ -219,6 +242,12 @@ export async function runningFrom(
 ): Promise<RunningHome | undefined> {
   const record = readRecord(files);
   if (!record) return undefined;
+  if (record.libvirt) {
+    const { libvirtAnswer } = await import("../libvirt/state.ts");
+    const answer = await libvirtAnswer(record.libvirt, record.token);
+    return answer === "match" ? { record, confirmedBy: "libvirt" } : undefined;
+  }
+  if (record.pid === undefined) return undefined;
   const answer = await monitorToken(files.monitor, record.token, timeoutMs);
   if (answer === "match") return { record, confirmedBy: "monitor" };
   if (answer === "other") return undefined;

@@ -5,27 +5,34 @@
  * name and display come from its record. Any other QEMU (started by hand, or
  * another user's) is listed with what `ps` tells: nothing taken from its
  * command line identifies it; only its `-name` is shown, as a hint.
+ *
+ * A VM vmup started under libvirt is listed when libvirt runs its domain
+ * with its record's token (`libvirt/state.ts`); its QEMU, when it runs on
+ * this machine, is the process its record names (confirmed by start time).
  * @module
  */
 import type { VmFiles } from "../modules/api.ts";
-import { listProcesses, sameStart } from "./process.ts";
-import { indexedDirs, readRecord, unlinkIndexed } from "./record.ts";
+import type { LibvirtRef } from "../libvirt/state.ts";
 import { type Forward, forwardsFromArgs } from "../qemu/forwards.ts";
+import { userName } from "../users.ts";
+import { listProcesses, type ProcInfo, sameStart } from "./process.ts";
+import { indexedDirs, readRecord, type RunRecord, unlinkIndexed } from "./record.ts";
 
-/** A QEMU process found running. */
+/** A QEMU process found running, or a VM vmup started under libvirt. */
 export interface RunningVm {
-  pid: number;
+  /** QEMU's process id; unknown for a VM under libvirt on another host. */
+  pid?: number;
   uid: number;
   user: string;
-  /** CPU use in percent. */
-  cpu: number;
-  /** Virtual memory in KiB. */
-  mem: number;
+  /** CPU use in percent (unknown where the process is). */
+  cpu?: number;
+  /** Virtual memory in KiB (unknown where the process is). */
+  mem?: number;
   /** When it started, in ms since the epoch (to the second). */
   started: number;
-  /** The command line as `ps` shows it (arguments joined by spaces). */
+  /** The command line as `ps` shows it (arguments joined by spaces); `""` where the process is unknown. */
   args: string;
-  /** The QMP socket; `""` for a QEMU vmtools did not start. */
+  /** The QMP socket; `""` for a QEMU vmtools did not start, and for one under libvirt. */
   monitor: string;
   /** The VM home or a bare boot's runtime directory; `""` for a QEMU vmtools did not start. */
   home: string;
@@ -44,6 +51,10 @@ export interface RunningVm {
   source?: string;
   /** Port forwards: as QEMU reported them to vmup, or for another QEMU as its command line tells (a hint). */
   forwards: Forward[];
+  /** What runs it: vmtools' own QEMU (or a QEMU vmtools did not start), or libvirt. */
+  engine: "qemu" | "libvirt";
+  /** Where and as which domain libvirt runs it. */
+  libvirt?: LibvirtRef;
 }
 
 /** What {@linkcode listRunningVms} looks for. */
@@ -54,9 +65,14 @@ export interface ListRunningOptions {
   files: (dir: string) => VmFiles;
   /** Keeps only the VMs it accepts. */
   select?: (vm: RunningVm) => boolean;
+  /** Told about VMs under libvirt that cannot be asked about (an unreachable URI): they are left out. */
+  warn?: (msg: string) => void;
 }
 
-/** Lists the running QEMU processes, in pid order. */
+/**
+ * Lists the running QEMU processes and the VMs vmup started under
+ * libvirt, in pid order (those whose process is unknown last).
+ */
 export async function listRunningVms(opts: ListRunningOptions): Promise<RunningVm[]> {
   const procs = await listProcesses(opts.prefix);
   const byPid = new Map(procs.map((p) => [p.pid, p]));
@@ -64,15 +80,20 @@ export async function listRunningVms(opts: ListRunningOptions): Promise<RunningV
     number,
     Pick<RunningVm, "home" | "bare" | "monitor" | "name" | "display" | "token" | "source" | "forwards">
   >();
+  const underLibvirt: { dir: string; record: RunRecord }[] = [];
   for (const [token, dir] of indexedDirs()) {
     const files = opts.files(dir);
     const rec = readRecord(files);
-    const proc = rec && rec.token === token ? byPid.get(rec.pid) : undefined;
+    if (rec && rec.token === token && rec.libvirt) {
+      underLibvirt.push({ dir, record: rec });
+      continue;
+    }
+    const proc = rec && rec.token === token && rec.pid !== undefined ? byPid.get(rec.pid) : undefined;
     if (!rec || !proc || !sameStart(proc.started, rec.started) || proc.uid !== Deno.uid()) {
       unlinkIndexed(token); // that VM is gone
       continue;
     }
-    recorded.set(rec.pid, {
+    recorded.set(proc.pid, {
       home: dir,
       bare: rec.bare,
       monitor: files.monitor,
@@ -83,7 +104,10 @@ export async function listRunningVms(opts: ListRunningOptions): Promise<RunningV
       forwards: rec.forwards ?? [],
     });
   }
-  const vms = procs.map((p): RunningVm => ({
+  const libvirtVms = underLibvirt.length ? await confirmLibvirt(underLibvirt, byPid, opts.warn) : [];
+  // A QEMU libvirt runs for one of them is listed once, as that VM.
+  const claimed = new Set(libvirtVms.map((vm) => vm.pid));
+  const vms = procs.filter((p) => !claimed.has(p.pid)).map((p): RunningVm => ({
     pid: p.pid,
     uid: p.uid,
     user: p.user,
@@ -91,6 +115,7 @@ export async function listRunningVms(opts: ListRunningOptions): Promise<RunningV
     mem: p.vsz,
     started: p.started,
     args: p.args,
+    engine: "qemu",
     ...(recorded.get(p.pid) ??
       {
         home: "",
@@ -100,8 +125,69 @@ export async function listRunningVms(opts: ListRunningOptions): Promise<RunningV
         display: displayFromArgs(p.args),
         forwards: forwardsFromArgs(p.args),
       }),
-  })).filter((vm) => opts.select?.(vm) ?? true);
-  return vms.sort((a, b) => a.pid - b.pid);
+  }));
+  return [...vms, ...libvirtVms].filter((vm) => opts.select?.(vm) ?? true)
+    .sort((a, b) => byPidThenHome(a, b));
+}
+
+/** Pid order, VMs without a known process last (by home). */
+export function byPidThenHome(a: RunningVm, b: RunningVm): number {
+  if (a.pid !== b.pid) return a.pid === undefined ? 1 : b.pid === undefined ? -1 : a.pid - b.pid;
+  return a.home < b.home ? -1 : a.home > b.home ? 1 : 0;
+}
+
+/**
+ * The recorded VMs under libvirt that libvirt still runs with their
+ * tokens, with what `ps` tells of their QEMU when it runs here. Gone ones
+ * are unlinked; ones whose libvirt cannot be asked are reported and left.
+ */
+async function confirmLibvirt(
+  entries: { dir: string; record: RunRecord }[],
+  byPid: ReadonlyMap<number, ProcInfo>,
+  warn?: (msg: string) => void,
+): Promise<RunningVm[]> {
+  const { activeDomains, libvirtAnswer } = await import("../libvirt/state.ts");
+  const active = new Map<string, Promise<Set<string>>>();
+  const out: RunningVm[] = [];
+  const uid = Deno.uid() ?? -1;
+  const user = userName(uid) ?? String(uid);
+  await Promise.all(entries.map(async ({ dir, record }) => {
+    const ref = record.libvirt!;
+    let answer;
+    try {
+      if (!active.has(ref.uri)) active.set(ref.uri, activeDomains(ref.uri));
+      answer = await libvirtAnswer(ref, record.token, await active.get(ref.uri));
+    } catch (e) {
+      warn?.(`${record.name} (${dir}): ${(e as Error).message}`);
+      return;
+    }
+    if (answer !== "match") {
+      unlinkIndexed(record.token);
+      return;
+    }
+    const seen = record.pid === undefined ? undefined : byPid.get(record.pid);
+    const proc = seen && sameStart(seen.started, record.started) ? seen : undefined;
+    out.push({
+      pid: proc?.pid,
+      uid,
+      user,
+      cpu: proc?.cpu,
+      mem: proc?.vsz,
+      started: proc?.started ?? record.started,
+      args: proc?.args ?? "",
+      monitor: "",
+      home: dir,
+      bare: record.bare,
+      name: record.name,
+      display: record.display,
+      token: record.token,
+      source: record.source,
+      forwards: record.forwards ?? [],
+      engine: "libvirt",
+      libvirt: ref,
+    });
+  }));
+  return out;
 }
 
 /** The value following option `opt` in a `ps` command line. */

@@ -5,6 +5,8 @@
  *
  * A VM has stopped when its QEMU process is gone from `ps` (a zombie counts
  * as gone); one with no known process, when its monitor refuses connections.
+ * A VM under libvirt is asked to stop through libvirt (`libvirt/control.ts`)
+ * and has stopped when libvirt no longer runs its domain.
  * An open QMP connection closing is the cue to look again at once.
  * @module
  */
@@ -16,6 +18,7 @@ import { removeQuietly } from "../remove.ts";
 import { isListening, listProcesses, sameStart } from "./process.ts";
 import { removeRecord, unlinkIndexed } from "./record.ts";
 import { after } from "../timer.ts";
+import type { LibvirtRef } from "../libvirt/state.ts";
 
 /** A way of stopping a VM: `s` power button, `t` SIGTERM, `k` SIGKILL. */
 export type Method = "s" | "t" | "k";
@@ -54,6 +57,8 @@ export interface ShutdownTarget {
   token?: string;
   /** A bare boot's runtime directory, removed as a whole once it has stopped. */
   runtimeDir?: string;
+  /** For a VM under libvirt: its domain, which every method goes through (its pid is only shown). */
+  libvirt?: LibvirtRef;
 }
 
 /** How to stop. */
@@ -184,6 +189,11 @@ async function openMonitor(s: State): Promise<void> {
 async function apply(s: State, method: Method): Promise<void> {
   s.by = method;
   s.failure = undefined;
+  if (s.target.libvirt) {
+    const { stopDomain } = await import("../libvirt/control.ts");
+    s.failure = await stopDomain(s.target.libvirt, method);
+    return;
+  }
   if (method === "s") {
     if (!s.qmp || s.qmp.isClosed) {
       s.failure = `cannot press the power button: ${
@@ -221,6 +231,9 @@ async function apply(s: State, method: Method): Promise<void> {
 
 /** Marks the states whose VM has gone. */
 async function refresh(states: State[], prefix: string): Promise<void> {
+  const underLibvirt = states.filter((s) => s.target.libvirt);
+  if (underLibvirt.length) await refreshLibvirt(underLibvirt);
+  states = states.filter((s) => !s.target.libvirt);
   if (states.length === 0) return;
   const live = new Map((await listProcesses(prefix)).map((p) => [p.pid, p.started]));
   await Promise.all(states.map(async (s) => {
@@ -230,6 +243,19 @@ async function refresh(states: State[], prefix: string): Promise<void> {
       ? seen === undefined || (started !== undefined && !sameStart(seen, started))
       : !(s.target.monitor && await isListening(s.target.monitor));
     if (gone) s.stopped = true;
+  }));
+}
+
+/** Marks the states whose domain libvirt no longer runs with their token (one listing per URI). */
+async function refreshLibvirt(states: State[]): Promise<void> {
+  const { activeDomains, libvirtAnswer } = await import("../libvirt/state.ts");
+  const active = new Map<string, Promise<Set<string>>>();
+  await Promise.all(states.map(async (s) => {
+    const ref = s.target.libvirt!;
+    if (!active.has(ref.uri)) active.set(ref.uri, activeDomains(ref.uri));
+    try {
+      s.stopped = (await libvirtAnswer(ref, s.target.token ?? "", await active.get(ref.uri))) !== "match";
+    } catch { /* libvirt cannot be asked just now: still running, as far as anyone knows */ }
   }));
 }
 

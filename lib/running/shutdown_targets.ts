@@ -29,6 +29,8 @@ export interface TargetContext {
   overrides: [string, string][];
   /** The tool settings (with the `-o` values): defaults for VMs without a home. */
   tool: Settings;
+  /** Told about VMs under libvirt that cannot be asked about (see `listRunningVms`). */
+  warn?: (msg: string) => void;
 }
 
 /** Targets found, and the selections that matched no running VM. */
@@ -42,6 +44,7 @@ function running(ctx: TargetContext): Promise<RunningVm[]> {
   return listRunningVms({
     prefix: ctx.tool.get("cfg_qemu_cmdprefix"),
     files: (dir) => vmFiles(dir, ctx.tool),
+    warn: ctx.warn,
   });
 }
 
@@ -62,11 +65,12 @@ function dirTarget(
     label: found?.record.name || settings.get("vm_name") || dir,
     pid: found?.record.pid,
     started: found?.record.started,
-    monitor: isOwnSocket(files.monitor) ? files.monitor : "",
+    monitor: !found?.record.libvirt && isOwnSocket(files.monitor) ? files.monitor : "",
     timeoutMs: timeoutMs(settings),
     files,
     token: found?.record.token,
     runtimeDir: bare ? dir : undefined,
+    libvirt: found?.record.libvirt,
   };
 }
 
@@ -87,6 +91,7 @@ function processTarget(vm: RunningVm, ctx: TargetContext): ShutdownTarget {
     files: vm.home ? vmFiles(vm.home, settings) : undefined,
     token: vm.token,
     runtimeDir: vm.bare ? vm.home : undefined,
+    libvirt: vm.libvirt,
   };
 }
 

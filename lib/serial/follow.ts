@@ -16,6 +16,8 @@ export interface FollowOptions {
   label: string;
   /** The VM's QMP socket: following stops once nothing listens on it. */
   monitor: string;
+  /** Whether the VM still runs, when its monitor socket cannot tell (a VM under libvirt). */
+  alive?: () => Promise<boolean>;
   /** Receives the log's bytes. */
   stdout: ByteSink;
   /** Messages for the user (stderr). */
@@ -37,7 +39,8 @@ export async function followLog(
 ): Promise<number> {
   const pollMs = opts.pollMs ?? 200;
   const checkMs = opts.checkMs ?? 1000;
-  let running = await isListening(opts.monitor);
+  const alive = opts.alive ?? (() => isListening(opts.monitor));
+  let running = await alive();
   let file = openIfAny(path);
   if (!file) {
     if (!running) {
@@ -83,7 +86,7 @@ export async function followLog(
       if (Date.now() - lastCheck >= checkMs) {
         lastCheck = Date.now();
         // One last round reads what the guest wrote before QEMU stopped.
-        running = await isListening(opts.monitor);
+        running = await alive();
       }
     }
   } finally {

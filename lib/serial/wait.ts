@@ -7,7 +7,7 @@
  */
 import { VmError } from "../errors.ts";
 import type { VmTarget } from "../running/locate.ts";
-import { isListening } from "../running/process.ts";
+import { isAlive } from "../running/alive.ts";
 import { readRecord, recordedOutputs } from "../running/record.ts";
 import { sleep } from "../timer.ts";
 import { type ByteSink, writeAll } from "./console.ts";
@@ -144,7 +144,7 @@ export async function expectInLog(
 ): Promise<number> {
   const record = readRecord(target.files);
   const log = record ? recordedOutputs(record, target.files).log : target.files.serialLog;
-  if (!log || !(await isListening(target.files.monitor))) {
+  if (!log || !(await isAlive(target.files))) {
     throw new VmError(
       `${target.label}: no serial console (the VM is not running, or has neither a console socket nor a serial log)`,
     );
@@ -162,7 +162,7 @@ export async function expectInLog(
   await waitInLog(log, matcher, {
     label: target.label,
     timeoutMs: opts.timeoutMs,
-    running: () => isListening(target.files.monitor),
+    running: () => isAlive(target.files),
     fromEnd: true,
     onOutput: (bytes) => writeAll(opts.stdout, bytes),
   });

@@ -93,6 +93,7 @@ Deno.test("bash: vmup -<TAB> offers its options, vmup <TAB> VM homes, images and
       [
         "--help",
         "--json",
+        "--libvirt",
         "--timeout",
         "--wait",
         "-C",

@@ -101,6 +101,8 @@ Deno.test("vmps shows pid, name, home and display; -o, -s, -r, -n, -p, -d, -u an
       "mem",
       "cmdline",
       "forwards",
+      "engine",
+      "uri",
     ]);
     deepEqual(vm.forwards, []);
     equal(vm.pid, pids[0]);
@@ -110,6 +112,8 @@ Deno.test("vmps shows pid, name, home and display; -o, -s, -r, -n, -p, -d, -u an
     equal(vm.display, table.find((r) => Number(r[0]) === pids[0])![2]);
     ok(vm.mem > 0);
     match(vm.cmdline, /qemu-system-x86_64 .*-name alpha/);
+    equal(vm.engine, "qemu");
+    equal(vm.uri, null);
     deepEqual(JSON.parse((await sb.run("vmps", "--json", "-d", sb.work)).stdout), []);
 
     // Wrong usage.

@@ -1,0 +1,59 @@
+/**
+ * The libvirt domain of a VM home, from its resolved settings: what
+ * `vminfo --libvirt` prints and `vmup --libvirt` creates.
+ * @module
+ */
+import { vmFiles } from "../home/files.ts";
+import { probeHost } from "../host.ts";
+import { type BuiltinRegistry, ModuleLoader } from "../modules/loader.ts";
+import { realPathOr } from "../fs.ts";
+import type { Roots } from "../roots.ts";
+import type { Settings } from "../settings/settings.ts";
+import type { Logger } from "../ui/log.ts";
+import { describeDomain } from "./describe.ts";
+import { moduleArgs } from "./modules.ts";
+import { renderDomain } from "./render.ts";
+import type { DomainSpec } from "./spec.ts";
+import { removeQuietly } from "../remove.ts";
+
+/** What describing a home needs from the command. */
+export interface DomainTools {
+  roots: Roots;
+  builtins: BuiltinRegistry;
+  log: Logger;
+}
+
+/** A home's domain, and files to delete once QEMU has opened them. */
+export interface HomeDomain {
+  spec: DomainSpec;
+  transient: string[];
+}
+
+/** Describes the VM at `home` with its resolved `settings` (see `describe.ts`). */
+export async function homeDomain(
+  home: string,
+  settings: Settings,
+  tools: DomainTools,
+  opts: { auto?: "kvm" | "qemu"; token?: string } = {},
+): Promise<HomeDomain> {
+  const real = realPathOr(home);
+  const files = vmFiles(real, settings);
+  const loader = new ModuleLoader(tools.roots, settings.bool("cfg_include_userhome"), tools.builtins);
+  const mods = await moduleArgs(settings, files, probeHost(), loader, tools.log);
+  const spec = await describeDomain(settings, {
+    home: real,
+    files,
+    auto: opts.auto,
+    token: opts.token,
+    moduleArgs: mods.args,
+    log: tools.log,
+  });
+  return { spec, transient: mods.transient };
+}
+
+/** The domain XML `vminfo --libvirt` prints: `auto` acceleration written as KVM, no run token. */
+export async function domainXml(home: string, settings: Settings, tools: DomainTools): Promise<string> {
+  const { spec, transient } = await homeDomain(home, settings, tools);
+  for (const f of transient) removeQuietly(f);
+  return renderDomain(spec);
+}

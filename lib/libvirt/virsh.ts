@@ -1,0 +1,66 @@
+/**
+ * Talking to libvirt: every call goes through `virsh -c URI …`, the one
+ * program of libvirt's that vmtools may run. Its messages are read in the
+ * C locale; a missing virsh, an unreachable URI and a refused request each
+ * become one line naming the URI.
+ * @module
+ */
+import { VmError } from "../errors.ts";
+import { spawn } from "../spawn.ts";
+
+/** Where vmup runs a VM under libvirt when no URI is given: the user's own session, or root's system daemon. */
+export function defaultUri(): string {
+  return Deno.uid() === 0 ? "qemu:///system" : "qemu:///session";
+}
+
+/** Whether a URI names this machine (no host part): its QEMU processes are ours to see. */
+export function isLocalUri(uri: string): boolean {
+  return /^[a-z0-9+.-]+:\/\/\//i.test(uri);
+}
+
+/** What one virsh run gave. */
+export interface VirshResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const ENV = { LC_ALL: "C", LANG: "C" };
+
+/** Runs `virsh -c uri args…`, `input` on its stdin. Throws only when virsh cannot be run at all. */
+export async function virsh(uri: string, args: string[], input?: string): Promise<VirshResult> {
+  const child = spawn("virsh", ["-q", "-c", uri, ...args], {
+    stdin: input === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: ENV,
+  });
+  if (input !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(input)).catch(() => {});
+    await writer.close().catch(() => {});
+  }
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** Like {@linkcode virsh}, but a failure is a {@linkcode VmError} (see {@linkcode virshError}); returns stdout. */
+export async function virshOk(uri: string, args: string[], input?: string): Promise<string> {
+  const r = await virsh(uri, args, input);
+  if (r.code !== 0) throw virshError(uri, r.stderr);
+  return r.stdout;
+}
+
+/** Whether virsh said it could not reach libvirt at all (rather than refusing a request). */
+export function unreachable(stderr: string): boolean {
+  return /failed to connect to the hypervisor/.test(stderr);
+}
+
+/** One line from what virsh printed on failure: its last error, naming the URI. */
+export function virshError(uri: string, stderr: string): VmError {
+  const errors = stderr.split("\n").map((l) => l.replace(/^error: /, "").trim()).filter(Boolean);
+  const reason = errors.at(-1) ?? "virsh failed";
+  if (unreachable(stderr)) return new VmError(`libvirt at ${uri} cannot be reached: ${reason}`);
+  return new VmError(`libvirt (${uri}): ${reason}`);
+}
