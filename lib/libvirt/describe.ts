@@ -76,7 +76,7 @@ export async function describeDomain(settings: Settings, opts: DescribeOptions):
     arch: arch === "i386" ? "i686" : arch,
     machine: machine || undefined,
     emulator: emulator(settings, log),
-    firmware: firmware(settings, home),
+    firmware: firmware(settings, home, machine, log),
     boot: bootDevices(settings, log),
     bootMenu: settings.bool("vm_boot_menu"),
     acpi: ["x86_64", "i386"].includes(arch),
@@ -90,25 +90,35 @@ export async function describeDomain(settings: Settings, opts: DescribeOptions):
   };
 }
 
-// ---------------------------------------------------------------------------
-// UEFI GOES HERE. The firmware is the BIOS until `vm_firmware=uefi|uefi-secure`
-// exists (branch cloudinit: settings vm_firmware and cfg_file_efivars, the
-// built-in buildcmd module `firmware`). To wire it:
-//  - return, for those values, { kind: "uefi", secure: value === "uefi-secure",
-//    vars: `${home}/${settings.get("cfg_file_efivars")}` } — libvirt then
-//    picks the code and the variable template from the firmware descriptors
-//    (/usr/share/qemu/firmware), as the module does; or name them (`code`,
-//    `varsTemplate`) from the descriptor the module chose;
-//  - check what the module checks (uefi-secure needs q35);
-//  - add "firmware" to DESCRIBED in modules.ts (until then that module runs
-//    as an undescribed one: its -drive if=pflash arguments go through
-//    <qemu:commandline>).
-// render.ts writes the rest (`<os firmware='efi'>` or `<loader>`, `<nvram>`,
-// `<smm>` for Secure Boot); render_test.ts validates both forms already.
-// ---------------------------------------------------------------------------
-/** The VM's firmware. */
-function firmware(_settings: Settings, _home: string): FirmwareSpec {
-  return { kind: "bios" };
+/**
+ * The VM's firmware, as the buildcmd module `firmware` chooses it: the BIOS,
+ * or UEFI (`vm_firmware=uefi|uefi-secure`) with the VM's own variable store
+ * (`cfg_file_efivars` in the home). libvirt picks the code image and the
+ * store's template from the firmware descriptors of the host it runs the
+ * domain on (which may be another host, with its own paths), and makes the
+ * store from the template when the VM has none yet.
+ */
+function firmware(settings: Settings, home: string, machine: string, log: DescribeLog): FirmwareSpec {
+  const kind = settings.get("vm_firmware") || "bios";
+  if (kind === "bios") return { kind: "bios" };
+  if (kind !== "uefi" && kind !== "uefi-secure") {
+    throw new VmError(`vm_firmware='${kind}': expected bios, uefi or uefi-secure`);
+  }
+  const secure = kind === "uefi-secure";
+  if (secure && !/^(q35|pc-q35-.*)$/.test(machine)) {
+    throw new VmError(
+      `vm_firmware=uefi-secure needs the q35 machine, whose SMM protects the Secure Boot keys (vm_qemu_machine=q35; now ${
+        machine || "pc"
+      })`,
+    );
+  }
+  const vars = `${home}/${settings.get("cfg_file_efivars")}`;
+  const mode = settings.get("vm_storage_rwmode") || "rw";
+  // vmup keeps the store unchanged with the disks (snapshot=on); libvirt's <nvram> has no such mode.
+  if (mode !== "rw") {
+    log.warn(`vm_storage_rwmode=${mode}: under libvirt the UEFI variable store ${vars} is written to`);
+  }
+  return { kind: "uefi", secure, vars };
 }
 
 /** `kvm` or `qemu` (TCG), as `vm_qemu_accel` asks. */

@@ -31,6 +31,7 @@ export interface ModuleArgs {
  */
 export const DESCRIBED: ReadonlySet<string> = new Set([
   "qemu",
+  "firmware",
   "boot",
   "cpu",
   "macos",

@@ -12,9 +12,13 @@
  */
 import { VmError } from "../errors.ts";
 
-/** QEMU device drivers that sit on a PCI bus: `…-pci`, virtio devices (PCI on a PC), and the PC NIC models. */
+/**
+ * QEMU device drivers that sit on a PCI bus: `…-pci`, virtio devices (PCI on
+ * a PC), the PC NIC models, and the AHCI controller (the cloud-init seed's
+ * on a PC).
+ */
 const PCI_DRIVER =
-  /-pci$|^virtio-(?!.*-(?:device|ccw|mmio)$)|^(?:e1000|e1000e|e1000-8254\d\w*|rtl8139|pcnet|vmxnet3|i8255\d\w*|ne2k_pci|igb)$/;
+  /-pci$|^virtio-(?!.*-(?:device|ccw|mmio)$)|^(?:e1000|e1000e|e1000-8254\d\w*|rtl8139|pcnet|vmxnet3|i8255\d\w*|ne2k_pci|igb|ahci|ich9-ahci)$/;
 
 /** The highest slot of the root bus that is free: q35 keeps 0x1f for its LPC, SATA and SMBus functions. */
 function topSlot(machine: string | undefined): number {

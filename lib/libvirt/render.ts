@@ -72,8 +72,8 @@ function os(spec: DomainSpec): XmlNode {
 
 // ---------------------------------------------------------------------------
 // Firmware. BIOS is libvirt's default and needs nothing. UEFI (vm_firmware=
-// uefi|uefi-secure) is written from the spec's `uefi` variant: describe.ts
-// `firmware()` is the one place that still has to produce it.
+// uefi|uefi-secure) is written from the spec's `uefi` variant, which
+// describe.ts `firmware()` produces.
 // ---------------------------------------------------------------------------
 
 function firmwareAttrs(fw: FirmwareSpec): Record<string, string | undefined> {

@@ -8,6 +8,7 @@
  */
 import { deepEqual, equal, match, notEqual, ok } from "node:assert/strict";
 import { CIDATA_INSTANCE, CIDATA_MARKER, GUEST_HTTP_BODY, linuxGuestIso } from "../fixtures/linux.ts";
+import { libvirtDaemonUnavailable, virsh } from "../helpers/libvirt.ts";
 import { HEADLESS_TCG, readOr, Sandbox, waitFor } from "../helpers/vmtools.ts";
 
 /** A small guest without a disk of its own. */
@@ -308,4 +309,47 @@ Deno.test("the README's provisioning flow: a user-data file and a forward, vmup 
   } finally {
     await sb.cleanup();
   }
+});
+
+const unavailable = await libvirtDaemonUnavailable();
+
+Deno.test({
+  name:
+    "vmup --libvirt: the seed reaches the guest through <qemu:commandline>, its controller in a PCI slot of its own",
+  ignore: unavailable !== undefined,
+  fn: async () => {
+    const sb = new Sandbox();
+    let uuid: string | undefined;
+    try {
+      const iso = await linuxGuestIso();
+      const home = await createVm(sb, "vm", "#cloud-config\n#vmtools-marker: under libvirt\n", "-D", iso);
+      const xml = await sb.run("vminfo", "--libvirt", home);
+      equal(xml.code, 0, xml.stderr);
+      match(xml.stdout, /<qemu:arg value='ahci,id=vmtools-cidata-sata,addr=0x[0-9a-f]+'\/>/);
+      const up = await sb.run(
+        "vmup",
+        "--libvirt",
+        "--wait",
+        `^${CIDATA_MARKER} under libvirt$`,
+        "--timeout",
+        "600",
+        home,
+      );
+      equal(up.code, 0, up.stderr);
+      uuid = JSON.parse(readOr(`${home}/qemu.json`)).libvirt.uuid;
+      // vminfo --libvirt, which runs the modules libvirt has no element for, made the seed already.
+      ok(Deno.statSync(`${home}/cidata.iso`).isFile);
+      await waitFor(
+        () => readOr(`${home}/serial.log`).includes(`${CIDATA_INSTANCE} "iid-${macOf(home)}"`),
+        60_000,
+        "the instance-id",
+      );
+      const down = await sb.run("vmdown", "-w", home);
+      equal(down.code, 0, down.stderr);
+      ok(!(await virsh("list", "--all", "--uuid")).out.includes(uuid!));
+    } finally {
+      if (uuid) await virsh("destroy", uuid);
+      await sb.cleanup();
+    }
+  },
 });

@@ -4,9 +4,12 @@
  * manager speaks on the serial console, the variable store is the VM's
  * own copy of the template, a fork and a copy each get a copy of their
  * own, and a host without the firmware is one line naming the package.
+ * Under libvirt the same settings give `<os firmware='efi'>` with the VM's
+ * store as `<nvram>`, and (with libvirt's system daemon) OVMF boots there.
  */
 import { deepEqual, equal, match, notEqual, ok } from "node:assert/strict";
 import { linuxGuestIso } from "../fixtures/linux.ts";
+import { assertValidDomain, libvirtDaemonUnavailable, virsh } from "../helpers/libvirt.ts";
 import { HEADLESS_TCG, readOr, Sandbox, waitFor } from "../helpers/vmtools.ts";
 
 /** A small guest without a disk of its own. */
@@ -209,6 +212,90 @@ Deno.test({
       // The store comes from the template with Microsoft's keys enrolled, not the empty one.
       ok(!sameBytes(`${home}/efivars.fd`, firmware!.vars));
     } finally {
+      await sb.cleanup();
+    }
+  },
+});
+
+Deno.test("vminfo --libvirt: UEFI picked by libvirt with the VM's own store as <nvram>, Secure Boot with SMM on q35", async () => {
+  const sb = new Sandbox();
+  try {
+    const home = `${sb.work}/vm`;
+    const c = await sb.run("vmcreate", "-y", "-n", ...GUEST, "-o", "vm_firmware=uefi", home);
+    equal(c.code, 0, c.stderr);
+    const plain = await sb.run("vminfo", "--libvirt", home);
+    equal(plain.code, 0, plain.stderr);
+    await assertValidDomain(plain.stdout);
+    match(plain.stdout, /<os firmware='efi'>/);
+    match(plain.stdout, /<feature enabled='no' name='secure-boot'\/>/);
+    ok(plain.stdout.includes(`<nvram>${home}/efivars.fd</nvram>`), plain.stdout);
+    // The buildcmd module does not run beside the description: no flash drives of its own.
+    equal(plain.stdout.includes("pflash"), false, plain.stdout);
+    equal(readOr(`${home}/efivars.fd`), "");
+
+    const secure = await sb.run(
+      "vminfo",
+      "--libvirt",
+      "-o",
+      "vm_firmware=uefi-secure",
+      "-o",
+      "vm_qemu_machine=q35",
+      home,
+    );
+    equal(secure.code, 0, secure.stderr);
+    await assertValidDomain(secure.stdout);
+    match(secure.stdout, /<feature enabled='yes' name='secure-boot'\/>/);
+    match(secure.stdout, /<feature enabled='yes' name='enrolled-keys'\/>/);
+    match(secure.stdout, /<smm state='on'\/>/);
+
+    const pc = await sb.run("vminfo", "--libvirt", "-o", "vm_firmware=uefi-secure", home);
+    equal(pc.code, 1);
+    match(pc.stderr, /^vminfo: vm_firmware=uefi-secure needs the q35 machine, .*now pc\)\n$/);
+    // A snapshot start under libvirt cannot keep the store unchanged: the user hears so.
+    const snap = await sb.run("vminfo", "--libvirt", "-o", "vm_storage_rwmode=snap", home);
+    equal(snap.code, 0, snap.stderr);
+    match(snap.stderr, /under libvirt the UEFI variable store .*efivars\.fd is written to/);
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+const unavailable = firmware === undefined ? "no UEFI firmware here" : await libvirtDaemonUnavailable();
+
+Deno.test({
+  name: "vmup --libvirt with vm_firmware=uefi: OVMF runs under libvirt's daemon, the store made in the home",
+  ignore: unavailable !== undefined,
+  fn: async () => {
+    const sb = new Sandbox();
+    let uuid: string | undefined;
+    try {
+      const home = `${sb.work}/vm`;
+      const c = await sb.run("vmcreate", "-y", "-n", ...GUEST, "-o", "vm_firmware=uefi", home);
+      equal(c.code, 0, c.stderr);
+      const settings = `${home}/vm.settings`;
+      Deno.writeTextFileSync(
+        settings,
+        readOr(settings).replace(/^(vm_networking_iface1_enable)=yes$/m, "$1=no"),
+      );
+      const up = await sb.run(
+        "vmup",
+        "--libvirt",
+        "--wait",
+        "UEFI Interactive Shell",
+        "--timeout",
+        "300",
+        home,
+      );
+      equal(up.code, 0, up.stderr);
+      uuid = JSON.parse(readOr(`${home}/qemu.json`)).libvirt.uuid;
+      match(readOr(`${home}/serial.log`), /BdsDxe: /);
+      // libvirt made the VM's store from the template of the firmware it picked.
+      equal(Deno.statSync(`${home}/efivars.fd`).size, Deno.statSync(firmware!.vars).size);
+      const down = await sb.run("vmdown", "-w", "-o", "vm_qemu_shutdown_timeout=2", home);
+      equal(down.code, 0, down.stderr);
+      ok(!(await virsh("list", "--all", "--uuid")).out.includes(uuid!));
+    } finally {
+      if (uuid) await virsh("destroy", uuid);
       await sb.cleanup();
     }
   },
