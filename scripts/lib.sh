@@ -31,6 +31,8 @@ DEBIAN_PACKAGES=(
   libxml2-utils     # tests only: virt-xml-validate checks the domain XML of vminfo --libvirt
   libvirt-daemon             # tests only: the libvirt daemon scripts/libvirt-daemon starts
   libvirt-daemon-driver-qemu # tests only: its QEMU driver
+  jq                # tests only: examples/provision.sh reads vmup --json with it
+  curl              # tests only: examples/provision.sh reaches the guest with it
 )
 
 # The names the program answers to (links to the one executable).
