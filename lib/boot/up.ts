@@ -48,7 +48,6 @@ import {
   writeRecord,
 } from "../running/record.ts";
 import { enabledDrives, SLOTS } from "../storage/drives.ts";
-import { leftoverIsos } from "../storage/iso.ts";
 import { checkStorage, checkUsable, inspectAndLook, StorageFacts } from "../storage/preflight.ts";
 import { shareNumbers } from "../storage/shares.ts";
 import { isVmHome, VmHome } from "../home/home.ts";
@@ -57,6 +56,7 @@ import { formatForward, type Forward, forwardError } from "../qemu/forwards.ts";
 import { learnForwards, serialOutputs } from "./learn.ts";
 import type { LibvirtRef } from "../libvirt/state.ts";
 import { realPathOr } from "../fs.ts";
+import { leftovers } from "../home/leftovers.ts";
 
 /** What the user asked `vmup` (or `vmcreate`, after creating) to do. */
 export interface UpOptions {
@@ -310,10 +310,10 @@ async function boot(
   const { log } = tools;
   const name = settings.get("vm_name");
   checkSocketPaths(files);
-  // ISOs of directories that a killed vmup left (the home is locked: no other vmup is making one).
-  for (const iso of leftoverIsos(files.dir)) {
-    removeQuietly(iso);
-    log.debug(`removed ${iso}, left by an earlier start`);
+  // What a killed command left (the home is locked: no other command is writing it).
+  for (const file of leftovers(files.dir)) {
+    removeQuietly(file);
+    log.debug(`removed ${file}, left by a command that was cut short`);
   }
   const running = await runningFrom(files, settings.get("cfg_qemu_cmdprefix"));
   if (running) {

@@ -64,10 +64,13 @@ export async function describeDomain(settings: Settings, opts: DescribeOptions):
   if (osk) qemuArgs.push("-device", `isa-applesmc,osk=${escapeComma(osk)}`);
   qemuArgs.push(...params.args, ...network.qemuArgs, ...(opts.moduleArgs ?? []));
   const accel = acceleration(settings, opts.auto ?? "kvm");
+  const name = settings.get("vm_name") || basename(home);
+  const uuid = await stableUuid(home);
   return {
     type: accel,
-    name: settings.get("vm_name") || basename(home),
-    uuid: await stableUuid(home),
+    name,
+    domain: `${name}-${uuid.slice(0, 8)}`,
+    uuid,
     home,
     token: opts.token,
     memoryMiB: Math.ceil(settings.size("vm_ram_size") / 2 ** 20),

@@ -23,8 +23,9 @@ const QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0";
 /** The domain XML of `spec`. */
 export function renderDomain(spec: DomainSpec): string {
   const domain = el("domain", { type: spec.type, "xmlns:qemu": spec.qemuArgs.length ? QEMU_NS : undefined }, [
-    el("name", {}, spec.name),
+    el("name", {}, spec.domain),
     el("uuid", {}, spec.uuid),
+    el("title", {}, spec.name),
     el("metadata", {}, [
       el(`${METADATA_PREFIX}:vm`, {
         [`xmlns:${METADATA_PREFIX}`]: METADATA_NS,

@@ -11,6 +11,7 @@ import type { DomainSpec } from "./spec.ts";
 const BASE: DomainSpec = {
   type: "qemu",
   name: `it's <a> & "b"`,
+  domain: `it's <a> & "b"-7f471c26`,
   uuid: "7f471c26-7d7d-83a0-820a-60db79637088",
   home: "/vms/it's",
   memoryMiB: 64,
@@ -96,7 +97,8 @@ Deno.test("a domain with every kind of disk, NIC, display and serial port valida
   const xml = renderDomain(spec);
   await assertValidDomain(xml);
   equal(renderDomain(spec), xml);
-  match(xml, /<name>it&apos;s &lt;a&gt; &amp; &quot;b&quot;<\/name>/);
+  match(xml, /<name>it&apos;s &lt;a&gt; &amp; &quot;b&quot;-7f471c26<\/name>/);
+  match(xml, /<title>it&apos;s &lt;a&gt; &amp; &quot;b&quot;<\/title>/);
   match(xml, /<qemu:arg value='base=localtime'\/>/);
 });
 

@@ -91,7 +91,14 @@ export type CpuSpec =
 export interface DomainSpec {
   /** `kvm` or `qemu` (TCG). */
   type: "kvm" | "qemu";
+  /** The VM's name (`vm_name`, else its home's), the domain's title. */
   name: string;
+  /**
+   * The domain's name: the VM's, made unique by the start of its UUID.
+   * Homes are told apart by path, and one daemon (`qemu:///system`) serves
+   * every user: two homes named alike must not clash there.
+   */
+  domain: string;
   uuid: string;
   /** The VM home the domain runs from, kept in the domain's metadata. */
   home: string;

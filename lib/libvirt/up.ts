@@ -65,7 +65,7 @@ export async function upLibvirt(
     throw new VmError(`${spec.name}: no serial log to wait on (vm_serial_mode=none); not started`);
   }
   hooks.clear();
-  const ref: LibvirtRef = { uri: target, uuid: spec.uuid, domain: spec.name };
+  const ref: LibvirtRef = { uri: target, uuid: spec.uuid, domain: spec.domain };
   const record: RunRecord = {
     token,
     started: Date.now(),
@@ -85,7 +85,7 @@ export async function upLibvirt(
     if (r.code !== 0) {
       const e = virshError(target, r.stderr);
       if (/already exists/.test(e.message)) {
-        e.message += ` (is another VM named '${spec.name}' running there?)`;
+        e.message += ` (is this VM already running there, started some other way?)`;
       }
       throw e;
     }

@@ -29,9 +29,9 @@ export function parseTimeout(value: string | undefined): number | undefined {
 
 /**
  * Finds the first line of a stream of text that matches a pattern. A line
- * is what lies between line breaks, carriage returns dropped; the last,
- * unfinished line counts too, so that a prompt (`login: `, `# `) matches
- * as soon as it is printed.
+ * is what lies between line breaks, carriage returns dropped, as a terminal
+ * shows it ({@linkcode visibleText}); the last, unfinished line counts too,
+ * so that a prompt (`login: `, `# `) matches as soon as it is printed.
  */
 export class LineMatcher {
   readonly pattern: RegExp;
@@ -50,7 +50,7 @@ export class LineMatcher {
     const text = typeof chunk === "string" ? chunk : this.#decoder.decode(chunk, { stream: true });
     const lines = (this.#partial + text).replaceAll("\r", "").split("\n");
     this.#partial = lines.pop()!.slice(-MAX_PARTIAL);
-    for (const line of [...lines, this.#partial]) {
+    for (const line of [...lines, this.#partial].map(visibleText)) {
       if (this.pattern.test(line)) return this.matched = line;
     }
     return undefined;
@@ -66,4 +66,21 @@ export class LineMatcher {
 /** How a pattern is shown in messages: `/login: /`. */
 export function showPattern(pattern: RegExp): string {
   return `/${pattern.source}/`;
+}
+
+/** Terminal escape sequences: CSI (colours, cursor moves), OSC (titles), and the two-character ones. */
+// deno-lint-ignore no-control-regex
+const ESCAPES = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])/g;
+/** Control characters other than tab (what is left of an escape sequence cut short, bells, NULs). */
+// deno-lint-ignore no-control-regex
+const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f]/g;
+
+/**
+ * A line of guest output as a terminal shows it: escape sequences and
+ * control characters removed. Firmware like OVMF colours and positions
+ * its text, and a pattern (and a message quoting the line) is about what a
+ * human would read.
+ */
+export function visibleText(line: string): string {
+  return line.replace(ESCAPES, "").replace(CONTROLS, "");
 }

@@ -1,6 +1,6 @@
 import { equal, throws } from "node:assert/strict";
 import { UsageError } from "../errors.ts";
-import { compilePattern, LineMatcher, parseTimeout } from "./expect.ts";
+import { compilePattern, LineMatcher, parseTimeout, visibleText } from "./expect.ts";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 
@@ -36,4 +36,11 @@ Deno.test("a bad pattern or timeout is a usage error naming it", () => {
   for (const bad of ["0", "-1", "soon", ""]) {
     throws(() => parseTimeout(bad), UsageError, bad);
   }
+});
+
+Deno.test("lines are matched and returned as a terminal shows them: escape sequences and control characters gone", () => {
+  const m = new LineMatcher(/^BdsDxe: loading/);
+  equal(m.feed("\x1b[0m\x1b[1;37;40m\x1b[2J\x1b[01;01H\x1b]0;title\x07"), undefined);
+  equal(m.feed("BdsDxe: loading Boot0001\x1b[K\x07\r\n"), "BdsDxe: loading Boot0001");
+  equal(visibleText("a\tb\x00c\x1bMd"), "a\tbcd");
 });

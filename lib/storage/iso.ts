@@ -44,15 +44,9 @@ export function newTransientIso(dir: string): string {
 /** The name pattern of {@linkcode newTransientIso}'s files. */
 const TRANSIENT = /^\.cdrom-[0-9a-f]{16}\.iso$/;
 
-/** The ISO images of directories left in `dir` by a vmup that was killed before QEMU opened them. */
-export function leftoverIsos(dir: string): string[] {
-  const out: string[] = [];
-  try {
-    for (const e of Deno.readDirSync(dir)) {
-      if (e.isFile && TRANSIENT.test(e.name)) out.push(`${dir}/${e.name}`);
-    }
-  } catch { /* not there, or not readable: nothing of ours */ }
-  return out.sort();
+/** Whether a file name is one {@linkcode newTransientIso} gives. */
+export function isTransientIso(name: string): boolean {
+  return TRANSIENT.test(name);
 }
 
 /** The files of an ISO image made by {@linkcode makeIsoImage}: name → content. */

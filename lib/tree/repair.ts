@@ -14,7 +14,7 @@ import { recoverChanges } from "../change/recover.ts";
 import { isVmHome, lockHomes, VmHome } from "../home/home.ts";
 import { isLocked } from "../home/lock.ts";
 import { removeQuietly } from "../remove.ts";
-import { leftoverIsos } from "../storage/iso.ts";
+import { leftovers } from "../home/leftovers.ts";
 import { resolve } from "../path.ts";
 import { runningFrom } from "../running/record.ts";
 import type { Settings } from "../settings/settings.ts";
@@ -102,19 +102,20 @@ function staleLocks(dirs: readonly string[], tool: Settings, dryRun: boolean): F
 }
 
 /**
- * Pid files, sockets and records of VMs that no longer run, and ISO images
- * of directories that a killed vmup left (whether or not the VM runs: QEMU
- * holds its own open; not while a command holds the home's lock).
+ * Pid files, sockets and records of VMs that no longer run, and the files a
+ * killed command left (directory ISOs, half-written files; whether or not
+ * the VM runs: QEMU holds its own open; not while a command holds the
+ * home's lock).
  */
 async function workFiles(homes: readonly VmHome[], dryRun: boolean): Promise<Finding[]> {
   const out: Finding[] = [];
   for (const home of homes) {
-    const isos = leftoverIsos(home.path);
-    if (isos.length && !isLocked(`${home.path}/${home.tool.get("cfg_file_lock")}`)) {
-      if (!dryRun) isos.forEach((f) => removeQuietly(f));
+    const left = leftovers(home.path);
+    if (left.length && !isLocked(`${home.path}/${home.tool.get("cfg_file_lock")}`)) {
+      if (!dryRun) left.forEach((f) => removeQuietly(f));
       out.push({
         where: home.path,
-        what: `ISO images of directories left by a start that was cut short: ${isos.join(", ")}`,
+        what: `files left by a command that was cut short: ${left.join(", ")}`,
         fixed: !dryRun,
       });
     }

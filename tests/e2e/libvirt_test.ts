@@ -78,7 +78,10 @@ Deno.test("vminfo --libvirt: two disks down a fork chain, a CD-ROM, two NICs, VN
     await assertValidDomain(xml);
     equal((await sb.run("vminfo", "--libvirt", leaf)).stdout, xml, "the same home gives the same XML");
 
-    match(xml, /<name>it&apos;s &lt;a&gt; &amp; &quot;b&quot;<\/name>/);
+    // Named after the VM, made unique by its UUID: homes named alike must not clash in one daemon.
+    const uuid = /<uuid>([0-9a-f-]+)<\/uuid>/.exec(xml)?.[1] ?? "";
+    match(xml, new RegExp(`<name>it&apos;s &lt;a&gt; &amp; &quot;b&quot;-${uuid.slice(0, 8)}</name>`));
+    match(xml, /<title>it&apos;s &lt;a&gt; &amp; &quot;b&quot;<\/title>/);
     match(xml, /<memory unit='MiB'>32<\/memory>/);
     match(xml, /<domain type='qemu'/); // vm_qemu_accel=tcg
     const [hdd1, hdd2, cdrom] = disks(xml);

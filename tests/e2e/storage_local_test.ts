@@ -10,6 +10,7 @@ import { deepEqual, equal, match } from "node:assert/strict";
 import { QmpClient } from "../../lib/qmp/client.ts";
 import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
 import { HEADLESS_TCG, readOr, type RunResult, Sandbox, waitFor } from "../helpers/vmtools.ts";
+import { exists } from "../../lib/fs.ts";
 
 /** Loop devices need root, and a kernel (or container) that offers them. */
 const canLoop = Deno.uid() === 0 &&
@@ -279,9 +280,11 @@ Deno.test("ISO images of directories never pile up: gone once QEMU has them, and
     const leftover = (hex: string) => sb.write(`${home}/.cdrom-${hex}.iso`, "half made");
 
     leftover("0123456789abcdef");
+    const halfSeed = sb.write(`${home}/cidata.iso.tmp-4242`, "half written");
     const up = await sb.run("vmup", home);
     equal(up.code, 0, up.stderr);
     deepEqual(isos(), [], "the left-over is removed at the start, the new ISO once QEMU has opened it");
+    equal(exists(halfSeed), false, "a half-written file of a killed command is removed at the start");
     const blocks = await query<{ device: string; inserted?: { file: string; ro: boolean } }[]>(
       `${home}/monitor.sock`,
       "query-block",
@@ -291,24 +294,28 @@ Deno.test("ISO images of directories never pile up: gone once QEMU has them, and
 
     // A vmup killed between making the ISO and starting QEMU leaves one; vmfix -d finds it, running VM or not.
     const left = leftover("fedcba9876543210");
+    const halfVars = sb.write(`${home}/efivars.fd.tmp-77`, "half written");
     const check = await sb.run("vmfix", "-dn", home);
     equal(check.code, 1);
-    equal(check.stdout, `${home}: ISO images of directories left by a start that was cut short: ${left}\n`);
+    equal(check.stdout, `${home}: files left by a command that was cut short: ${left}, ${halfVars}\n`);
     deepEqual(isos(), [".cdrom-fedcba9876543210.iso"]);
     const fix = await sb.run("vmfix", "-d", home);
     equal(fix.code, 0, fix.stderr);
     equal(
       fix.stdout,
-      `${home}: ISO images of directories left by a start that was cut short: ${left} (repaired)\n`,
+      `${home}: files left by a command that was cut short: ${left}, ${halfVars} (repaired)\n`,
     );
     deepEqual(isos(), []);
+    equal(exists(halfVars), false);
     equal((await sb.run("vmdown", "-k", home)).code, 0);
 
     // Not every .iso is ours: a user's file of a similar name stays.
     sb.write(`${home}/.cdrom-mine.iso`, "mine");
+    sb.write(`${home}/notes.tmp-old`, "mine");
     equal((await sb.run("vmfix", "-d", home)).stdout, "");
     equal((await sb.run("vmup", "-n", home)).code, 0);
     deepEqual(isos(), [".cdrom-mine.iso"]);
+    equal(exists(`${home}/notes.tmp-old`), true);
   } finally {
     await sb.cleanup();
   }
