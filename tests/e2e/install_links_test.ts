@@ -6,6 +6,7 @@
  */
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { COMMAND_NAMES, PROJECT_ROOT, readOr, type RunResult, Sandbox } from "../helpers/vmtools.ts";
+import { installInto } from "../helpers/install.ts";
 
 const decoder = new TextDecoder();
 
@@ -75,12 +76,7 @@ Deno.test("the launcher links its command names to itself: anywhere, again, and 
   const sb = new Sandbox();
   try {
     const prefix = `${sb.dir}/prefix`;
-    const inst = await new Deno.Command("bash", {
-      args: [`${PROJECT_ROOT}/scripts/install`, prefix],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    equal(inst.code, 0, decoder.decode(inst.stderr));
+    await installInto(prefix);
     const exe = `${prefix}/bin/vmtools`;
     await checkInstallLinks(sb, exe);
 

@@ -7,14 +7,8 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
 import { GUEST_READY_LINE, linuxGuestIso } from "../fixtures/linux.ts";
 import { DEFAULTS } from "../../lib/settings/defaults.ts";
-import {
-  COMMAND_NAMES,
-  PROJECT_ROOT,
-  readOr,
-  Sandbox,
-  VMTOOLS_COMMAND,
-  waitFor,
-} from "../helpers/vmtools.ts";
+import { COMMAND_NAMES, readOr, Sandbox, VMTOOLS_COMMAND, waitFor } from "../helpers/vmtools.ts";
+import { installInto } from "../helpers/install.ts";
 
 /**
  * A module trying to write to the installed program's files. The deny goes
@@ -46,7 +40,7 @@ Deno.test("scripts/install PREFIX gives working command links and man pages", as
   const sb = new Sandbox();
   try {
     const prefix = `${sb.dir}/prefix with space`;
-    const run = await installInto(sb, prefix);
+    const run = await installed(sb, prefix);
     for (const name of COMMAND_NAMES) {
       equal(Deno.readLinkSync(`${prefix}/bin/${name}`), "vmtools", name);
     }
@@ -148,13 +142,8 @@ export default function typed({ files }: BuildcmdContext) { Deno.writeTextFileSy
 });
 
 /** Installs into `prefix` and returns a runner for the installed commands. */
-async function installInto(sb: Sandbox, prefix: string) {
-  const inst = await new Deno.Command("bash", {
-    args: [`${PROJECT_ROOT}/scripts/install`, prefix],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  equal(inst.code, 0, new TextDecoder().decode(inst.stderr));
+async function installed(sb: Sandbox, prefix: string) {
+  await installInto(prefix);
   return async (cmd: string, ...args: string[]) => {
     const out = await new Deno.Command(`${prefix}/bin/${cmd}`, {
       args,
@@ -172,7 +161,7 @@ async function installInto(sb: Sandbox, prefix: string) {
 Deno.test("a Linux guest through the installed commands: up, ps, mon, ACPI down", async () => {
   const sb = new Sandbox();
   try {
-    const run = await installInto(sb, `${sb.dir}/p`);
+    const run = await installed(sb, `${sb.dir}/p`);
     const iso = `${sb.work}/guest.iso`;
     Deno.copyFileSync(await linuxGuestIso(), iso);
     const up = await run(

@@ -7,6 +7,7 @@
 import { equal, ok } from "node:assert/strict";
 import { GUEST_HTTP_BODY, linuxGuestIso } from "../fixtures/linux.ts";
 import { PROJECT_ROOT, Sandbox } from "../helpers/vmtools.ts";
+import { installInto } from "../helpers/install.ts";
 
 const decoder = new TextDecoder();
 
@@ -14,12 +15,7 @@ Deno.test("examples/provision.sh: cloud-init seed, --wait, a forward reached wit
   const sb = new Sandbox();
   try {
     const prefix = `${sb.dir}/prefix`;
-    const inst = await new Deno.Command("bash", {
-      args: [`${PROJECT_ROOT}/scripts/install`, prefix],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    equal(inst.code, 0, decoder.decode(inst.stderr));
+    await installInto(prefix);
     Deno.copyFileSync(await linuxGuestIso(), `${sb.work}/guest.img`);
     // What every test VM gets: TCG (KVM hangs 64-bit guests here), a small memory.
     sb.write("etc/vmtools.conf", "vm_qemu_accel=tcg\nvm_ram_size=256M\n");
