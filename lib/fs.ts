@@ -42,3 +42,10 @@ export function realPathOr(path: string): string {
     return resolve(path);
   }
 }
+
+/** Whether `path` lies inside the directory `dir` (or is it), symbolic links of both followed. */
+export function isInside(path: string, dir: string): boolean {
+  const top = realPathOr(dir);
+  const real = realPathOr(path);
+  return real === top || real.startsWith(top.endsWith("/") ? top : `${top}/`);
+}

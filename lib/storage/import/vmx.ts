@@ -14,6 +14,7 @@
  */
 import { VmError } from "../../errors.ts";
 import { dirname, resolve } from "../../path.ts";
+import { isInside, realPathOr } from "../../fs.ts";
 import { type Machine, type MachineDisk, readMac, tidyName } from "./machine.ts";
 
 /** One value of a `.vmx` file and the line it is on (from 1). */
@@ -125,9 +126,45 @@ function disksOf(values: Map<string, VmxValue>, path: string): MachineDisk[] {
       isFile = Deno.statSync(file).isFile;
     } catch { /* said below */ }
     if (!isFile) throw new VmError(`${path}:${line}: ${key} = "${value}": no such disk image (${file})`);
+    // A machine from elsewhere must not make vmtools copy the user's other files into a disk its guest reads.
+    for (const part of [file, ...descriptorExtents(file)]) {
+      if (!isInside(part, dirname(path))) {
+        throw new VmError(
+          `${path}:${line}: ${key} = "${value}": ${part === file ? "" : `its extent `}${
+            shown(part)
+          } lies outside ` +
+            `the machine's folder ${dirname(path)}; a .vmx may only name disks beside it or below`,
+        );
+      }
+    }
     found.push({ path: file, line });
   }
   return found.sort((a, b) => a.line - b.line).map((d) => ({ kind: "file", path: d.path }));
+}
+
+/** `path`, and where a symbolic link leads it. */
+function shown(path: string): string {
+  const real = realPathOr(path);
+  return real === path ? path : `${path} (-> ${real})`;
+}
+
+/** The files a vmdk text descriptor names as its extents (absolute); none for any other file. */
+function descriptorExtents(file: string): string[] {
+  let head: string;
+  try {
+    using f = Deno.openSync(file);
+    const buf = new Uint8Array(MAX_BYTES);
+    const n = f.readSync(buf) ?? 0;
+    head = new TextDecoder().decode(buf.subarray(0, n));
+  } catch {
+    return [];
+  }
+  if (!head.startsWith("# Disk DescriptorFile")) return [];
+  const out: string[] = [];
+  for (const m of head.matchAll(/^\s*(?:RW|RDONLY|NOACCESS)\s+\d+\s+\w+\s+"([^"]*)"/gm)) {
+    out.push(resolve(m[1], dirname(file)));
+  }
+  return out;
 }
 
 function isTrue(value: string | undefined): boolean {

@@ -179,3 +179,41 @@ Deno.test("readVmx decodes the character set .encoding names", () => {
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("readVmx: disks and their extents must lie in the machine's folder, symbolic links followed", () => {
+  const outside = dirWith({ "secret": "the user's own file" });
+  const descriptor = (extent: string) =>
+    `# Disk DescriptorFile\nversion=1\ncreateType="twoGbMaxExtentSparse"\n\nRW 4192256 SPARSE "${extent}"\n`;
+  const dir = dirWith({
+    "up.vmx": 'scsi0:0.fileName = "../elsewhere.vmdk"\n',
+    "abs.vmx": `scsi0:0.fileName = "${outside}/secret"\n`,
+    "link.vmx": 'scsi0:0.fileName = "link.vmdk"\n',
+    "extent.vmx": 'displayName = "x"\nscsi0:0.fileName = "split.vmdk"\n',
+    "good.vmx": 'scsi0:0.fileName = "sub/ok.vmdk"\n',
+    "split.vmdk": descriptor(`${outside}/secret`),
+    "sub/ok.vmdk": descriptor("ok-s001.vmdk"),
+    "sub/ok-s001.vmdk": "x",
+  });
+  Deno.writeTextFileSync(`${dir}/../elsewhere.vmdk`.replace(/\/[^/]+\/\.\.\//, "/"), "x");
+  Deno.symlinkSync(`${outside}/secret`, `${dir}/link.vmdk`);
+  try {
+    const refused = (name: string, pattern: RegExp) =>
+      throws(() => readVmx(`${dir}/${name}`), (e: Error) => {
+        equal(e instanceof VmError, true);
+        equal(pattern.test(e.message), true, e.message);
+        return true;
+      });
+    refused(
+      "up.vmx",
+      /up\.vmx:1: scsi0:0\.filename = "\.\.\/elsewhere\.vmdk": .* lies outside the machine's folder/,
+    );
+    refused("abs.vmx", /abs\.vmx:1: .*secret lies outside the machine's folder/);
+    refused("link.vmx", /link\.vmx:1: .*link\.vmdk \(-> .*secret\) lies outside the machine's folder/);
+    refused("extent.vmx", /extent\.vmx:2: .*: its extent .*secret lies outside the machine's folder/);
+    deepEqual(readVmx(`${dir}/good.vmx`).disks, [{ kind: "file", path: `${dir}/sub/ok.vmdk` }]);
+  } finally {
+    Deno.removeSync(`${dir}/../elsewhere.vmdk`.replace(/\/[^/]+\/\.\.\//, "/"));
+    Deno.removeSync(dir, { recursive: true });
+    Deno.removeSync(outside, { recursive: true });
+  }
+});
