@@ -92,6 +92,7 @@ export async function copyExec(
   return failed ? 1 : 0;
 }
 
+/** `vmcp` as `main.ts` loads it: its declaration (options, usage, help) beside `exec`. */
 const command: Command = {
   name: "vmcp",
   summary: "copy VMs",

@@ -34,6 +34,7 @@ const OPTIONS: readonly OptionDecl[] = [..."cCdDSotnibrszyqvh"].map((letter) => 
   help: "print on stdout a JSON array of the new VMs (see vmtools(7))",
 });
 
+/** `vmcreate` as `main.ts` loads it: its declaration (options, usage, help) beside `exec`. */
 const command: Command = {
   name: "vmcreate",
   summary: "create VM homes (and start them)",

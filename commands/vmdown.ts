@@ -17,6 +17,7 @@ const HOW: Record<Method, string> = {
   k: "killed (SIGKILL)",
 };
 
+/** `vmdown` as `main.ts` loads it: its declaration (options, usage, help) beside `exec`. */
 const command: Command = {
   name: "vmdown",
   summary: "shut down running VMs",

@@ -9,6 +9,7 @@ import { resolve } from "../lib/path.ts";
 import { type Check, repair } from "../lib/tree/repair.ts";
 import { BUILTIN_MODULES } from "../modules/registry.ts";
 
+/** `vmfix` as `main.ts` loads it: its declaration (options, usage, help) beside `exec`. */
 const command: Command = {
   name: "vmfix",
   summary: "find and repair broken VMs",

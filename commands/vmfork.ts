@@ -8,6 +8,7 @@ import { UsageError } from "../lib/errors.ts";
 import { destination } from "../lib/tree/scan.ts";
 import { COPY_OPTIONS, copyExec } from "./vmcp.ts";
 
+/** `vmfork` as `main.ts` loads it: its declaration (options, usage, help) beside `exec`. */
 const command: Command = {
   name: "vmfork",
   summary: "fork a VM into children that share its disks",

@@ -22,6 +22,7 @@ import { isVmHome } from "../lib/home/home.ts";
 import { realPathOr } from "../lib/fs.ts";
 import { BUILTIN_MODULES } from "../modules/registry.ts";
 
+/** `vminfo` as `main.ts` loads it: its declaration (options, usage, help) beside `exec`. */
 const command: Command = {
   name: "vminfo",
   summary: "show a VM's state, settings and storage",

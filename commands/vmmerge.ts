@@ -10,6 +10,7 @@ import { resolve } from "../lib/path.ts";
 import { mergeVm } from "../lib/tree/merge.ts";
 import { BUILTIN_MODULES } from "../modules/registry.ts";
 
+/** `vmmerge` as `main.ts` loads it: its declaration (options, usage, help) beside `exec`. */
 const command: Command = {
   name: "vmmerge",
   summary: "merge a VM into its parent or its children",

@@ -25,6 +25,7 @@ const QUIET_MS = 1000;
 /** How long `vmmon -s` waits for the first answer to piped input (a guest on a busy host). */
 const FIRST_ANSWER_MS = 10_000;
 
+/** `vmmon` as `main.ts` loads it: its declaration (options, usage, help) beside `exec`. */
 const command: Command = {
   name: "vmmon",
   summary: "QEMU monitor, serial console or serial log of a running VM",

@@ -11,6 +11,7 @@ import { moveVm } from "../lib/tree/move.ts";
 import { destination } from "../lib/tree/scan.ts";
 import { BUILTIN_MODULES } from "../modules/registry.ts";
 
+/** `vmmv` as `main.ts` loads it: its declaration (options, usage, help) beside `exec`. */
 const command: Command = {
   name: "vmmv",
   summary: "move or rename VMs, keeping their links",

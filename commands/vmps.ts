@@ -162,6 +162,7 @@ function json(vms: RunningVm[]): string {
   ) + "\n";
 }
 
+/** `vmps` as `main.ts` loads it: its declaration (options, usage, help) beside `exec`. */
 const command: Command = {
   name: "vmps",
   summary: "list running VMs",

@@ -10,6 +10,7 @@ import { resolve } from "../lib/path.ts";
 import { planRemoval, removeVms } from "../lib/tree/remove.ts";
 import { BUILTIN_MODULES } from "../modules/registry.ts";
 
+/** `vmrm` as `main.ts` loads it: its declaration (options, usage, help) beside `exec`. */
 const command: Command = {
   name: "vmrm",
   summary: "delete VMs",

@@ -8,6 +8,7 @@ import { UsageError } from "../lib/errors.ts";
 import { randomMac } from "../lib/mac.ts";
 import { DEFAULTS } from "../lib/settings/defaults.ts";
 
+/** `vmrndmac` as `main.ts` loads it: its declaration (options, usage, help) beside `exec`. */
 const command: Command = {
   name: "vmrndmac",
   summary: "print a random MAC address",

@@ -133,6 +133,7 @@ const LIBVIRT_OPTION: OptionDecl = {
 e.g. --libvirt qemu+ssh://host/system; with -n: print the XML`,
 };
 
+/** `vmup` as `main.ts` loads it: its declaration (options, usage, help) beside `exec`. */
 const command: Command = {
   name: "vmup",
   summary: "start VMs, or boot any disk image, ISO, device, directory or URL",

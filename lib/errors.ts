@@ -6,11 +6,13 @@
 
 /** Wrong usage: nothing was done. Exit code 2. */
 export class UsageError extends Error {
+  /** Names the class in stack traces and `String(err)` (a subclass would say `Error`). */
   override name = "UsageError";
 }
 
 /** A failure after which everything half done was rolled back. Exit code 1. */
 export class VmError extends Error {
+  /** Names the class in stack traces and `String(err)` (a subclass would say `Error`). */
   override name = "VmError";
 }
 

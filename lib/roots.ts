@@ -8,8 +8,11 @@ import { resolve } from "./path.ts";
 
 /** The three configuration roots, lowest precedence first. */
 export interface Roots {
+  /** The shipped defaults and modules: `/usr/local/share/vmtools`, or `VMTOOLS_SHARE_DIR`. */
   share: string;
+  /** The administrator's overrides: `/etc/vmtools`, or `VMTOOLS_ETC_DIR`. */
   etc: string;
+  /** The user's overrides: `$XDG_CONFIG_HOME/vmtools`; read unless `cfg_include_userhome=no`. */
   user: string;
 }
 

@@ -11,10 +11,15 @@ import { after } from "./timer.ts";
 
 /** Options for {@linkcode command}. */
 export interface SpawnOptions {
+  /** The child's stdin; `inherit` when absent, as `Deno.Command` does. */
   stdin?: "piped" | "inherit" | "null";
+  /** The child's stdout, likewise (`inherit` when spawned, `piped` for `output()`). */
   stdout?: "piped" | "inherit" | "null";
+  /** The child's stderr, likewise. */
   stderr?: "piped" | "inherit" | "null";
+  /** Variables set for the child over this process's environment (`LC_ALL=C` to read its messages). */
   env?: Record<string, string>;
+  /** The child's working directory; this process's when absent. */
   cwd?: string;
   /** Start it in a session (and process group) of its own: no terminal signal reaches it. */
   detached?: boolean;

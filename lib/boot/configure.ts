@@ -28,11 +28,15 @@ export interface ConfigureJob {
   file: SettingsFile;
   /** Its home, or the runtime directory of a bare boot. */
   dir: string;
+  /** True for `vmup` on a bare path (nothing is kept), false for `vmcreate`. */
   bare: boolean;
+  /** Disks the user gave; machine descriptions (`.ova`, `.vmx`) are replaced by their disks on import. */
   disks: StorageRef[];
+  /** CD-ROMs the user gave. */
   cdroms: StorageRef[];
   /** Computes the effective settings of `file`. */
   resolve(file: SettingsFile): Settings;
+  /** The command's roots, log, prompter and built-in modules. */
   tools: Toolbox;
 }
 

@@ -9,6 +9,7 @@ import type { UpResult } from "./up.ts";
 
 /** One VM that `vmup` started or found running. */
 export interface UpReport {
+  /** The VM's `vm_name`. */
   name: string;
   /** The VM home, or a bare boot's runtime directory (absolute). */
   home: string;

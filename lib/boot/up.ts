@@ -60,13 +60,15 @@ import { leftovers } from "../home/leftovers.ts";
 
 /** What the user asked `vmup` (or `vmcreate`, after creating) to do. */
 export interface UpOptions {
-  /** Storage given with `-c`/`-C` and `-d`/`-D`. */
+  /** Disks given with `-C` and `-c`, in that order: vmup attaches them for this run, vmcreate stores them. */
   disks: string[];
+  /** CD-ROMs given with `-D` and `-d`, in that order, kept as `disks` are. */
   cdroms: string[];
   /** Directories given with `-S` (`ro:` prefix for read-only): shared with the guest for this run. */
   shares?: string[];
   /** Boot from disk (`-C`) or CD-ROM (`-D`). */
   bootFrom?: "c" | "d";
+  /** Templates given with `-t`: vmup applies them for this run, vmcreate stores them. */
   templates: string[];
   /** `-o` values (vmcreate stores those for VMs). */
   overrides: [string, string][];
@@ -74,7 +76,9 @@ export interface UpOptions {
   runOnly: [string, string][];
   /** `-s` or `-r`: the strictest disk access this run allows. */
   accessCap?: Access;
+  /** `-i`: QEMU in the foreground with its monitor on this terminal (`vm_qemu_daemonize=no` for the run). */
   interactive: boolean;
+  /** `-n`: vmup prints the QEMU command instead of running it; vmcreate creates without starting. */
   noBoot: boolean;
   /** `--libvirt[=URI]`: run the VM home as a libvirt domain (`""`: the default URI). */
   libvirt?: string;
@@ -84,10 +88,13 @@ export interface UpOptions {
 
 /** A started (or, with `-n`, prepared) VM. */
 export interface UpResult {
+  /** The VM's `vm_name`. */
   name: string;
+  /** QEMU's process id; absent when not started (`-n`), run in the foreground, or under libvirt elsewhere. */
   pid?: number;
   /** `vnc://…`, `spice://…`, a window type, or `none`. */
   display?: string;
+  /** Its directory and runtime files (pid file, sockets, serial log, record). */
   files: VmFiles;
   /** QEMU's exit status in the foreground. */
   exitCode?: number;

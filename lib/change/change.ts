@@ -30,6 +30,7 @@ export interface ChangeOptions {
   pattern: string;
   /** What the change is, for messages and the journal (`vmcreate /x/vm`). */
   label: string;
+  /** Where warnings go when the change cannot be finished or undone in full. */
   log: Logger;
 }
 
@@ -40,6 +41,7 @@ let signalsHeld = false;
 export class Change {
   /** The backup directory holding the journal and saved originals. */
   readonly backupDir: string;
+  /** What the change is (`vmcreate /x/vm`), from its options: named in messages and the journal. */
   readonly label: string;
   #journal: JournalWriter;
   #entries: Entry[] = [];

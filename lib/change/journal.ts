@@ -85,6 +85,7 @@ export function makeBackupDir(dir: string, pattern: string): string {
 export class JournalWriter {
   #file: Deno.FsFile;
 
+  /** Opens the journal at `path` to append to (made mode 0600 if missing); a `VmError` if it cannot. */
   constructor(readonly path: string) {
     try {
       this.#file = Deno.openSync(path, { append: true, create: true, mode: 0o600 });
@@ -100,6 +101,7 @@ export class JournalWriter {
     while (done < line.length) done += this.#file.writeSync(line.subarray(done));
   }
 
+  /** Closes the file; closing twice is harmless. */
   close(): void {
     try {
       this.#file.close();

@@ -15,7 +15,9 @@ import { exists, isDirectory } from "../fs.ts";
 
 /** What was found and done about one backup directory. */
 export interface Recovery {
+  /** The journal's backup directory (for a pointer: the one it names, or the pointer itself when stale). */
   backupDir: string;
+  /** The change's label from its journal (`vmcreate /x/vm`), or what the directory was when it has none. */
   label: string;
   /**
    * `reverted`, `finished` (it had committed, or passed its point of no
@@ -23,6 +25,7 @@ export interface Recovery {
    * left to a journal that is gone).
    */
   outcome: "reverted" | "finished" | "running" | "failed" | "stale";
+  /** What could not be undone or finished, one message each; empty unless `failed`. */
   problems: string[];
 }
 

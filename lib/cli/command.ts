@@ -46,8 +46,11 @@ export interface CommandIO {
 
 /** What commands read standard input through. */
 export interface StdinLike {
+  /** The input as a stream (vmmon pipes it to the monitor or the guest's console). */
   readonly readable: ReadableStream<Uint8Array>;
+  /** Reads into `p`: the number of bytes read, or `null` at the end of input (piped answers to questions). */
   read(p: Uint8Array): Promise<number | null>;
+  /** Whether the input is a terminal. */
   isTerminal(): boolean;
 }
 

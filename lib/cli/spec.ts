@@ -58,6 +58,7 @@ export interface OptionDecl {
 
 /** The declaration of a command: everything but what it does. */
 export interface CommandSpec {
+  /** The command's name (`vmup`), as `-h` shows it in the usage line and names its man page. */
   name: string;
   /** One line for command lists. */
   summary: string;

@@ -18,6 +18,7 @@ import type { Lock } from "./lock.ts";
 
 /** Homes locked for a change, with a new one among them when claimed. */
 export interface Claim {
+  /** The locks of all the homes, taken together; {@linkcode Claim.release} releases them. */
   lock: Lock;
   /** The new home, for {@linkcode claimNewHome}. */
   home?: VmHome;

@@ -11,7 +11,9 @@ import { sleep } from "../timer.ts";
 
 /** A held lock; release it when done. */
 export interface Lock {
+  /** The lock file (for locks taken together, their paths joined by spaces), for messages. */
   path: string;
+  /** Removes the lock file, then unlocks it; a second call does nothing. */
   release(): void;
 }
 

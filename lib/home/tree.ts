@@ -16,6 +16,7 @@ export interface TreeNode {
   name: string;
   /** The VM the tree was asked for. */
   current: boolean;
+  /** The VMs its children list names, in its order (a missing one as a leaf with a `problem`). */
   children: TreeNode[];
   /** What is wrong with this link, if anything (a listed child that is gone or names another parent). */
   problem?: string;

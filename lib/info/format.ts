@@ -8,7 +8,9 @@ import { quote } from "../settings/syntax.ts";
 
 /** One line of a report. */
 export interface Row {
+  /** What the line states (`pid`, `vm_name`), left of the `=`. */
   key: string;
+  /** The value, unquoted: {@linkcode formatSection} quotes it as settings files do. */
   value: string;
   /** Shown after the value as `# comment`. */
   comment?: string;

@@ -17,27 +17,37 @@ import type { LibvirtRef } from "../libvirt/state.ts";
 
 /** What `-i` reports; the optional fields come with `-l`. */
 export interface Identity {
+  /** The VM's `vm_name`. */
   name: string;
+  /** The VM home (absolute). */
   home: string;
   /** `RUNNING` or `not running`, as printed. */
   state: "RUNNING" | "not running";
+  /** Whether vmup's record shows the VM running: `state` for scripts. */
   running: boolean;
+  /** QEMU's process id; `null` when it is not running, or runs under libvirt on another host. */
   pid: number | null;
   /** Port forwards: as QEMU set them up while the VM runs (ports it picked included), else as configured. */
   forwards: Forward[];
   /** The parent's home, or `null` for a root VM. */
   parent?: string | null;
+  /** How many VMs its children list names (missing ones included). */
   children?: number;
   /** QEMU's run state (`running`, `paused`, …) when it answers. */
   runState?: string | null;
   /** `vnc://host:port`, `spice://host:port`, a window type, or `none`. */
   display?: string | null;
+  /** The QMP socket (`cfg_file_monitor`); absent under libvirt, which keeps QEMU's monitor. */
   monitor?: string;
+  /** The serial console socket (`cfg_file_serial`); absent under libvirt, whose console is a pty. */
   serial?: string;
+  /** The file the guest's serial output goes to (`cfg_file_seriallog`). */
   serialLog?: string;
   /** Under libvirt (`vmup --libvirt`): `libvirt` and its connection URI; absent for vmup's own QEMU. */
   engine?: "libvirt";
+  /** The libvirt connection URI, with `engine`. */
   uri?: string;
+  /** Who owns the home: its uid and user name, each `null` when it cannot be found. */
   owner?: { uid: number | null; user: string | null };
   /** CPU use of the QEMU process, in percent. */
   cpuPercent?: number | null;

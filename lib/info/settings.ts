@@ -9,7 +9,9 @@ import { formatSection } from "./format.ts";
 
 /** One setting as reported. */
 export interface SettingInfo {
+  /** The setting's name (`vm_ram_size`). */
   name: string;
+  /** Its effective value, unquoted. */
   value: string;
   /** Where the value comes from, as {@linkcode describeOrigin} puts it. */
   origin: string;

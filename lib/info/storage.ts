@@ -28,6 +28,12 @@ export interface StorageDevice {
   device: string;
   /** The `vm_storage_*_backend` (or `vm_shareN_path`) value as set. */
   backend: string;
+  /**
+   * What the backend is: an image `file`, a block `device`, a `dir` (a
+   * virtual FAT disk, or an ISO for a CD-ROM), a `url`; an `empty` CD-ROM
+   * drive, a `missing` backend (unset or unusable: see `error`), or a
+   * `share`d folder.
+   */
   kind: "file" | "device" | "dir" | "url" | "empty" | "missing" | "share";
   /** A description such as `qcow2 image` or `block device`. */
   type: string;

@@ -8,7 +8,9 @@ import type { TreeNode } from "../home/tree.ts";
 
 /** How to draw. */
 export interface TreeStyle {
+  /** Draw with `|--` and `` `-- `` instead of box-drawing characters (`vminfo -a`). */
   ascii: boolean;
+  /** Put each VM's home after its name (`vminfo -l`). */
   long: boolean;
   /** Whether the VM in this home runs. */
   running(home: string): boolean;
@@ -42,11 +44,17 @@ export function formatTree(root: TreeNode, style: TreeStyle): string {
 
 /** A tree as plain data for `--json`. */
 export interface TreeJson {
+  /** Its name: its own `vm_name`, the nearest ancestor's, or the directory's name. */
   name: string;
+  /** The home (absolute). */
   home: string;
+  /** Whether this is the VM `vminfo` was asked about. */
   current: boolean;
+  /** Whether it runs now. */
   running: boolean;
+  /** What is wrong with its link to its parent (`missing`, …); absent when nothing is. */
   problem?: string;
+  /** Its children, in the order its children list names them. */
   children: TreeJson[];
 }
 

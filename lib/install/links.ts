@@ -16,9 +16,11 @@ export type LinkAction = "make" | "keep" | "replace";
 
 /** One name's step. */
 export interface LinkStep {
+  /** The command name (`vmup`). */
   name: string;
   /** DIR/name. */
   path: string;
+  /** `make` a new link, `keep` one that leads to the executable, or `replace` what is there (`--force`). */
   action: LinkAction;
   /** For `replace`: what is there now, in words (`a file`, `a link to /x`). */
   was?: string;
@@ -36,6 +38,7 @@ export interface LinkPlan {
   executable: string;
   /** What each link holds: the executable's name when it lies in DIR, else its absolute path. */
   text: string;
+  /** One step per command name, in the order the names were given. */
   steps: LinkStep[];
 }
 

@@ -42,6 +42,7 @@ export interface DescribeOptions {
   token?: string;
   /** QEMU arguments of buildcmd modules that are not built in (`modules.ts`). */
   moduleArgs?: readonly string[];
+  /** Takes the warnings and notes about settings libvirt renders differently. */
   log: DescribeLog;
 }
 

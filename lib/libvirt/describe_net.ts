@@ -16,7 +16,9 @@ import { stableMac } from "./stable.ts";
 
 /** The interfaces libvirt describes, and the QEMU arguments of the others. */
 export interface NetworkSpec {
+  /** The interfaces libvirt has elements for (user-mode networking, host bridges). */
   nics: NicSpec[];
+  /** `-netdev` and `-device` arguments for the others, as vmup would give them. */
   qemuArgs: string[];
   /** Why some interfaces went to QEMU as arguments, one line each. */
   notes: string[];

@@ -29,7 +29,9 @@ const BUSES = ["ide", "virtio", "scsi"];
 
 /** The disks and CD-ROM drives of a VM, and whether they need a SCSI controller. */
 export interface StorageSpec {
+  /** One per enabled drive, disks before CD-ROM drives. */
   disks: DiskSpec[];
+  /** Whether a virtio-scsi controller is needed (`vm_storage_hdd_interface=scsi` and some disk on it). */
   scsiController: boolean;
 }
 

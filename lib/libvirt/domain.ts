@@ -18,14 +18,19 @@ import { removeQuietly } from "../remove.ts";
 
 /** What describing a home needs from the command. */
 export interface DomainTools {
+  /** Where the buildcmd modules are looked up besides the built-in ones. */
   roots: Roots;
+  /** The modules compiled into the program. */
   builtins: BuiltinRegistry;
+  /** Takes the notes on settings libvirt renders differently, and module warnings. */
   log: Logger;
 }
 
 /** A home's domain, and files to delete once QEMU has opened them. */
 export interface HomeDomain {
+  /** The domain as data, for `renderDomain`. */
   spec: DomainSpec;
+  /** ISOs that modules made from directories; the caller deletes them once QEMU has opened them. */
   transient: string[];
 }
 

@@ -19,6 +19,7 @@ import type { Logger } from "../ui/log.ts";
 
 /** The QEMU arguments of the modules added to the list, and the temporary files they made. */
 export interface ModuleArgs {
+  /** Their QEMU arguments, module after module, for `<qemu:commandline>`. */
   args: string[];
   /** ISOs made from directories, to delete once QEMU has opened them. */
   transient: string[];

@@ -22,7 +22,9 @@ import { virsh, virshError } from "./virsh.ts";
 
 /** A VM under libvirt as vmmon reaches it. */
 export interface LibvirtTarget {
+  /** Where the domain runs (connection URI) and which it is. */
   ref: LibvirtRef;
+  /** The token of vmup's run, which the domain's metadata was found to carry. */
   token: string;
 }
 
@@ -42,6 +44,7 @@ export async function libvirtTarget(target: VmTarget): Promise<LibvirtTarget | u
 
 /** Runs HMP command lines in a domain's QEMU through libvirt. */
 export class LibvirtHmpRunner implements MonitorRunner {
+  /** `ref` names the domain; `label` names the VM in messages. */
   constructor(readonly ref: LibvirtRef, readonly label: string) {}
 
   async check(): Promise<string> {

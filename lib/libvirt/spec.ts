@@ -25,6 +25,7 @@ export type FirmwareSpec =
 export interface DiskSpec {
   /** `hdd1`, `cdrom2`, …: the drive's name in messages and its libvirt alias (`ua-hdd1`). */
   name: string;
+  /** libvirt's device kind: a hard `disk` or a `cdrom` drive. */
   device: "disk" | "cdrom";
   /** Where the data is; absent for an empty CD-ROM drive. */
   source?: SourceSpec;
@@ -40,6 +41,7 @@ export interface DiskSpec {
   target: { dev: string; bus: "ide" | "sata" | "virtio" | "scsi" };
   /** Guest writes go to a throwaway overlay (`snap:`, `-s`). */
   transient: boolean;
+  /** The guest may not write (`<readonly/>`): CD-ROM drives, and disks under `ro` access. */
   readonly: boolean;
   /** Unmapped blocks and zero writes free space in the image (writable local images). */
   discard: boolean;
@@ -53,7 +55,9 @@ export type SourceSpec =
 
 /** One image of a backing chain. */
 export interface ImageSpec {
+  /** Where the backing image is. */
   source: SourceSpec;
+  /** Its format, in libvirt's words (`qcow2`, `raw`, `vpc`, …). */
   format: string;
 }
 
@@ -61,6 +65,7 @@ export interface ImageSpec {
 export interface NicSpec {
   /** `iface1`, …: the interface's name in messages. */
   name: string;
+  /** Its MAC address; a prefix in the settings is completed alike on every run (see `stable.ts`). */
   mac: string;
   /** The NIC model (`e1000-82545em`, `virtio`, …). */
   model: string;
@@ -99,32 +104,43 @@ export interface DomainSpec {
    * every user: two homes named alike must not clash there.
    */
   domain: string;
+  /** Derived from the home's real path (see `stable.ts`): the same home always has the same UUID. */
   uuid: string;
   /** The VM home the domain runs from, kept in the domain's metadata. */
   home: string;
   /** A run's token, kept in the metadata too (added by vmup; vminfo prints none). */
   token?: string;
+  /** Guest memory in MiB: `vm_ram_size` rounded up. */
   memoryMiB: number;
+  /** Virtual CPUs (`vm_cpu_count`). */
   vcpus: number;
   /** Absent: QEMU's default model. */
   cpu?: CpuSpec;
+  /** The guest architecture in libvirt's words: `vm_qemu_arch`, `i386` written `i686`. */
   arch: string;
   /** QEMU's machine type; absent: the architecture's default. */
   machine?: string;
   /** The emulator, when `cfg_qemu_cmdprefix` names one by absolute path. */
   emulator?: string;
+  /** BIOS or UEFI, as `vm_firmware` asks. */
   firmware: FirmwareSpec;
   /** libvirt boot devices in order (`hd`, `cdrom`, `network`, `fd`). */
   boot: string[];
+  /** Whether the firmware offers a boot menu (`vm_boot_menu`). */
   bootMenu: boolean;
+  /** ACPI (`<acpi/>`, without which libvirt turns it off): for x86 guests, which QEMU gives it by default. */
   acpi: boolean;
+  /** The enabled drives, disks before CD-ROM drives. */
   disks: DiskSpec[];
   /** A virtio-scsi controller for SCSI disks. */
   scsiController: boolean;
+  /** The interfaces libvirt has elements for; the others are among `qemuArgs`. */
   nics: NicSpec[];
+  /** The display; absent for `vm_display_type=none`. */
   graphics?: GraphicsSpec;
   /** libvirt's video model (`vga`, `cirrus`, `qxl`, …; `none`). */
   video: string;
+  /** The first serial port; absent for `vm_serial_mode=none`. */
   serial?: SerialSpec;
   /** A USB tablet (absolute pointer), from `-device usb-tablet` among the extra parameters. */
   tablet: boolean;

@@ -20,8 +20,11 @@ export function isLocalUri(uri: string): boolean {
 
 /** What one virsh run gave. */
 export interface VirshResult {
+  /** virsh's exit status: 0 when the request succeeded. */
   code: number;
+  /** What it printed on stdout (run with `-q`: without its informational messages). */
   stdout: string;
+  /** What it printed on stderr, in the C locale: its errors, read by {@linkcode virshError}. */
   stderr: string;
 }
 

@@ -38,9 +38,13 @@ export type Attributes = Record<string, string | number | undefined>;
 
 /** An element with attributes and either text or child elements. */
 export interface XmlNode {
+  /** The tag name, with its namespace prefix if any (`qemu:commandline`). */
   name: string;
+  /** Its attributes, in the order written; plain text, escaped when written. */
   attrs?: Attributes;
+  /** Its text, plain (escaped when written); when present, `children` are not written. */
   text?: string;
+  /** Its child elements; `undefined` and `false` ones are left out. */
   children?: (XmlNode | undefined | false)[];
 }
 

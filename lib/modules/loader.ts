@@ -31,6 +31,7 @@ export interface LoadedModule<F> {
 
 /** Where warnings go (a `Logger`). */
 export interface WarningSink {
+  /** Tells the user of a problem that does not stop the command. */
   warn(msg: string): void;
 }
 
@@ -51,6 +52,10 @@ const warned = new Set<string>();
 
 /** Resolves and imports modules for one run of a command. */
 export class ModuleLoader {
+  /**
+   * Module files are looked up under `roots` (the user's only when
+   * `userhome`: `cfg_include_userhome`), before the `builtins`.
+   */
   constructor(
     readonly roots: Roots,
     readonly userhome: boolean,

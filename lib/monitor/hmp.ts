@@ -56,6 +56,7 @@ export interface MonitorRunner {
 
 /** Runs HMP command lines on the QMP socket `socket`; `label` names the VM in messages. */
 export class HmpRunner implements MonitorRunner {
+  /** `connectTimeoutMs` bounds each connection to the socket (one per command line), in milliseconds. */
   constructor(
     readonly socket: string,
     readonly label: string,

@@ -17,7 +17,9 @@ import { removeQuietly } from "../remove.ts";
 
 /** A built command and the temporary files QEMU needs only until it has opened them. */
 export interface BuiltCommand {
+  /** The QEMU program, as the `qemu` module names it (`cfg_qemu_cmdprefix` + `vm_qemu_arch`). */
   binary: string;
+  /** Its arguments, in the order the modules added them. */
   args: string[];
   /** Files to delete once QEMU runs (ISOs made from directories). */
   transient: string[];

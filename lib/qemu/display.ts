@@ -7,17 +7,25 @@ import type { QmpClient } from "../qmp/client.ts";
 
 /** QMP `query-vnc`, the fields vmtools reads. */
 export interface VncInfo {
+  /** Whether QEMU serves VNC; the other fields come only when it does. */
   enabled: boolean;
+  /** The address the server listens on. */
   host?: string;
+  /** The port it listens on, as text (with `to=`, the one QEMU picked). */
   service?: string;
+  /** `ipv4`, `ipv6`, `unix` or `unknown`; an `ipv6` host goes in brackets in the URL. */
   family?: string;
 }
 
 /** QMP `query-spice`, the fields vmtools reads. */
 export interface SpiceInfo {
+  /** Whether QEMU serves SPICE. */
   enabled: boolean;
+  /** The address it listens on; absent: every address. */
   host?: string;
+  /** The port for plain connections; absent (or 0) when it serves TLS only. */
   port?: number;
+  /** The port for TLS connections, used when there is no plain one. */
   "tls-port"?: number;
 }
 

@@ -10,6 +10,7 @@ import type { FirmwareDescriptor } from "../modules/api.ts";
 
 /** Where problems with a descriptor are reported. */
 export interface DescriptorWarnings {
+  /** Tells the user that a descriptor was skipped, and why. */
   warn(msg: string): void;
 }
 

@@ -14,6 +14,7 @@ import type { Settings } from "../settings/settings.ts";
 export interface Forward {
   /** The N of `vm_networking_ifaceN`; `null` when not known (a QEMU started by hand). */
   iface: number | null;
+  /** The protocol forwarded; a rule without one forwards `tcp`. */
   protocol: "tcp" | "udp";
   /** The host address listened on; `0.0.0.0` for every address. */
   host: string;
@@ -21,6 +22,7 @@ export interface Forward {
   hostPort: number;
   /** The guest address; `""` when the rule leaves it to QEMU (the guest's DHCP address). */
   guest: string;
+  /** The guest port, 1 to 65535. */
   guestPort: number;
 }
 

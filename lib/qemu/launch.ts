@@ -28,6 +28,7 @@ export function formatCommand(cmd: BuiltCommand): string {
 
 /** A QEMU started in the background and answering on its monitor. */
 export interface Launched {
+  /** QEMU's process id; the process is detached and outlives vmtools. */
   pid: number;
   /** When it was spawned, in ms since the epoch. */
   started: number;

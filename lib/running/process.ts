@@ -9,8 +9,11 @@ import { run } from "../spawn.ts";
 
 /** A process as `ps` shows it. */
 export interface ProcInfo {
+  /** Its process id. */
   pid: number;
+  /** Its owner: the effective user id. */
   uid: number;
+  /** Its owner's name, as `ps` prints it (the uid when the name is unknown or too long). */
   user: string;
   /** Process state letters (`S`, `Sl`, `Z`, …). */
   state: string;

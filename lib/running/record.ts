@@ -221,6 +221,7 @@ export function isOwnSocket(path: string): boolean {
 
 /** A running VM as its record and its monitor or process confirm it. */
 export interface RunningHome {
+  /** What vmup wrote when it started the VM (pid, token, display, …). */
   record: RunRecord;
   /**
    * How it was confirmed: its monitor answered with its token, only `ps`

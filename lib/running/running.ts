@@ -22,7 +22,9 @@ import { indexedDirs, readRecord, type RunRecord, unlinkIndexed } from "./record
 export interface RunningVm {
   /** QEMU's process id; unknown for a VM under libvirt on another host. */
   pid?: number;
+  /** Its owner's uid; for a VM under libvirt, the user whose vmup started it (the one asking). */
   uid: number;
+  /** Its owner's name, as `ps` prints it (for a VM under libvirt, from /etc/passwd). */
   user: string;
   /** CPU use in percent (unknown where the process is). */
   cpu?: number;

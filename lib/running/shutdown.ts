@@ -69,12 +69,19 @@ export interface ShutdownOptions {
   wait: boolean;
   /** QEMU's program name prefix, to find its processes in `ps`. */
   prefix: string;
+  /** Says what each method did and what is waited for (levels 1 and 2). */
   log: Logger;
 }
 
 /** What became of one target. */
 export interface ShutdownOutcome {
+  /** The VM it is about. */
   target: ShutdownTarget;
+  /**
+   * Whether it was seen gone (its QEMU left `ps`, or libvirt no longer runs
+   * it); its files are tidied then. Without waiting, a VM asked to power
+   * down may still be on its way, with no `error`.
+   */
   stopped: boolean;
   /** The method last applied to it. */
   by?: Method;

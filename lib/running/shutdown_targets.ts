@@ -24,6 +24,7 @@ import { realPathOr } from "../fs.ts";
 
 /** What target selection needs. */
 export interface TargetContext {
+  /** Where the settings of each VM's home are resolved from besides the home. */
   roots: Roots;
   /** `-o` values, applied on top of each VM's settings. */
   overrides: [string, string][];
@@ -35,6 +36,7 @@ export interface TargetContext {
 
 /** Targets found, and the selections that matched no running VM. */
 export interface Selection {
+  /** The running VMs the selection names, with what it takes to stop them. */
   targets: ShutdownTarget[];
   /** One message per path or pid that is not a running VM. */
   errors: string[];

@@ -16,6 +16,7 @@ export const DETACH_BYTE = 0x1d;
 
 /** Something bytes can be written to (stdout, a socket). */
 export interface ByteSink {
+  /** Writes some of `p`; returns how many bytes it took ({@linkcode writeAll} writes the rest). */
   write(p: Uint8Array): Promise<number>;
 }
 

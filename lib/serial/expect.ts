@@ -34,12 +34,14 @@ export function parseTimeout(value: string | undefined): number | undefined {
  * so that a prompt (`login: `, `# `) matches as soon as it is printed.
  */
 export class LineMatcher {
+  /** What a line must match somewhere (`--expect`, `--wait`; `^` and `$` anchor it to the whole line). */
   readonly pattern: RegExp;
   #partial = "";
   #decoder = new TextDecoder();
   /** The line that matched, once one did. */
   matched: string | undefined;
 
+  /** Matches lines against `pattern`, which has no `g` or `y` flag (`test` would resume at `lastIndex`). */
   constructor(pattern: RegExp) {
     this.pattern = pattern;
   }

@@ -22,12 +22,15 @@ export type Line =
 export interface SettingsFile {
   /** Where it was read from (used in messages and by {@linkcode saveFile}). */
   path: string;
+  /** What it is for: `cfg_` settings only in `conf`, `parent` only in `vm`, no `template` line in `conf`. */
   kind: FileKind;
+  /** Every line, comments and blank ones included, in order: writing them out gives the file back. */
   lines: Line[];
 }
 
 /** A mistake in a settings file, located by file and line. */
 export class SettingsError extends VmError {
+  /** The message reads `file:line: reason`; `line` counts from 1. */
   constructor(readonly file: string, readonly line: number, reason: string) {
     super(`${file}:${line}: ${reason}`);
   }
@@ -222,8 +225,11 @@ export function assignments(file: SettingsFile): [string, string][] {
 
 /** One assignment of a file and the line it stands on (from 1). */
 export interface Assignment {
+  /** The setting's name. */
   name: string;
+  /** The value, unquoted. */
   value: string;
+  /** Its line number, from 1. */
   line: number;
 }
 

@@ -11,7 +11,9 @@ import { readSettingsText } from "./source.ts";
 
 /** A template by name, with the first comment line of its text. */
 export interface TemplateInfo {
+  /** What `-t` and `template` lines call it (a file's name without `.tpl`). */
   name: string;
+  /** Its first comment line, `#` and blanks stripped; `""` when it has none. */
   description: string;
 }
 

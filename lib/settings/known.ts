@@ -38,7 +38,9 @@ const FAMILIES: readonly { re: RegExp; names: (n: string) => string[] }[] = [
  * ending in `*`, such as `vm_rng_*`).
  */
 export class DeclaredNames {
+  /** Names declared whole, matched exactly. */
   readonly exact = new Set<string>();
+  /** Declared prefixes, the `*` dropped (`vm_rng_`): any name starting with one is declared. */
   readonly prefixes: string[] = [];
 
   /** Adds a declared name or `prefix*`. */

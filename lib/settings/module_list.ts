@@ -21,6 +21,7 @@ export function isModuleList(name: string): boolean {
 
 /** Why a list change cannot apply: the reason, without the setting's name. */
 export class ListEditError extends Error {
+  /** Names the class in stack traces and `String(err)` (a subclass would say `Error`). */
   override name = "ListEditError";
 }
 

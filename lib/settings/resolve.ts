@@ -25,12 +25,15 @@ import { realPathOr } from "../fs.ts";
 
 /** One VM of the chain: its home and its settings file. */
 export interface ChainLink {
+  /** The home: as requested for the VM itself, its `parent` line resolved for an ancestor. */
   home: string;
+  /** Its settings file, as read (or as given in the request, for the VM itself). */
   file: SettingsFile;
 }
 
 /** What to resolve. */
 export interface ResolveRequest {
+  /** Where the `vmtools.conf` files and templates are looked up. */
   roots: Roots;
   /** The VM home; absent for the tool's own settings. */
   home?: string;
@@ -44,7 +47,9 @@ export interface ResolveRequest {
 
 /** The result: the settings, and the VM chain from the root down. */
 export interface Resolved {
+  /** Every setting's effective value and where it comes from. */
   settings: Settings;
+  /** The VM and its ancestors, the root first and the VM last; empty for the tool's own settings. */
   chain: ChainLink[];
 }
 

@@ -16,6 +16,7 @@ for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_
 
 /** Why a string could not be read, with the column (1-based) at fault. */
 export class SyntaxError extends Error {
+  /** `column` is where reading failed, counted from 1 in the string read. */
   constructor(message: string, readonly column: number) {
     super(message);
   }

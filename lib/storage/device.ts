@@ -36,15 +36,27 @@ export interface DeviceState {
   owner: string;
 }
 
-/** One device in lsblk's JSON tree. */
-interface BlockNode {
+/**
+ * One device in lsblk's JSON tree (`lsblk --json --output
+ * PATH,TYPE,RO,MOUNTPOINT,OWNER,GROUP,MODE`); exported for the tests, which
+ * feed {@linkcode parseBlockTree} trees by hand.
+ */
+export interface BlockNode {
+  /** The device node, e.g. `/dev/sda1`. */
   path?: string;
+  /** lsblk's TYPE: `disk`, `part`, `loop`, `rom`, `lvm`, `crypt`, `raid1`, … */
   type?: string;
+  /** Whether the kernel holds it read-only: a boolean, or `"0"`/`"1"` from older lsblk. */
   ro?: boolean | string;
+  /** Where it is mounted, `[SWAP]` for active swap; null or absent when not mounted. */
   mountpoint?: string | null;
+  /** The owner's user name. */
   owner?: string;
+  /** The group's name. */
   group?: string;
+  /** The permissions as `ls -l` shows them, e.g. `brw-rw----`. */
   mode?: string;
+  /** Its partitions and whatever is built on it (device-mapper, RAID). */
   children?: BlockNode[];
 }
 

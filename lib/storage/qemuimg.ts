@@ -17,13 +17,17 @@ import { exists } from "../fs.ts";
 
 /** One image of a backing chain, as `qemu-img info` describes it. */
 export interface ImageInfo {
+  /** The image's name as QEMU opened it (a backing file's path normalized); `?` when not told. */
   filename: string;
+  /** QEMU's name of its format (`qcow2`, `raw`, …); `?` when not told. */
   format: string;
+  /** The disk size the guest sees, in bytes; 0 when not told. */
   virtualSize: number;
   /** Space taken on the host, in bytes. */
   actualSize: number | null;
   /** The backing file as stored in the image (maybe relative). */
   backingFilename: string | null;
+  /** The backing file's format as stored in the image; null when it names none. */
   backingFormat: string | null;
 }
 
@@ -95,6 +99,7 @@ export interface ConvertOptions {
   from?: string;
   /** Target format (default qcow2). */
   to?: string;
+  /** Compress the target's data (`qemu-img convert -c`; `vm_qemu_compress`, vmcp `-z`): smaller, slower. */
   compress?: boolean;
   /**
    * Make the target an overlay on this image (as it is to be stored) holding
@@ -228,6 +233,7 @@ export async function backingOf(path: string): Promise<Qcow2Backing> {
 export interface RemoteImage {
   /** QEMU's name of its format (`raw`, `qcow2`, `vpc`, …). */
   format: string;
+  /** The disk size the guest sees, in bytes. */
   virtualSize: number;
   /** Its backing file as QEMU would open it (a URL, or a path on this host), or null. */
   backing: string | null;

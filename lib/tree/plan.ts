@@ -15,6 +15,7 @@ import { homesBelowDir } from "./scan.ts";
 
 /** One VM to make. */
 export interface Job {
+  /** The VM copied. */
   source: VmHome;
   /** The new VM's home (absolute). */
   dest: string;
@@ -26,6 +27,7 @@ export interface Job {
 
 /** What to copy from where to where. */
 export interface PlanRequest {
+  /** `-f`, `-c` or `-a`, for each source; a VM copied along with its parent becomes a `copy` under it. */
   mode: CloneMode;
   /** `-R`: the sources' children too, each below its new parent. */
   withChildren: boolean;

@@ -50,7 +50,9 @@ export class Moves {
 
 /** What relinking one VM changed (or, on a dry run, would change). */
 export interface Relinked {
+  /** The VM's home (absolute, where it is now). */
   home: string;
+  /** One line per link re-pointed, `what old -> new` (`parent ../a -> ../b`). */
   fixes: string[];
 }
 

@@ -31,6 +31,7 @@ export interface RemoveOptions {
 
 /** What a removal would delete, for the question before it. */
 export interface RemovalPlan {
+  /** The VM asked for; its parent's children list forgets it. */
   home: VmHome;
   /** The VMs to delete, descendants (deepest first) before the VM itself. */
   homes: VmHome[];

@@ -30,6 +30,7 @@ export type Check = "b" | "d" | "l" | "p" | "s";
 export interface Finding {
   /** The home or directory concerned. */
   where: string;
+  /** What is wrong, or the fix made, in a few words (`stale lock /x/vm/.lock`). */
   what: string;
   /** Put right (always false on a dry run). */
   fixed: boolean;
@@ -37,7 +38,9 @@ export interface Finding {
 
 /** What to look at and how. */
 export interface RepairOptions {
+  /** The checks to run, by their vmfix letters (`-a` is `b` `l` `p` `s`, `-A` adds `d`). */
   checks: ReadonlySet<Check>;
+  /** `-r`: every directory below those given too. */
   recursive: boolean;
   /** Report only (`-n`). */
   dryRun: boolean;

@@ -34,6 +34,11 @@ export const processOutput: Output = {
 
 /** A logger bound to a program name and a verbosity level. */
 export class Logger {
+  /**
+   * `prog` prefixes errors and warnings; messages of a level up to
+   * `verbosity` are printed (`cfg_ui_verbosity` moved by `-q`/`-v`; below 0
+   * not even warnings); `output` takes them, and a command's data.
+   */
   constructor(
     readonly prog: string,
     public verbosity: number,

@@ -17,7 +17,9 @@ const ESTIMATE_AFTER_MS = 500;
 
 /** How the line may be drawn: with colour, and with escape sequences at all. */
 export interface Style {
+  /** The bar's done part in green (not with `NO_COLOR`); needs `escapes`. */
   color: boolean;
+  /** ANSI escapes may be used to clear the line (not on a `TERM=dumb` terminal, where blanks cover it). */
   escapes: boolean;
 }
 

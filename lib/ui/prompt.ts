@@ -42,7 +42,9 @@ export type Answer<Q extends Question> = Q["proposal"] extends readonly string[]
 
 /** The user ended the input (Ctrl-D) at a terminal question: stop there. */
 export class PromptAborted extends VmError {
+  /** Names the class in stack traces and `String(err)` (it would say `VmError`). */
   override name = "PromptAborted";
+  /** `question` is the question the input ended at, named in the message. */
   constructor(readonly question: string) {
     super(`aborted at '${question}' (end of input)`);
   }
@@ -50,6 +52,7 @@ export class PromptAborted extends VmError {
 
 /** Where answers are read from when they are not typed at a prompt. */
 export interface LineInput {
+  /** Reads into `p`: the number of bytes read, or `null` at the end of input. */
   read(p: Uint8Array): Promise<number | null>;
 }
 
@@ -58,6 +61,11 @@ export class Prompter {
   #buffer = "";
   #eof = false;
 
+  /**
+   * `output` takes the questions and tells whether stdin and stderr are
+   * terminals; `input` gives the answers when they are not typed at a
+   * prompt (a test's bytes). Only `Deno.stdin` is ever asked at a terminal.
+   */
   constructor(
     readonly output: Output,
     readonly assumeYes: boolean,

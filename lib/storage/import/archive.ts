@@ -15,6 +15,7 @@ export interface ArchiveMember {
   name: string;
   /** Where its data starts in the archive, in bytes. */
   offset: number;
+  /** The size of its data, in bytes. */
   size: number;
   /** Its digests (lower-case hex), for the algorithms asked for. */
   digests: Map<DigestAlgorithm, string>;
@@ -28,6 +29,7 @@ export interface ScanOptions {
   digestsOf(name: string): readonly DigestAlgorithm[];
   /** Whether to keep the text of the file `name` (at most `maxText` bytes). */
   wantText(name: string): boolean;
+  /** The largest file whose text is kept, in bytes; a larger one asked for is an error. */
   maxText: number;
   /** Called once a file has been read whole, before the next one starts. */
   onMember?(member: ArchiveMember): void;

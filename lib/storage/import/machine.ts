@@ -37,6 +37,7 @@ export interface Machine extends MachineProposals {
   path: string;
   /** What `path` is. */
   kind: "ova" | "vmx";
+  /** Its disks, in the description's order (a `.vmx`'s CD-ROM drives left out). */
   disks: MachineDisk[];
 }
 

@@ -13,6 +13,7 @@ export const DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = ["sha1", "sha256", 
 
 /** One line of a manifest. */
 export interface ManifestEntry {
+  /** The algorithm the line names (`SHA256(…)` is `sha256`). */
   algorithm: DigestAlgorithm;
   /** The file's name in the archive. */
   file: string;

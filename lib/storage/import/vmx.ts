@@ -19,7 +19,9 @@ import { type Machine, type MachineDisk, readMac, tidyName } from "./machine.ts"
 
 /** One value of a `.vmx` file and the line it is on (from 1). */
 export interface VmxValue {
+  /** The value, its quotes removed and `|XX` escapes decoded. */
   value: string;
+  /** Its line number, from 1. */
   line: number;
 }
 
