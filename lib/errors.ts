@@ -23,7 +23,8 @@ export function exitCodeOf(err: unknown): number {
 
 /**
  * Whether `err` is a refusal of the world outside the program (a file that
- * is not there or not a directory, a closed socket, the permission set):
+ * is not there or not a directory, a full disk, a closed socket, the
+ * permission set):
  * something a user can cause, not a bug. `BadResource` (a handle used after
  * closing it) is left out: only a bug does that.
  */
@@ -31,8 +32,12 @@ export function isSystemError(err: unknown): boolean {
   if (!(err instanceof Error) || err instanceof Deno.errors.BadResource) {
     return false;
   }
-  return Object.values(Deno.errors).some((kind) => err instanceof kind);
+  // Deno has no class for some of the system's refusals (a full disk, a
+  // read-only file system, a quota): their message ends in "(os error N)".
+  return Object.values(Deno.errors).some((kind) => err instanceof kind) || OS_ERROR.test(err.message);
 }
+
+const OS_ERROR = /\(os error \d+\)/;
 
 /**
  * The one line to show for `err`. Deno's permission refusals ("Requires read

@@ -56,8 +56,16 @@ export class Change {
     this.#pattern = opts.pattern;
     this.label = opts.label;
     this.#log = opts.log;
-    this.#journal = new JournalWriter(`${this.backupDir}/${JOURNAL_FILE}`);
-    this.#journal.write({ op: "begin", pid: Deno.pid, time: Date.now(), label: opts.label });
+    try {
+      this.#journal = new JournalWriter(`${this.backupDir}/${JOURNAL_FILE}`);
+      this.#journal.write({ op: "begin", pid: Deno.pid, time: Date.now(), label: opts.label });
+    } catch (e) {
+      // Nothing was done yet: leave nothing behind either (a full disk, say).
+      try {
+        Deno.removeSync(this.backupDir, { recursive: true });
+      } catch { /* what cannot be removed is an empty directory vmfix -b finds */ }
+      throw e;
+    }
     active.add(this);
     holdSignals();
   }
@@ -240,8 +248,9 @@ export class Change {
   #record(entry: Entry): void {
     if (this.#done) throw new Error(`change '${this.label}' is already over`);
     this.#fault();
-    this.#entries.push(entry);
+    // Journaled first: a step that could not be written down is not done, nor undone.
     this.#journal.write(entry);
+    this.#entries.push(entry);
   }
 
   /** The test hook: fail or die at the configured step. */

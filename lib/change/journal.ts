@@ -98,7 +98,12 @@ export class JournalWriter {
   write(entry: Entry): void {
     const line = new TextEncoder().encode(JSON.stringify(entry) + "\n");
     let done = 0;
-    while (done < line.length) done += this.#file.writeSync(line.subarray(done));
+    try {
+      while (done < line.length) done += this.#file.writeSync(line.subarray(done));
+    } catch (e) {
+      // A full disk, say: a torn line is ignored when the journal is read.
+      throw new VmError(`${this.path}: cannot write the change journal: ${(e as Error).message}`);
+    }
   }
 
   /** Closes the file; closing twice is harmless. */

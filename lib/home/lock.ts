@@ -82,8 +82,12 @@ function openLockFile(path: string): Deno.FsFile {
 }
 
 function held(file: Deno.FsFile, path: string): Lock {
-  file.truncateSync(0);
-  file.writeSync(new TextEncoder().encode(`${Deno.pid}\n`));
+  try {
+    file.truncateSync(0);
+    file.writeSync(new TextEncoder().encode(`${Deno.pid}\n`));
+  } catch {
+    // Only says who holds it (the flock is the lock): a full disk must not stop here, but where it matters.
+  }
   let released = false;
   return {
     path,

@@ -1,0 +1,120 @@
+/**
+ * A full disk is bad input like any other: one line naming where, exit 1,
+ * and nothing left behind — no half-converted image, no backup directory,
+ * no home that was being made. The small file system is a tmpfs mounted
+ * for the test (root only; skipped with a message otherwise).
+ * @module
+ */
+import { deepEqual, equal, match } from "node:assert/strict";
+import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
+import { type RunResult, Sandbox } from "../helpers/vmtools.ts";
+
+/** Mounting a tmpfs needs root (and a kernel or container that lets it). */
+function mountSmall(dir: string, size: string): boolean {
+  Deno.mkdirSync(dir, { recursive: true });
+  return new Deno.Command("mount", {
+    args: ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir],
+    stdout: "null",
+    stderr: "null",
+  }).outputSync().success;
+}
+
+function unmount(dir: string): void {
+  new Deno.Command("umount", { args: [dir], stdout: "null", stderr: "null" }).outputSync();
+}
+
+const canMount = Deno.uid() === 0 && (() => {
+  const probe = Deno.makeTempDirSync({ prefix: "vmtools-mount-probe-" });
+  const ok = mountSmall(probe, "1M");
+  if (ok) unmount(probe);
+  Deno.removeSync(probe, { recursive: true });
+  return ok;
+})();
+if (!canMount) {
+  console.log("full_disk_test: cannot mount a tmpfs (not root): the full disk tests are skipped");
+}
+
+/** Writes zeros into `dir` until its file system is full. */
+function fill(dir: string): void {
+  using f = Deno.openSync(`${dir}/filler`, { write: true, create: true });
+  const chunk = new Uint8Array(64 * 1024);
+  try {
+    for (;;) f.writeSync(chunk);
+  } catch { /* full */ }
+}
+
+function listing(dir: string): string[] {
+  return Deno.readDirSync(dir).toArray().map((e) => e.name).sort();
+}
+
+/** Exit 1 and one error line saying the disk is full, with no stack trace. */
+function fullDisk(r: RunResult, prog: string): void {
+  equal(r.code, 1, r.stderr);
+  // What it was doing may come first ("converting …"); the error is one line, and the last.
+  const errors = r.stderr.split("\n").filter((l) => l.startsWith(`${prog}:`) || /^\s+at /.test(l));
+  equal(errors.length, 1, r.stderr);
+  match(errors[0], new RegExp(`^${prog}: .*No space left on device`));
+  equal(r.stderr.endsWith(`${errors[0]}\n`), true, r.stderr);
+}
+
+Deno.test({
+  name: "a full disk: conversions, copies, forks and new homes fail in one line and leave nothing behind",
+  ignore: !canMount,
+  async fn() {
+    const sb = new Sandbox();
+    const small = `${sb.dir}/small`;
+    try {
+      equal(mountSmall(small, "8M"), true);
+      // A source image with 12 MB of data, as a vmdk (converted when it comes into a home).
+      await makeBootSectorDisk(`${sb.work}/src.qcow2`, { message: "x", format: "qcow2", sizeMiB: 32 });
+      const io = new Deno.Command("qemu-io", { args: ["-c", "write -P 7 1M 12M", `${sb.work}/src.qcow2`] });
+      equal((await io.output()).success, true);
+      const conv = new Deno.Command("qemu-img", {
+        args: ["convert", "-O", "vmdk", `${sb.work}/src.qcow2`, `${sb.work}/big.vmdk`],
+      });
+      equal((await conv.output()).success, true);
+
+      // The conversion runs out of room: the home it was making is gone.
+      fullDisk(await sb.run("vmcreate", "-y", "-n", "-c", `${sb.work}/big.vmdk`, `${small}/vm`), "vmcreate");
+      deepEqual(listing(small), []);
+
+      // A small VM fits; a copy of it with its disk flattened does not.
+      const made = await sb.run(
+        "vmcreate",
+        "-y",
+        "-n",
+        "-o",
+        "vm_storage_hdd1_createsize=8M",
+        `${small}/base`,
+      );
+      equal(made.code, 0, made.stderr);
+      const io2 = new Deno.Command("qemu-io", { args: ["-c", "write -P 1 0 5M", `${small}/base/hdd.qcow2`] });
+      equal((await io2.output()).success, true);
+      const base = listing(`${small}/base`);
+      const settings = Deno.readTextFileSync(`${small}/base/vm.settings`);
+      const copy = await sb.run("vmcp", "-a", `${small}/base`, `${small}/copy`);
+      equal(copy.code, 1, copy.stderr);
+      match(copy.stderr, /No space left on device/);
+      deepEqual(listing(small), ["base"]);
+
+      // Not a byte left: the journal of a fork, a copy or a new home cannot be written.
+      fill(small);
+      fullDisk(await sb.run("vmfork", `${small}/base`, `${small}/base/child`), "vmfork");
+      fullDisk(await sb.run("vmcp", `${small}/base`, `${small}/copy`), "vmcp");
+      fullDisk(await sb.run("vmcreate", "-y", "-n", `${small}/fresh`), "vmcreate");
+      deepEqual(listing(small), ["base", "filler"]);
+      deepEqual(listing(`${small}/base`), base, "no backup directory left in the source");
+      equal(Deno.readTextFileSync(`${small}/base/vm.settings`), settings);
+
+      // With room again, nothing needs repairing and the fork works.
+      Deno.removeSync(`${small}/filler`);
+      const fix = await sb.run("vmfix", "-An", "-r", small);
+      equal(fix.code, 0, fix.stdout + fix.stderr);
+      const fork = await sb.run("vmfork", `${small}/base`, `${small}/base/child`);
+      equal(fork.code, 0, fork.stderr);
+    } finally {
+      unmount(small);
+      await sb.cleanup();
+    }
+  },
+});
