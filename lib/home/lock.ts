@@ -89,17 +89,28 @@ function held(file: Deno.FsFile, path: string): Lock {
     // Only says who holds it (the flock is the lock): a full disk must not stop here, but where it matters.
   }
   let released = false;
-  return {
+  const lock: Lock = {
     path,
     release: () => {
       if (released) return;
       released = true;
+      heldLocks.delete(lock);
       try {
         Deno.removeSync(path);
       } catch { /* removed by hand */ }
       file.close();
     },
   };
+  heldLocks.add(lock);
+  if (heldLocks.size === 1) globalThis.addEventListener("unload", releaseHeldLocks);
+  return lock;
+}
+
+/** The locks this process holds, released when it exits (Ctrl-C undoes a change and exits at once). */
+const heldLocks = new Set<Lock>();
+
+function releaseHeldLocks(): void {
+  for (const lock of [...heldLocks]) lock.release();
 }
 
 function sameFile(file: Deno.FsFile, path: string): boolean {

@@ -280,3 +280,42 @@ Deno.test("every hostile name through fork, copy and remove", async () => {
     await sb.cleanup();
   }
 });
+
+Deno.test("Ctrl-C in the middle of vmcp's disk copy: exit 130, no copy, no backup directory, the source as it was", async () => {
+  const sb = new Sandbox();
+  try {
+    const src = `${sb.work}/src`;
+    Deno.mkdirSync(src);
+    await makeBootSectorDisk(`${src}/hdd.qcow2`, { message: "src", format: "qcow2", sizeMiB: 1024 });
+    const io = new Deno.Command("qemu-io", { args: ["-c", "write -P 0x5a 1M 512M", `${src}/hdd.qcow2`] });
+    equal((await io.output()).success, true);
+    sb.write("work/src/vm.settings", "vm_storage_hdd1_enable=yes\nvm_storage_hdd1_backend=hdd.qcow2\n");
+    const before = Deno.readDirSync(src).toArray().map((e) => e.name).sort();
+
+    // -z compresses: slow enough to be interrupted mid-copy on any machine.
+    const child = sb.spawn({}, "vmcp", "-a", "-z", src, `${sb.work}/copy`);
+    await waitFor(
+      () => {
+        try {
+          return Deno.readDirSync(`${sb.work}/copy`).some((e) => e.name.includes(".part-"));
+        } catch {
+          return false;
+        }
+      },
+      30000,
+      "the copy under way",
+    );
+    child.kill("SIGINT");
+    const { code, stderr } = await child.output();
+    equal(code, 130, new TextDecoder().decode(stderr));
+    equal(Deno.readDirSync(sb.work).some((e) => e.name === "copy"), false, "the copy is removed");
+    const after = Deno.readDirSync(src).toArray().map((e) => e.name).sort();
+    deepEqual(after, before, `no backup directory left: ${after}`);
+    const check = await sb.run("vmfix", "-An", src);
+    equal(check.code, 0, check.stdout + check.stderr);
+    const ps = new Deno.Command("ps", { args: ["-e", "-ww", "-o", "args="], stdout: "piped" }).outputSync();
+    equal(new TextDecoder().decode(ps.stdout).includes(`${sb.work}/copy`), false, "qemu-img stopped");
+  } finally {
+    await sb.cleanup();
+  }
+});
