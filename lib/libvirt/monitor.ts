@@ -18,7 +18,7 @@ import type { VmTarget } from "../running/locate.ts";
 import { readRecord } from "../running/record.ts";
 import { spawn } from "../spawn.ts";
 import { activeDomains, libvirtAnswer, type LibvirtRef } from "./state.ts";
-import { virsh, virshError } from "./virsh.ts";
+import { checkUri, virsh, virshError } from "./virsh.ts";
 
 /** A VM under libvirt as vmmon reaches it. */
 export interface LibvirtTarget {
@@ -84,7 +84,7 @@ export async function attachConsole(ref: LibvirtRef, label: string, terminal: bo
       `${label} runs under libvirt: its serial console needs a terminal (virsh console); vmmon -f shows its output`,
     );
   }
-  const child = spawn("virsh", ["-c", ref.uri, "console", ref.uuid], {
+  const child = spawn("virsh", ["-c", checkUri(ref.uri), "console", ref.uuid], {
     stdin: "inherit",
     stdout: "inherit",
     stderr: "inherit",

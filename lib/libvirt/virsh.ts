@@ -2,7 +2,9 @@
  * Talking to libvirt: every call goes through `virsh -c URI …`, the one
  * program of libvirt's that vmtools may run. Its messages are read in the
  * C locale; a missing virsh, an unreachable URI and a refused request each
- * become one line naming the URI.
+ * become one line naming the URI. A URI that would make libvirt run a
+ * program is refused before virsh runs: a URI can come from a VM home's
+ * record, and a home may come from someone else.
  * @module
  */
 import { VmError } from "../errors.ts";
@@ -16,6 +18,32 @@ export function defaultUri(): string {
 /** Whether a URI names this machine (no host part): its QEMU processes are ours to see. */
 export function isLocalUri(uri: string): boolean {
   return /^[a-z0-9+.-]+:\/\/\//i.test(uri);
+}
+
+/** Query parameters naming a program libvirt runs: the ssh and ext transports' `command`, ssh's remote `netcat`. */
+const RUNS_PROGRAM = new Set(["command", "netcat"]);
+
+/**
+ * Throws a `VmError` when `uri` would make libvirt run a program of the
+ * URI's choosing (the `ext` transport, `command=` or `netcat=`); returns it.
+ */
+export function checkUri(uri: string): string {
+  const transport = /^[^:/?]*\+([^:/?]*):/.exec(uri)?.[1].toLowerCase();
+  const query = uri.split("#")[0].split("?").slice(1).join("?");
+  // libvirt decodes parameter names and compares them without regard to case.
+  const names = query.split(/[&;]/).map((p) => decodeOr(p.split("=")[0]).toLowerCase());
+  const param = names.find((n) => RUNS_PROGRAM.has(n));
+  const what = transport === "ext" ? "its ext transport" : param ? `its ${param}=` : undefined;
+  if (what) throw new VmError(`libvirt URI ${uri}: ${what} runs a program; vmtools does not use such URIs`);
+  return uri;
+}
+
+function decodeOr(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /** What one virsh run gave. */
@@ -32,7 +60,7 @@ const ENV = { LC_ALL: "C", LANG: "C" };
 
 /** Runs `virsh -c uri args…`, `input` on its stdin. Throws only when virsh cannot be run at all. */
 export async function virsh(uri: string, args: string[], input?: string): Promise<VirshResult> {
-  const child = spawn("virsh", ["-q", "-c", uri, ...args], {
+  const child = spawn("virsh", ["-q", "-c", checkUri(uri), ...args], {
     stdin: input === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",

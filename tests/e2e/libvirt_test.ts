@@ -161,6 +161,47 @@ Deno.test("vmup --libvirt: an unreachable URI and a missing virsh are one line e
   }
 });
 
+Deno.test("a record naming a libvirt URI that runs a program is refused, and the program does not run", async () => {
+  const sb = new Sandbox();
+  try {
+    const w = sb.work;
+    await makeBootSectorDisk(`${w}/boot.img`, { message: "hi" });
+    equal((await sb.run("vmcreate", "-y", "-n", ...SMALL_VM, "-c", "boot.img", "vm")).code, 0);
+    Deno.writeTextFileSync(`${w}/evil.sh`, `#!/bin/sh\necho ran >> ${w}/ran\nexit 1\n`, { mode: 0o755 });
+    // A home from someone else whose record names libvirt's ext transport (it runs command=).
+    for (
+      const uri of [`qemu+ext:///session?command=${w}/evil.sh`, `qemu+ssh://h/system?command=${w}/evil.sh`]
+    ) {
+      Deno.writeTextFileSync(
+        `${w}/vm/qemu.json`,
+        JSON.stringify({
+          token: "0123456789abcdef0123456789abcdef",
+          started: Date.now(),
+          name: "vm",
+          display: "none",
+          dir: `${w}/vm`,
+          libvirt: { uri, uuid: "01234567-89ab-8def-8123-456789abcdef", domain: "vm" },
+        }),
+      );
+      for (const args of [["vminfo", "-l", "vm"], ["vmdown", "vm"], ["vmmon", "-s", "vm"], ["vmup", "vm"]]) {
+        const r = await sb.run(args[0], ...args.slice(1));
+        equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+        equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+        match(r.stderr, /libvirt URI .* runs a program/, r.stderr);
+      }
+    }
+    equal(readOr(`${w}/ran`), "");
+    // Given on the command line, it is refused as well (vmdown could not follow it from the record).
+    Deno.removeSync(`${w}/vm/qemu.json`);
+    const r = await sb.run("vmup", `--libvirt=qemu+ext:///session?command=${w}/evil.sh`, "vm");
+    equal(r.code, 1, r.stderr);
+    match(r.stderr, /^vmup: libvirt URI .* runs a program/, r.stderr);
+    equal(readOr(`${w}/ran`), "");
+  } finally {
+    await sb.cleanup();
+  }
+});
+
 const unavailable = await libvirtDaemonUnavailable();
 if (unavailable) console.log(`libvirt daemon tests skipped: ${unavailable}`);
 
