@@ -151,7 +151,7 @@ export function formatIdentity(id: Identity, long: boolean): string {
 
 /** QEMU's run state asked through libvirt; `null` when it does not answer. */
 async function libvirtRunState(ref: LibvirtRef): Promise<string | null> {
-  const { qmp } = await import("../libvirt/up.ts");
+  const { qmp } = await import("../libvirt/state.ts");
   return (await qmp<{ status?: string }>(ref, "query-status"))?.status ?? null;
 }
 

@@ -48,3 +48,14 @@ export async function activeDomains(uri: string): Promise<Set<string>> {
   if (r.code !== 0) throw virshError(uri, r.stderr);
   return new Set(r.stdout.split("\n").map((l) => l.trim().toLowerCase()).filter(Boolean));
 }
+
+/** Runs a QMP command in the domain's QEMU through libvirt; `undefined` when it fails. */
+export async function qmp<T>(ref: LibvirtRef, command: string): Promise<T | undefined> {
+  const r = await virsh(ref.uri, ["qemu-monitor-command", ref.uuid, JSON.stringify({ execute: command })]);
+  if (r.code !== 0) return undefined;
+  try {
+    return JSON.parse(r.stdout).return as T;
+  } catch {
+    return undefined;
+  }
+}

@@ -26,7 +26,7 @@ import type { Toolbox } from "../toolbox.ts";
 import { homeDomain } from "./domain.ts";
 import { renderDomain } from "./render.ts";
 import type { DomainSpec } from "./spec.ts";
-import type { LibvirtRef } from "./state.ts";
+import { type LibvirtRef, qmp } from "./state.ts";
 import { defaultUri, isLocalUri, virsh, virshError, virshOk } from "./virsh.ts";
 
 /** What `up.ts` hands over: what to tidy before a start, and the images the drives use. */
@@ -137,17 +137,6 @@ async function settleAuto(settings: Settings, uri: string): Promise<"kvm" | "qem
   const arch = settings.get("vm_qemu_arch") === "i386" ? "i686" : settings.get("vm_qemu_arch");
   const r = await virsh(uri, ["domcapabilities", "--virttype", "kvm", "--arch", arch]);
   return r.code === 0 ? "kvm" : "qemu";
-}
-
-/** Runs a QMP command in the domain's QEMU through libvirt; `undefined` when it fails. */
-export async function qmp<T>(ref: LibvirtRef, command: string): Promise<T | undefined> {
-  const r = await virsh(ref.uri, ["qemu-monitor-command", ref.uuid, JSON.stringify({ execute: command })]);
-  if (r.code !== 0) return undefined;
-  try {
-    return JSON.parse(r.stdout).return as T;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
