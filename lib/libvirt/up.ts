@@ -21,6 +21,7 @@ import {
   writeRecord,
 } from "../running/record.ts";
 import type { Settings } from "../settings/settings.ts";
+import { checkStorage, StorageFacts } from "../storage/preflight.ts";
 import { run } from "../spawn.ts";
 import type { Toolbox } from "../toolbox.ts";
 import { homeDomain } from "./domain.ts";
@@ -57,6 +58,10 @@ export async function upLibvirt(
   }
   const target = opts.libvirt || defaultUri();
   const auto = await settleAuto(settings, target);
+  // vmup's own looks at storage (a mounted disk, an unreadable device, a URL that does not open): on this host only.
+  if (isLocalUri(target)) {
+    await checkStorage(settings, settings.get("vm_home") || files.dir, new StorageFacts(), log);
+  }
   const token = newToken();
   const { spec, transient } = await homeDomain(files.dir, settings, tools, { auto, token });
   const outputs = serialOutputs(spec);

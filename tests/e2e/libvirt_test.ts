@@ -202,6 +202,62 @@ Deno.test("a record naming a libvirt URI that runs a program is refused, and the
   }
 });
 
+/** Runs a program the test needs, failing with what it said. */
+function sh(program: string, ...args: string[]): string {
+  const out = new Deno.Command(program, { args, stdout: "piped", stderr: "piped" }).outputSync();
+  const dec = new TextDecoder();
+  if (!out.success) throw new Error(`${program} ${args.join(" ")}: ${dec.decode(out.stderr)}`);
+  return dec.decode(out.stdout).trim();
+}
+
+/** Loop devices need root, and a kernel (or container) that offers them. */
+const canLoop = Deno.uid() === 0 &&
+  new Deno.Command("losetup", { args: ["-f"], stdout: "null", stderr: "null" }).outputSync().success;
+
+Deno.test({
+  name:
+    "vmup --libvirt refuses a disk this host has mounted, as vmup does, before libvirt is asked to start it",
+  ignore: !canLoop,
+  fn: async () => {
+    const sb = new Sandbox();
+    try {
+      const w = sb.work;
+      await makeBootSectorDisk(`${w}/boot.img`, { message: "hi" });
+      equal((await sb.run("vmcreate", "-y", "-n", ...SMALL_VM, "-c", "boot.img", "vm")).code, 0);
+      const fs = `${w}/fs.img`;
+      Deno.writeFileSync(fs, new Uint8Array(0));
+      Deno.truncateSync(fs, 8 * 2 ** 20);
+      sh("mkfs.ext2", "-q", "-F", fs);
+      Deno.mkdirSync(`${w}/mnt`);
+      const dev = sh("losetup", "-f", "--show", fs);
+      try {
+        sh("mount", dev, `${w}/mnt`);
+        try {
+          const settings = `${w}/vm/vm.settings`;
+          Deno.writeTextFileSync(
+            settings,
+            readOr(settings).replace(/^vm_storage_hdd1_backend=.*$/m, `vm_storage_hdd1_backend=${dev}`),
+          );
+          // libvirt's test driver (in the virsh process) would take any disk: the check is vmup's own.
+          const r = await sb.run("vmup", "--libvirt=test:///default", "vm");
+          equal(r.code, 1, r.stderr);
+          equal(
+            r.stderr,
+            `vmup: hdd1 (${dev}): in use on this host (${dev} is mounted on ${w}/mnt); a VM must not share a disk with it\n`,
+          );
+          equal(readOr(`${w}/vm/qemu.json`), "");
+        } finally {
+          sh("umount", `${w}/mnt`);
+        }
+      } finally {
+        sh("losetup", "-d", dev);
+      }
+    } finally {
+      await sb.cleanup();
+    }
+  },
+});
+
 const unavailable = await libvirtDaemonUnavailable();
 if (unavailable) console.log(`libvirt daemon tests skipped: ${unavailable}`);
 
