@@ -17,7 +17,7 @@ import { el, renderXml, type XmlNode } from "./xml.ts";
 /** The XML namespace of vmtools' element in a domain's `<metadata>`. */
 export const METADATA_NS = "https://vmtools.invalid/xmlns/libvirt/1";
 /** The prefix that element is written with. */
-export const METADATA_PREFIX = "vmtools";
+const METADATA_PREFIX = "vmtools";
 const QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0";
 
 /** The domain XML of `spec`. */

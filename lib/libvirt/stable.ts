@@ -9,7 +9,7 @@
 import { completeMac } from "../mac.ts";
 
 /** 32 bytes derived from `parts` (SHA-256 of them, NUL-separated). */
-export async function stableBytes(...parts: string[]): Promise<Uint8Array> {
+async function stableBytes(...parts: string[]): Promise<Uint8Array> {
   const data = new TextEncoder().encode(["vmtools-libvirt", ...parts].join("\0"));
   return new Uint8Array(await crypto.subtle.digest("SHA-256", data));
 }
