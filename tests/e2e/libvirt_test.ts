@@ -8,7 +8,9 @@
  * with a port forward QEMU picks a port for; vmps lists it with its engine
  * and forward, vmmon reaches its monitor and follows its log, vmdown -w
  * stops it by home (and -t by pid) and nothing stays defined. An
- * unreachable URI and a missing virsh are one line each.
+ * unreachable URI and a missing virsh are one line each; a URI that would
+ * make libvirt run a program is refused, from a record or the command line;
+ * a disk this host has mounted is refused as vmup refuses it.
  */
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
