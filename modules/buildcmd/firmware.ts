@@ -69,7 +69,7 @@ export default function firmware({ settings, qemu, files, firmware, storage, log
  * `secure`, without Secure Boot otherwise (an unsigned boot loader must
  * boot under plain `uefi`).
  */
-export function pick(
+function pick(
   descriptors: readonly FirmwareDescriptor[],
   arch: string,
   machine: string,
