@@ -4,7 +4,8 @@
  * broken module is named in one clear message; module lists take +name and
  * -name changes; the type import path the READMEs show works, since
  * `import type` is never looked up at run time. The clone module
- * storage_backend shares a block device disk in snapshot mode (root only).
+ * storage_backend shares a folder or a block device disk in snapshot mode
+ * where it is (a device: root only).
  */
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
@@ -340,6 +341,28 @@ Deno.test("module list changes that cannot apply are one line naming the file an
       /^vmup: setting cfg_modules_clone='\+c_x@nope' \(from command line\): cannot add 'c_x' before 'nope'/,
     );
     equal(r.stderr.split("\n").length, 2, "one line");
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("clone module storage_backend: a folder given as a disk, relative to the source's home, is shared in snapshot mode where it is", async () => {
+  const sb = new Sandbox();
+  try {
+    const home = `${sb.work}/vm`;
+    sb.write(`${home}/data/readme.txt`, "a folder as a FAT disk\n");
+    sb.write(`${home}/vm.settings`, "vm_storage_hdd1_enable=yes\nvm_storage_hdd1_backend=rw:data\n");
+    for (const [cmd, dest] of [["vmfork", `${home}/child`], ["vmcp", `${sb.work}/copy`]]) {
+      const r = await sb.run(cmd, home, dest);
+      equal(r.code, 0, r.stderr);
+      match(
+        Deno.readTextFileSync(`${dest}/vm.settings`),
+        new RegExp(`^vm_storage_hdd1_backend='snap:${home}/data'$`, "m"),
+      );
+      const up = await sb.run("vmup", "-n", ...HEADLESS_TCG, dest);
+      equal(up.code, 0, up.stderr);
+      match(up.stdout, new RegExp(`file=fat:${home}/data,`));
+    }
   } finally {
     await sb.cleanup();
   }
