@@ -7,12 +7,7 @@
  * @module
  */
 import type { FirmwareDescriptor } from "../modules/api.ts";
-
-/** Where problems with a descriptor are reported. */
-export interface DescriptorWarnings {
-  /** Tells the user that a descriptor was skipped, and why. */
-  warn(msg: string): void;
-}
+import type { WarningSink } from "../modules/loader.ts";
 
 /**
  * The descriptors in `dirs`, in order of preference: a `*.json` file in a
@@ -23,7 +18,7 @@ export interface DescriptorWarnings {
  */
 export function readFirmwareDescriptors(
   dirs: readonly string[],
-  log: DescriptorWarnings,
+  log: WarningSink,
 ): FirmwareDescriptor[] {
   const byName = new Map<string, string>();
   for (const dir of dirs) {

@@ -48,7 +48,7 @@ export default async function cloudinit(
 }
 
 /** Reads the file a setting names, under the rules above; `undefined` when the setting is empty. */
-export function readInput(settings: Settings, name: string, home: string): Uint8Array | undefined {
+function readInput(settings: Settings, name: string, home: string): Uint8Array | undefined {
   const value = settings.get(name);
   if (!value) return undefined;
   const origin = settings.origin(name) ?? { layer: "default" };

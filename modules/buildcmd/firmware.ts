@@ -69,7 +69,7 @@ export default function firmware({ settings, qemu, files, firmware, storage, log
  * `secure`, without Secure Boot otherwise (an unsigned boot loader must
  * boot under plain `uefi`).
  */
-export function pick(
+function pick(
   descriptors: readonly FirmwareDescriptor[],
   arch: string,
   machine: string,
@@ -114,13 +114,19 @@ export function machineMatches(pattern: string, machine: string): boolean {
 
 /**
  * Makes the VM's variable store from the firmware's template unless it has
- * one; refuses one of another size (made for another firmware).
+ * one; refuses one of another size (made for another firmware), and a
+ * symbolic link.
  */
 function makeVarStore(vars: string, template: string, log: ModuleLog): void {
   const want = Deno.statSync(template).size;
   let have: number | undefined;
   try {
-    have = Deno.statSync(vars).size;
+    const info = Deno.lstatSync(vars);
+    have = info.size;
+    // A link could make this VM's firmware write to another VM's store, or to any file of that size.
+    if (info.isSymlink) {
+      throw new Error(`${vars}: a symbolic link; the variable store must be the VM's own file`);
+    }
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }

@@ -120,6 +120,21 @@ Deno.test("the variable store is made once: a VM's own is kept, and one of anoth
   );
 });
 
+Deno.test("a variable store that is a symbolic link is refused: the firmware would write where it leads", async () => {
+  const other = Deno.makeTempFileSync({ prefix: "vmtools-other-vars-" });
+  try {
+    const theirs = "another VM's variables".padEnd(64, "#");
+    Deno.writeTextFileSync(other, theirs);
+    await rejects(
+      build("vm_firmware=uefi\n", [], (home) => Deno.symlinkSync(other, `${home}/efivars.fd`)),
+      /efivars\.fd: a symbolic link; the variable store must be the VM's own file/,
+    );
+    equal(Deno.readTextFileSync(other), theirs);
+  } finally {
+    Deno.removeSync(other);
+  }
+});
+
 Deno.test("a snapshot or read-only start keeps the variable store as it is", async () => {
   for (const mode of ["snap", "ro"]) {
     const { args, home } = await build(`vm_firmware=uefi\nvm_storage_rwmode=${mode}\n`);

@@ -20,10 +20,16 @@ export default function cloudinit(
     const value = settings.get(name);
     if (!value || value.startsWith("/") || settings.origin(name)?.layer !== "vm") continue;
     const origin = source.settings.origin(name);
-    const from = `${origin?.layer === "parent" && origin.source ? origin.source : source.home}/${value}`;
+    const base = origin?.layer === "parent" && origin.source ? origin.source : source.home;
+    const from = `${base}/${value}`;
     if (!isFile(from) || isFile(`${home}/${value}`)) continue;
     if (value.split("/").some((p) => p === "..")) {
       log.warn(`${name}='${value}' lies outside the new home; copy ${from} into ${home} for its seed`);
+      continue;
+    }
+    // A link out of the home, which its own seed refuses, must not become a file of the new one.
+    if (!inside(from, base)) {
+      log.warn(`${name}='${value}': ${from} leads outside its home; not copied`);
       continue;
     }
     copyFile(from, value.replace(/^(\.\/)+/, ""));
@@ -43,4 +49,10 @@ function isFile(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Whether `path`, symbolic links followed, lies inside the directory `dir`. */
+function inside(path: string, dir: string): boolean {
+  const top = Deno.realPathSync(dir);
+  return Deno.realPathSync(path).startsWith(top.endsWith("/") ? top : `${top}/`);
 }

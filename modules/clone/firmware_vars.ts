@@ -8,11 +8,15 @@ import type { CloneContext } from "../../lib/modules/api.ts";
  */
 export default function firmwareVars({ source, settings, copyFile, log }: CloneContext): void {
   const from = `${source.home}/${source.settings.get("cfg_file_efivars")}`;
+  let info: Deno.FileInfo;
   try {
-    if (!Deno.statSync(from).isFile) return;
+    info = Deno.lstatSync(from);
   } catch {
     return; // never started with UEFI: the new VM makes its own at its first start
   }
+  // The firmware refuses a link (see the buildcmd module): its target, another VM's store maybe, is not the source's.
+  if (info.isSymlink) log.warn(`${from} is a symbolic link: not copied; the new VM makes its own store`);
+  if (!info.isFile) return;
   const to = copyFile(from, settings.get("cfg_file_efivars"));
   log.debug(`UEFI variable store ${from} copied to ${to}`);
 }

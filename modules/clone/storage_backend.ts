@@ -16,9 +16,10 @@ export default async function storageBackend(ctx: CloneContext): Promise<void> {
     const ref = storage.inspect(drive.backend, drive.base);
     const loc = ref.location;
     const setting = `vm_storage_${drive.name}_backend`;
-    if (loc.kind !== "file" && loc.kind !== "device") {
+    if (loc.kind !== "file") {
       log.warn(`${drive.name} (${drive.backend}) is not an image: the new VM uses it in snapshot mode`);
-      set(setting, drive.backend.startsWith("snap:") ? drive.backend : `snap:${drive.backend}`);
+      // Where it is, not the value as written: relative to the source's home, and with its own prefix.
+      set(setting, loc.kind === "url" ? `snap:${loc.url}` : disks.share(loc.path));
       continue;
     }
     if (snapshot) {

@@ -226,7 +226,7 @@ Deno.test("forks and copies get instance-ids of their own (-k keeps it); a copy 
   }
 });
 
-Deno.test("a missing user-data file is one line; a VM's settings may not hand a host file to the guest, -o may", async () => {
+Deno.test("a missing user-data file is one line; a VM's settings may not hand a host file to the guest, nor a copy of it, -o may", async () => {
   const sb = new Sandbox();
   try {
     const home = `${sb.work}/vm`;
@@ -268,6 +268,21 @@ Deno.test("a missing user-data file is one line; a VM's settings may not hand a 
     const given = await sb.run("vmup", "-n", ...GUEST, "-o", `vm_cloudinit_userdata=${secret}`, foreign);
     equal(given.code, 0, given.stderr);
     equal(await isoFile(`${foreign}/cidata.iso`, "user-data"), "PRIVATE KEY\n");
+
+    // Nor by a link in it, which a copy must not turn into a file of its own.
+    const linked = `${sb.work}/linked`;
+    sb.write(`${linked}/vm.settings`, "vm_name=gift\nvm_cloudinit_userdata=user-data\n");
+    Deno.symlinkSync(secret, `${linked}/user-data`);
+    const cp = await sb.run("vmcp", linked, `${sb.work}/mine`);
+    equal(cp.code, 0, cp.stderr);
+    match(
+      cp.stderr,
+      /vm_cloudinit_userdata='user-data': .*\/linked\/user-data leads outside its home; not copied/,
+    );
+    equal(readOr(`${sb.work}/mine/user-data`), "");
+    const mine = await sb.run("vmup", "-n", ...GUEST, `${sb.work}/mine`);
+    equal(mine.code, 1);
+    equal(readOr(`${sb.work}/mine/cidata.iso`), "");
   } finally {
     await sb.cleanup();
   }

@@ -126,7 +126,7 @@ Deno.test({
   },
 });
 
-Deno.test("no UEFI firmware: one line naming where vmtools looked and the package; other mistakes too", async () => {
+Deno.test("no UEFI firmware: one line naming where vmtools looked and the package; other mistakes too, a linked store among them", async () => {
   const sb = new Sandbox();
   try {
     const home = `${sb.work}/vm`;
@@ -178,6 +178,21 @@ Deno.test("no UEFI firmware: one line naming where vmtools looked and the packag
       r.stderr,
       /^vmup: built-in module firmware: vm_firmware=uefi-secure needs the q35 machine, .*now pc\)\n$/,
     );
+
+    // A store that is a link (to another VM's, say) is neither written to nor copied.
+    const theirs = sb.write("work/other/efivars.fd", "another VM's variables");
+    Deno.symlinkSync(theirs, `${home}/efivars.fd`);
+    r = await sb.run("vmup", "-n", home);
+    equal(r.code, 1);
+    equal(
+      r.stderr,
+      `vmup: built-in module firmware: ${home}/efivars.fd: a symbolic link; the variable store must be the VM's own file\n`,
+    );
+    r = await sb.run("vmcp", home, `${sb.work}/copy`);
+    equal(r.code, 0, r.stderr);
+    match(r.stderr, /efivars\.fd is a symbolic link: not copied; the new VM makes its own store\n/);
+    equal(readOr(`${sb.work}/copy/efivars.fd`), "");
+    equal(readOr(theirs), "another VM's variables");
   } finally {
     await sb.cleanup();
   }

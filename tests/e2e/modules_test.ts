@@ -3,7 +3,9 @@
  * with the user's (unless turned off) over /etc over /usr/local/share; a
  * broken module is named in one clear message; module lists take +name and
  * -name changes; the type import path the READMEs show works, since
- * `import type` is never looked up at run time.
+ * `import type` is never looked up at run time. The clone module
+ * storage_backend shares a folder or a block device disk in snapshot mode
+ * where it is (a device: root only).
  */
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
@@ -342,4 +344,60 @@ Deno.test("module list changes that cannot apply are one line naming the file an
   } finally {
     await sb.cleanup();
   }
+});
+
+Deno.test("clone module storage_backend: a folder given as a disk, relative to the source's home, is shared in snapshot mode where it is", async () => {
+  const sb = new Sandbox();
+  try {
+    const home = `${sb.work}/vm`;
+    sb.write(`${home}/data/readme.txt`, "a folder as a FAT disk\n");
+    sb.write(`${home}/vm.settings`, "vm_storage_hdd1_enable=yes\nvm_storage_hdd1_backend=rw:data\n");
+    for (const [cmd, dest] of [["vmfork", `${home}/child`], ["vmcp", `${sb.work}/copy`]]) {
+      const r = await sb.run(cmd, home, dest);
+      equal(r.code, 0, r.stderr);
+      match(
+        Deno.readTextFileSync(`${dest}/vm.settings`),
+        new RegExp(`^vm_storage_hdd1_backend='snap:${home}/data'$`, "m"),
+      );
+      const up = await sb.run("vmup", "-n", ...HEADLESS_TCG, dest);
+      equal(up.code, 0, up.stderr);
+      match(up.stdout, new RegExp(`file=fat:${home}/data,`));
+    }
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+/** Loop devices need root, and a kernel (or container) that offers them. */
+const canLoop = Deno.uid() === 0 &&
+  new Deno.Command("losetup", { args: ["-f"], stdout: "null", stderr: "null" }).outputSync().success;
+
+Deno.test({
+  name:
+    "clone module storage_backend: a disk that is a block device is shared in snapshot mode by vmfork and vmcp",
+  ignore: !canLoop,
+  fn: async () => {
+    const sb = new Sandbox();
+    const losetup = (...args: string[]) =>
+      new TextDecoder().decode(new Deno.Command("losetup", { args, stdout: "piped" }).outputSync().stdout)
+        .trim();
+    const dev = losetup("-f", "--show", sb.write("work/disk.raw", "\0".repeat(2 ** 20)));
+    try {
+      const home = `${sb.work}/vm`;
+      sb.write(`${home}/vm.settings`, `vm_storage_hdd1_enable=yes\nvm_storage_hdd1_backend=${dev}\n`);
+      for (const [cmd, dest] of [["vmfork", `${home}/child`], ["vmcp", `${sb.work}/copy`]]) {
+        const r = await sb.run(cmd, home, dest);
+        equal(r.code, 0, r.stderr);
+        match(r.stderr, new RegExp(`hdd1 \\(${dev}\\) is not an image: the new VM uses it in snapshot mode`));
+        match(
+          Deno.readTextFileSync(`${dest}/vm.settings`),
+          new RegExp(`^vm_storage_hdd1_backend='snap:${dev}'$`, "m"),
+        );
+        deepEqual([...Deno.readDirSync(dest)].map((e) => e.name), ["vm.settings"], cmd);
+      }
+    } finally {
+      losetup("-d", dev);
+      await sb.cleanup();
+    }
+  },
 });
