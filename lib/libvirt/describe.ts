@@ -117,6 +117,14 @@ function firmware(settings: Settings, home: string, machine: string, log: Descri
     );
   }
   const vars = `${home}/${settings.get("cfg_file_efivars")}`;
+  // libvirt writes through a link: a home from elsewhere could point it at another VM's store.
+  try {
+    if (Deno.lstatSync(vars).isSymlink) {
+      throw new VmError(`${vars}: a symbolic link; the variable store must be the VM's own file`);
+    }
+  } catch (e) {
+    if (e instanceof VmError) throw e; // not there yet: libvirt makes it from the template
+  }
   const mode = settings.get("vm_storage_rwmode") || "rw";
   // vmup keeps the store unchanged with the disks (snapshot=on); libvirt's <nvram> has no such mode.
   if (mode !== "rw") {

@@ -270,6 +270,15 @@ Deno.test("vminfo --libvirt: UEFI picked by libvirt with the VM's own store as <
     const snap = await sb.run("vminfo", "--libvirt", "-o", "vm_storage_rwmode=snap", home);
     equal(snap.code, 0, snap.stderr);
     match(snap.stderr, /under libvirt the UEFI variable store .*efivars\.fd is written to/);
+    // A store that links elsewhere (another VM's, say) is not handed to libvirt, which would write through it.
+    sb.write("work/other.fd", "another VM's store");
+    Deno.symlinkSync(`${sb.work}/other.fd`, `${home}/efivars.fd`);
+    const linked = await sb.run("vminfo", "--libvirt", home);
+    equal(linked.code, 1);
+    match(
+      linked.stderr,
+      /^vminfo: .*efivars\.fd: a symbolic link; the variable store must be the VM's own file\n$/,
+    );
   } finally {
     await sb.cleanup();
   }
