@@ -9,7 +9,8 @@
 import { type Change, withChange } from "../change/change.ts";
 import { VmError } from "../errors.ts";
 import { warnUnknownSettings } from "../modules/loader.ts";
-import { resolve } from "../path.ts";
+import { basename, resolve } from "../path.ts";
+import { exists, isInside } from "../fs.ts";
 import {
   addTemplates,
   formatSettings,
@@ -71,7 +72,9 @@ async function writeNewVm(
   const file = newSettingsFile(settingsPath, "initial creation");
   addTemplates(file, opts.templates);
   for (const [k, v] of opts.overrides) {
-    if (k.startsWith("vm_")) setValue(file, k, v);
+    if (k.startsWith("vm_")) {
+      setValue(file, k, HOME_FILES.includes(k) ? copyIntoHome(change, home, k, v, tools) : v);
+    }
   }
   const slots = { hdd: 0, cdrom: 0 };
   [...opts.disks, ...opts.cdroms].forEach((spec, i) => {
@@ -110,4 +113,27 @@ async function writeNewVm(
   change.create(settingsPath);
   writeFileAtomic(file.path, formatSettings(file));
   tools.log.info(`created VM ${home}`);
+}
+
+/** Settings naming files that a VM's own settings may name only inside its home (see the cloudinit module). */
+const HOME_FILES = ["vm_cloudinit_userdata", "vm_cloudinit_metadata", "vm_cloudinit_networkconfig"];
+
+/**
+ * A file given with `-o` for one of {@linkcode HOME_FILES}: kept as given
+ * when it is inside the new home (or not there: vmup will say so), else
+ * copied in and named by its base name, so that the VM can start.
+ */
+function copyIntoHome(change: Change, home: string, name: string, value: string, tools: Toolbox): string {
+  const source = resolve(value, home);
+  let isFile = false;
+  try {
+    isFile = Deno.statSync(source).isFile;
+  } catch { /* not there */ }
+  if (!isFile || isInside(source, home)) return value;
+  const target = `${home}/${basename(source)}`;
+  if (exists(target)) throw new VmError(`${name}=${value}: cannot copy it into the new VM: ${target} exists`);
+  change.create(target);
+  Deno.copyFileSync(source, target);
+  tools.log.info(`copied ${source} into the VM (${name}=${basename(source)})`);
+  return basename(source);
 }

@@ -226,6 +226,24 @@ Deno.test("forks and copies get instance-ids of their own (-k keeps it); a copy 
   }
 });
 
+Deno.test("vmcreate -o with a user-data file outside the new home copies it in, so that the VM starts", async () => {
+  const sb = new Sandbox();
+  try {
+    const mine = sb.write("work/seeds/ud.yaml", "#cloud-config\n#vmtools-marker: mine\n");
+    const home = `${sb.work}/vm`;
+    const c = await sb.run("vmcreate", "-y", "-n", ...GUEST, "-o", `vm_cloudinit_userdata=${mine}`, home);
+    equal(c.code, 0, c.stderr);
+    match(c.stderr, new RegExp(`copied ${mine} into the VM \\(vm_cloudinit_userdata=ud\\.yaml\\)`));
+    equal(readOr(`${home}/ud.yaml`), readOr(mine));
+    match(readOr(`${home}/vm.settings`), /^vm_cloudinit_userdata=ud\.yaml$/m);
+    const up = await sb.run("vmup", "-n", home);
+    equal(up.code, 0, up.stderr);
+    match(up.stderr, /cidata\.iso: cloud-init seed made/);
+  } finally {
+    await sb.cleanup();
+  }
+});
+
 Deno.test("a missing user-data file is one line; a VM's settings may not hand a host file to the guest, nor a copy of it, -o may", async () => {
   const sb = new Sandbox();
   try {
