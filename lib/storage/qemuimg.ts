@@ -237,6 +237,8 @@ export interface RemoteImage {
   virtualSize: number;
   /** Its backing file as QEMU would open it (a URL, or a path on this host), or null. */
   backing: string | null;
+  /** The external data file a qcow2 image names (where QEMU reads its data), or null. */
+  dataFile: string | null;
 }
 
 /**
@@ -252,10 +254,12 @@ export async function remoteImage(url: string, timeoutMs: number, log: Logger): 
   if (r.code !== 0) throw new Error(openFailure(r.stderr, url));
   const data = JSON.parse(r.stdout);
   const backing = data["full-backing-filename"] ?? data["backing-filename"];
+  const dataFile = data["format-specific"]?.data?.["data-file"];
   return {
     format: String(data["format"] ?? "raw"),
     virtualSize: typeof data["virtual-size"] === "number" ? data["virtual-size"] : 0,
     backing: typeof backing === "string" ? backing : null,
+    dataFile: typeof dataFile === "string" ? dataFile : null,
   };
 }
 

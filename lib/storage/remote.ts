@@ -61,6 +61,9 @@ export async function lookAtUrl(url: string, scheme: string, log: Logger): Promi
       `${url}: its backing file is a file on this host (${image.backing}); not using it`,
     );
   }
+  if (image.dataFile !== null) {
+    throw new VmError(`${url}: keeps its data in an external file (${image.dataFile}); not using it`);
+  }
   // Block-level exports hold raw disks; reading a format from them would let a guest choose it.
   const format = scheme === "iscsi" ? "raw" : FORMATS[image.format];
   if (format !== "raw" || image.virtualSize < HEAD) return format;
