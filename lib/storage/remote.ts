@@ -18,7 +18,7 @@ import type { ImageFormat } from "./inspect.ts";
 import { readRemoteHead, remoteImage } from "./qemuimg.ts";
 
 /** How long a server may take to answer one look (QEMU's curl driver gives up after 5 s itself). */
-export const REMOTE_TIMEOUT_MS = 10_000;
+const REMOTE_TIMEOUT_MS = 10_000;
 
 /** The bytes read from the start of a raw image: its first 32 KiB and the ISO 9660 volume descriptor. */
 const HEAD = 0x8800;

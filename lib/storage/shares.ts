@@ -41,10 +41,10 @@ export interface Share {
 }
 
 /** QEMU's security models for `-virtfs local`. */
-export const SECURITY_MODELS: readonly string[] = ["mapped-xattr", "mapped-file", "passthrough", "none"];
+const SECURITY_MODELS: readonly string[] = ["mapped-xattr", "mapped-file", "passthrough", "none"];
 
 /** The security model of a share that sets none: guest owners and modes kept in extended attributes. */
-export const DEFAULT_SECURITY = "mapped-xattr";
+const DEFAULT_SECURITY = "mapped-xattr";
 
 /** QEMU refuses mount tags longer than this (measured on 7.2). */
 const TAG_MAX = 31;
@@ -200,7 +200,7 @@ function culpritOf(setting: string, origin: Origin | undefined): string {
 }
 
 /** The commands that mount `share` in a Linux guest, at `/mnt/TAG`. */
-export function guestMountCommand(share: Pick<Share, "tag" | "access">): string {
+function guestMountCommand(share: Pick<Share, "tag" | "access">): string {
   const ro = share.access === "ro" ? ",ro" : "";
   return `mkdir -p /mnt/${share.tag} && mount -t 9p -o trans=virtio,version=9p2000.L${ro} ${share.tag} /mnt/${share.tag}`;
 }
