@@ -239,6 +239,8 @@ export interface RemoteImage {
   backing: string | null;
   /** The external data file a qcow2 image names (where QEMU reads its data), or null. */
   dataFile: string | null;
+  /** The files a vmdk image's descriptor names as its extents, as QEMU opened them. */
+  extents: string[];
 }
 
 /**
@@ -254,12 +256,15 @@ export async function remoteImage(url: string, timeoutMs: number, log: Logger): 
   if (r.code !== 0) throw new Error(openFailure(r.stderr, url));
   const data = JSON.parse(r.stdout);
   const backing = data["full-backing-filename"] ?? data["backing-filename"];
-  const dataFile = data["format-specific"]?.data?.["data-file"];
+  const specific = data["format-specific"]?.data;
+  const dataFile = specific?.["data-file"];
+  const extents: unknown[] = Array.isArray(specific?.extents) ? specific.extents : [];
   return {
     format: String(data["format"] ?? "raw"),
     virtualSize: typeof data["virtual-size"] === "number" ? data["virtual-size"] : 0,
     backing: typeof backing === "string" ? backing : null,
     dataFile: typeof dataFile === "string" ? dataFile : null,
+    extents: extents.map((e) => (e as { filename?: unknown })?.filename).filter((f) => typeof f === "string"),
   };
 }
 

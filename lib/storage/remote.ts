@@ -61,6 +61,12 @@ export async function lookAtUrl(url: string, scheme: string, log: Logger): Promi
       `${url}: its backing file is a file on this host (${image.backing}); not using it`,
     );
   }
+  const local = image.extents.find((extent) => !isRemoteBacking(extent, url));
+  if (local !== undefined) {
+    throw new VmError(
+      `${url}: its descriptor names a file on this host as an extent (${local}); not using it`,
+    );
+  }
   if (image.dataFile !== null) {
     throw new VmError(`${url}: keeps its data in an external file (${image.dataFile}); not using it`);
   }

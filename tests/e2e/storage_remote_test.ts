@@ -155,6 +155,17 @@ Deno.test("vmup boots URLs served over HTTP with byte ranges: an ISO in a CD-ROM
       `${www}/d.qcow2`,
       "1M",
     );
+    Deno.writeTextFileSync(
+      `${www}/e.vmdk`,
+      `# Disk DescriptorFile\nversion=1\nCID=12345678\nparentCID=ffffffff\ncreateType="monolithicFlat"\n` +
+        `RW 1 FLAT "${sb.dir}/secret" 0\n`,
+    );
+    const extent = await sb.run("vmup", "-n", ...HEADLESS_TCG, `${base}/e.vmdk`);
+    equal(extent.code, 1, extent.stdout);
+    equal(
+      extent.stderr,
+      `vmup: ${base}/e.vmdk: its descriptor names a file on this host as an extent (${sb.dir}/secret); not using it\n`,
+    );
     const backed = await sb.run("vmup", "-n", ...HEADLESS_TCG, `${base}/b.qcow2`);
     equal(backed.code, 1, backed.stdout);
     equal(
