@@ -55,20 +55,19 @@ export async function lookAtUrl(url: string, scheme: string, log: Logger): Promi
     throw new VmError(`${url}: cannot be opened: ${why}${hint}`);
   };
   const image = await remoteImage(url, REMOTE_TIMEOUT_MS, log).catch(fail);
-  if (image.backing !== null && !isRemoteBacking(image.backing, url)) {
-    // A remote image naming a host file as its backing file would show that file to the guest.
+  // A remote image naming a host file as its backing file, extent or data file would show it to the guest.
+  const backing = image.backings.find((b) => !isRemoteBacking(b, url));
+  if (backing !== undefined) {
+    throw new VmError(`${url}: its backing file is a file on this host (${backing}); not using it`);
+  }
+  const extent = image.extents.find((e) => !isRemoteBacking(e, url));
+  if (extent !== undefined) {
     throw new VmError(
-      `${url}: its backing file is a file on this host (${image.backing}); not using it`,
+      `${url}: its descriptor names a file on this host as an extent (${extent}); not using it`,
     );
   }
-  const local = image.extents.find((extent) => !isRemoteBacking(extent, url));
-  if (local !== undefined) {
-    throw new VmError(
-      `${url}: its descriptor names a file on this host as an extent (${local}); not using it`,
-    );
-  }
-  if (image.dataFile !== null) {
-    throw new VmError(`${url}: keeps its data in an external file (${image.dataFile}); not using it`);
+  if (image.dataFiles.length) {
+    throw new VmError(`${url}: keeps its data in an external file (${image.dataFiles[0]}); not using it`);
   }
   // Block-level exports hold raw disks; reading a format from them would let a guest choose it.
   const format = scheme === "iscsi" ? "raw" : FORMATS[image.format];

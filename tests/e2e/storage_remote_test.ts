@@ -172,6 +172,26 @@ Deno.test("vmup boots URLs served over HTTP with byte ranges: an ISO in a CD-ROM
       backed.stderr,
       `vmup: ${base}/b.qcow2: its backing file is a file on this host (file://${sb.dir}/secret); not using it\n`,
     );
+    // Nor further down its chain: a backing file on the server whose own backing file is the user's.
+    await img(
+      "create",
+      "-q",
+      "-f",
+      "qcow2",
+      "-u",
+      "-b",
+      `${base}/b.qcow2`,
+      "-F",
+      "qcow2",
+      `${www}/c.qcow2`,
+      "1M",
+    );
+    const chained = await sb.run("vmup", "-n", ...HEADLESS_TCG, `${base}/c.qcow2`);
+    equal(chained.code, 1, chained.stdout);
+    equal(
+      chained.stderr,
+      `vmup: ${base}/c.qcow2: its backing file is a file on this host (file://${sb.dir}/secret); not using it\n`,
+    );
     const data = await sb.run("vmup", "-n", ...HEADLESS_TCG, `${base}/d.qcow2`);
     equal(data.code, 1, data.stdout);
     equal(
