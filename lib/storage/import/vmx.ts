@@ -154,9 +154,9 @@ function shown(path: string): string {
 /**
  * The other files QEMU opens for the image `file` (absolute): a vmdk
  * descriptor's extents and parent (`parentFileNameHint`), the descriptor
- * read from a file's start or, in a sparse vmdk of no capacity, from inside
- * it as QEMU does; a qcow2 image's backing file; none for other files. A
- * qcow2 image's external data file is refused here.
+ * read from a file's start or from inside a sparse vmdk (its extents only
+ * at zero capacity), as QEMU does; a qcow2 image's backing file; none for
+ * other files. A qcow2 image's external data file is refused here.
  */
 function namedFiles(file: string, where: string): string[] {
   let head: Uint8Array;
@@ -174,18 +174,19 @@ function namedFiles(file: string, where: string): string[] {
     }
     return qcow2.backingFilename === null ? [] : [beside(qcow2.backingFilename, file)];
   }
-  let text = new TextDecoder().decode(head.subarray(0, 4));
-  if (text === "KDMV" && head.length >= 44) {
+  const magic = new TextDecoder("latin1").decode(head.subarray(0, 4));
+  if (magic === "QFI\xfb") throw new VmError(`${where}: ${file}: cannot read its qcow2 header`);
+  let text = new TextDecoder().decode(head);
+  // A sparse vmdk embeds its descriptor: its parent always counts, its extents only at zero capacity.
+  let extents = true;
+  if (magic === "KDMV" && head.length >= 44) {
     const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
-    if (view.getBigUint64(12, true) !== 0n) return [];
+    extents = view.getBigUint64(12, true) === 0n;
     const at = Number(view.getBigUint64(28, true)) * 512, size = Number(view.getBigUint64(36, true)) * 512;
-    text = new TextDecoder().decode(readAt(file, at, Math.min(size, MAX_BYTES)));
-  } else {
-    text = new TextDecoder().decode(head);
-    if (!text.startsWith("# Disk DescriptorFile")) return [];
-  }
+    text = at ? new TextDecoder().decode(readAt(file, at, Math.min(size, MAX_BYTES))) : "";
+  } else if (!text.startsWith("# Disk DescriptorFile")) return [];
   const names = [
-    ...text.matchAll(/^\s*(?:RW|RDONLY|NOACCESS)\s+\d+\s+\w+\s+"([^"]*)"/gm),
+    ...(extents ? text.matchAll(/^\s*(?:RW|RDONLY|NOACCESS)\s+\d+\s+\w+\s+"([^"]*)"/gm) : []),
     ...text.matchAll(/^\s*parentFileNameHint\s*=\s*"([^"]*)"/gm),
   ];
   return names.map((m) => beside(m[1], file));

@@ -226,6 +226,8 @@ Deno.test("readVmx: a disk's parent, data file or embedded descriptor must lie i
     "data.vmx": 'scsi0:0.fileName = "data.qcow2"\n',
     "embedded.vmx": 'scsi0:0.fileName = "embedded.vmdk"\n',
     "hint.vmx": 'scsi0:0.fileName = "hint.vmdk"\n',
+    "sparse-hint.vmx": 'scsi0:0.fileName = "sparse-hint.vmdk"\n',
+    "sparse.vmx": 'scsi0:0.fileName = "sparse.vmdk"\n',
     "good.vmx": 'scsi0:0.fileName = "good.qcow2"\n',
     "base.raw": "x",
     "hint.vmdk": '# Disk DescriptorFile\nversion=1\nparentCID=1\ncreateType="monolithicSparse"\n' +
@@ -274,6 +276,14 @@ Deno.test("readVmx: a disk's parent, data file or embedded descriptor must lie i
     bytes.fill(0, at, at + size);
     bytes.set(new TextEncoder().encode(descriptor), at);
     Deno.writeFileSync(`${dir}/embedded.vmdk`, bytes);
+    // A sparse vmdk whose embedded descriptor names a parent: QEMU opens it as the backing file.
+    await img("create", "-q", "-f", "vmdk", "-o", "subformat=monolithicSparse", `${dir}/sparse.vmdk`, "1M");
+    const sparse = Deno.readFileSync(`${dir}/sparse.vmdk`);
+    const embedded = sparse.subarray(at, at + size);
+    const hinted = new TextDecoder().decode(embedded).replace(/\0+$/, "")
+      .replace("parentCID=ffffffff", `parentCID=12345678\nparentFileNameHint="${outside}/other.vmdk"`);
+    embedded.fill(0).set(new TextEncoder().encode(hinted));
+    Deno.writeFileSync(`${dir}/sparse-hint.vmdk`, sparse);
 
     const refused = (name: string, pattern: RegExp) =>
       throws(() => readVmx(`${dir}/${name}`), (e: Error) => {
@@ -295,7 +305,9 @@ Deno.test("readVmx: a disk's parent, data file or embedded descriptor must lie i
       /embedded\.vmx:1: .*: its extent or parent .*secret lies outside the machine's folder/,
     );
     refused("hint.vmx", /hint\.vmx:1: .*: its extent or parent .*secret lies outside the machine's folder/);
+    refused("sparse-hint.vmx", /sparse-hint\.vmx:1: .*: its extent or parent .*other\.vmdk lies outside/);
     deepEqual(readVmx(`${dir}/good.vmx`).disks, [{ kind: "file", path: `${dir}/good.qcow2` }]);
+    deepEqual(readVmx(`${dir}/sparse.vmx`).disks, [{ kind: "file", path: `${dir}/sparse.vmdk` }]);
   } finally {
     Deno.removeSync(dir, { recursive: true });
     Deno.removeSync(outside, { recursive: true });
