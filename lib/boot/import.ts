@@ -21,7 +21,7 @@ import type { ConfigureJob } from "./configure.ts";
 import { exists } from "../fs.ts";
 
 /** Whether a storage reference is a machine description rather than a disk. */
-export function isMachineRef(ref: StorageRef): boolean {
+function isMachineRef(ref: StorageRef): boolean {
   return ref.location.kind === "file" && (ref.location.format === "ova" || ref.location.format === "vmx");
 }
 

@@ -229,33 +229,52 @@ export async function backingOf(path: string): Promise<Qcow2Backing> {
   return { backingFilename, backingFormat };
 }
 
-/** What `qemu-img info` tells of an image behind a URL. */
+/** What `qemu-img info` tells of an image behind a URL and its backing chain. */
 export interface RemoteImage {
   /** QEMU's name of its format (`raw`, `qcow2`, `vpc`, …). */
   format: string;
   /** The disk size the guest sees, in bytes. */
   virtualSize: number;
-  /** Its backing file as QEMU would open it (a URL, or a path on this host), or null. */
-  backing: string | null;
+  /** The backing file of each image of the chain that has one, as QEMU opens it (a URL, or a path on this host). */
+  backings: string[];
+  /** The external data files qcow2 images of the chain name (where QEMU reads their data). */
+  dataFiles: string[];
+  /** The files vmdk descriptors of the chain name as their extents, as QEMU opened them. */
+  extents: string[];
+}
+
+/** The part of `qemu-img info --output=json` that {@linkcode remoteImage} reads, for each image. */
+interface InfoJson {
+  format?: unknown;
+  "virtual-size"?: unknown;
+  "full-backing-filename"?: unknown;
+  "backing-filename"?: unknown;
+  "format-specific"?: { data?: { "data-file"?: unknown; extents?: { filename?: unknown }[] } };
 }
 
 /**
- * Opens the image at `url` with `qemu-img info`, giving up after
- * `timeoutMs`. Throws an Error whose message is why it cannot be opened,
- * on one line, without qemu-img's "Could not open 'URL':" preamble.
+ * Opens the image at `url` and its backing files with `qemu-img info`,
+ * giving up after `timeoutMs`. Throws an Error whose message is why it
+ * cannot be opened, on one line, without qemu-img's "Could not open
+ * 'URL':" preamble.
  */
 export async function remoteImage(url: string, timeoutMs: number, log: Logger): Promise<RemoteImage> {
-  const args = ["info", "-U", "--output=json", url];
+  const args = ["info", "-U", "--output=json", "--backing-chain", url];
   log.at(5, `qemu-img ${args.join(" ")}`);
   const r = await runFor("qemu-img", args, timeoutMs);
   if (r.timedOut) throw new Error(`no answer within ${timeoutMs / 1000} s`);
   if (r.code !== 0) throw new Error(openFailure(r.stderr, url));
-  const data = JSON.parse(r.stdout);
-  const backing = data["full-backing-filename"] ?? data["backing-filename"];
+  const chain: InfoJson[] = [JSON.parse(r.stdout)].flat();
+  const strings = (values: unknown[]) => values.filter((v): v is string => typeof v === "string");
+  const top = chain[0] ?? {};
   return {
-    format: String(data["format"] ?? "raw"),
-    virtualSize: typeof data["virtual-size"] === "number" ? data["virtual-size"] : 0,
-    backing: typeof backing === "string" ? backing : null,
+    format: String(top.format ?? "raw"),
+    virtualSize: typeof top["virtual-size"] === "number" ? top["virtual-size"] : 0,
+    backings: strings(chain.map((img) => img["full-backing-filename"] ?? img["backing-filename"])),
+    dataFiles: strings(chain.map((img) => img["format-specific"]?.data?.["data-file"])),
+    extents: strings(
+      chain.flatMap((img) => (img["format-specific"]?.data?.extents ?? []).map((e) => e?.filename)),
+    ),
   };
 }
 

@@ -18,7 +18,7 @@ import type { ImageFormat } from "./inspect.ts";
 import { readRemoteHead, remoteImage } from "./qemuimg.ts";
 
 /** How long a server may take to answer one look (QEMU's curl driver gives up after 5 s itself). */
-export const REMOTE_TIMEOUT_MS = 10_000;
+const REMOTE_TIMEOUT_MS = 10_000;
 
 /** The bytes read from the start of a raw image: its first 32 KiB and the ISO 9660 volume descriptor. */
 const HEAD = 0x8800;
@@ -55,11 +55,19 @@ export async function lookAtUrl(url: string, scheme: string, log: Logger): Promi
     throw new VmError(`${url}: cannot be opened: ${why}${hint}`);
   };
   const image = await remoteImage(url, REMOTE_TIMEOUT_MS, log).catch(fail);
-  if (image.backing !== null && !/^[a-z][a-z0-9+.-]*:\/\//i.test(image.backing)) {
-    // A remote image naming a host file as its backing file would show that file to the guest.
+  // A remote image naming a host file as its backing file, extent or data file would show it to the guest.
+  const backing = image.backings.find((b) => !isRemoteBacking(b, url));
+  if (backing !== undefined) {
+    throw new VmError(`${url}: its backing file is a file on this host (${backing}); not using it`);
+  }
+  const extent = image.extents.find((e) => !isRemoteBacking(e, url));
+  if (extent !== undefined) {
     throw new VmError(
-      `${url}: its backing file is a file on this host (${image.backing}); not using it`,
+      `${url}: its descriptor names a file on this host as an extent (${extent}); not using it`,
     );
+  }
+  if (image.dataFiles.length) {
+    throw new VmError(`${url}: keeps its data in an external file (${image.dataFiles[0]}); not using it`);
   }
   // Block-level exports hold raw disks; reading a format from them would let a guest choose it.
   const format = scheme === "iscsi" ? "raw" : FORMATS[image.format];
@@ -67,6 +75,22 @@ export async function lookAtUrl(url: string, scheme: string, log: Logger): Promi
   const file = Deno.makeTempFileSync({ prefix: "vmtools-head-" });
   const head = await readRemoteHead(url, HEAD, file, REMOTE_TIMEOUT_MS, log).catch(fail);
   return isIsoHead(head) ? "iso" : "raw";
+}
+
+/**
+ * Whether the backing file `backing` of the remote image at `url` is
+ * fetched from a server as the image is: a web or FTP URL, or one on the
+ * image's own server by its own scheme. Not `file://`, `json:` or a path
+ * (a file of this host), nor an SSH, NBD or other URL to another host,
+ * which would connect as the user (to their own machine, say).
+ */
+export function isRemoteBacking(backing: string, url: string): boolean {
+  const place = (u: string) => /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)/i.exec(u);
+  const b = place(backing), u = place(url);
+  if (!b) return false;
+  const scheme = b[1].toLowerCase();
+  if (["http", "https", "ftp", "ftps", "tftp"].includes(scheme)) return true;
+  return u !== null && scheme === u[1].toLowerCase() && b[2].toLowerCase() === u[2].toLowerCase();
 }
 
 /** Whether `head` (an image's first bytes) holds an ISO 9660 volume descriptor at 32 KiB. */

@@ -10,7 +10,8 @@
  * @module
  */
 import { VmError } from "../errors.ts";
-import { isWithin, resolve } from "../path.ts";
+import { isInside } from "../fs.ts";
+import { resolve } from "../path.ts";
 import { describeOrigin, type Origin, type Settings } from "../settings/settings.ts";
 import { backendBase } from "./drives.ts";
 import { parseAccess, splitPrefix } from "./inspect.ts";
@@ -40,10 +41,10 @@ export interface Share {
 }
 
 /** QEMU's security models for `-virtfs local`. */
-export const SECURITY_MODELS: readonly string[] = ["mapped-xattr", "mapped-file", "passthrough", "none"];
+const SECURITY_MODELS: readonly string[] = ["mapped-xattr", "mapped-file", "passthrough", "none"];
 
 /** The security model of a share that sets none: guest owners and modes kept in extended attributes. */
-export const DEFAULT_SECURITY = "mapped-xattr";
+const DEFAULT_SECURITY = "mapped-xattr";
 
 /** QEMU refuses mount tags longer than this (measured on 7.2). */
 const TAG_MAX = 31;
@@ -170,8 +171,7 @@ function problemWith(path: string): string | undefined {
  */
 function untrusted(settings: Settings, share: Share, base: string): string | undefined {
   if (TRUSTED_LAYERS.includes(share.origin.layer)) return undefined;
-  const real = realPath(share.path);
-  if (isWithin(realPath(base), real)) return undefined;
+  if (isInside(share.path, base)) return undefined;
   let allowList: string[];
   try {
     allowList = settings.list("cfg_share_allow");
@@ -184,7 +184,7 @@ function untrusted(settings: Settings, share: Share, base: string): string | und
         describeOrigin(settings.origin("cfg_share_allow")!)
       })`;
     }
-    if (isWithin(realPath(allowed), real)) return undefined;
+    if (isInside(share.path, allowed)) return undefined;
   }
   return `${share.path}: outside the VM home; the settings of a VM home may share only what lies inside it ` +
     `(allow it with cfg_share_allow in your vmtools.conf, or share it with -S instead)`;
@@ -199,16 +199,8 @@ function culpritOf(setting: string, origin: Origin | undefined): string {
   return setting;
 }
 
-function realPath(path: string): string {
-  try {
-    return Deno.realPathSync(path);
-  } catch {
-    return resolve(path);
-  }
-}
-
 /** The commands that mount `share` in a Linux guest, at `/mnt/TAG`. */
-export function guestMountCommand(share: Pick<Share, "tag" | "access">): string {
+function guestMountCommand(share: Pick<Share, "tag" | "access">): string {
   const ro = share.access === "ro" ? ",ro" : "";
   return `mkdir -p /mnt/${share.tag} && mount -t 9p -o trans=virtio,version=9p2000.L${ro} ${share.tag} /mnt/${share.tag}`;
 }

@@ -8,8 +8,6 @@
  */
 import { describeError, VmError } from "../errors.ts";
 
-/** The size of QEMU's virtual FAT disk. */
-export const VVFAT_DISK_BYTES = 504 * 2 ** 20;
 const CLUSTER = 8192;
 /** What the data area of that disk holds. */
 export const VVFAT_DATA_BYTES = 64_470 * CLUSTER;

@@ -83,7 +83,7 @@ export class Progress {
  * set (Deno reads it at start) or the terminal is dumb, which gets no escape
  * sequence either.
  */
-export function terminalStyle(): Style {
+function terminalStyle(): Style {
   let dumb = false;
   try {
     dumb = Deno.env.get("TERM") === "dumb";
@@ -142,7 +142,7 @@ function clock(ms: number): string {
 }
 
 /** Feeds `qemu-img -p` output (`    (12.34/100%)\r`) into a progress line. */
-export async function followQemuImg(stream: ReadableStream<Uint8Array>, progress: Progress): Promise<void> {
+async function followQemuImg(stream: ReadableStream<Uint8Array>, progress: Progress): Promise<void> {
   const decoder = new TextDecoder();
   let pending = "";
   for await (const chunk of stream) {

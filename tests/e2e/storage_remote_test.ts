@@ -128,6 +128,77 @@ Deno.test("vmup boots URLs served over HTTP with byte ranges: an ISO in a CD-ROM
       `file=${base}/not-a-cd.iso,format=raw,id=hdd1,snapshot=on,if=ide,index=0,media=disk`,
     ]);
 
+    // An image from a server may not make QEMU read a file of this host for the guest.
+    Deno.writeTextFileSync(`${sb.dir}/secret`, "the user's own file\n");
+    const img = async (...args: string[]) =>
+      equal((await new Deno.Command("qemu-img", { args, stdout: "null" }).output()).code, 0);
+    await img(
+      "create",
+      "-q",
+      "-f",
+      "qcow2",
+      "-u",
+      "-b",
+      `file://${sb.dir}/secret`,
+      "-F",
+      "raw",
+      `${www}/b.qcow2`,
+      "1M",
+    );
+    await img(
+      "create",
+      "-q",
+      "-f",
+      "qcow2",
+      "-o",
+      `data_file=${sb.dir}/secret,data_file_raw=on`,
+      `${www}/d.qcow2`,
+      "1M",
+    );
+    Deno.writeTextFileSync(
+      `${www}/e.vmdk`,
+      `# Disk DescriptorFile\nversion=1\nCID=12345678\nparentCID=ffffffff\ncreateType="monolithicFlat"\n` +
+        `RW 1 FLAT "${sb.dir}/secret" 0\n`,
+    );
+    const extent = await sb.run("vmup", "-n", ...HEADLESS_TCG, `${base}/e.vmdk`);
+    equal(extent.code, 1, extent.stdout);
+    equal(
+      extent.stderr,
+      `vmup: ${base}/e.vmdk: its descriptor names a file on this host as an extent (${sb.dir}/secret); not using it\n`,
+    );
+    const backed = await sb.run("vmup", "-n", ...HEADLESS_TCG, `${base}/b.qcow2`);
+    equal(backed.code, 1, backed.stdout);
+    equal(
+      backed.stderr,
+      `vmup: ${base}/b.qcow2: its backing file is a file on this host (file://${sb.dir}/secret); not using it\n`,
+    );
+    // Nor further down its chain: a backing file on the server whose own backing file is the user's.
+    await img(
+      "create",
+      "-q",
+      "-f",
+      "qcow2",
+      "-u",
+      "-b",
+      `${base}/b.qcow2`,
+      "-F",
+      "qcow2",
+      `${www}/c.qcow2`,
+      "1M",
+    );
+    const chained = await sb.run("vmup", "-n", ...HEADLESS_TCG, `${base}/c.qcow2`);
+    equal(chained.code, 1, chained.stdout);
+    equal(
+      chained.stderr,
+      `vmup: ${base}/c.qcow2: its backing file is a file on this host (file://${sb.dir}/secret); not using it\n`,
+    );
+    const data = await sb.run("vmup", "-n", ...HEADLESS_TCG, `${base}/d.qcow2`);
+    equal(data.code, 1, data.stdout);
+    equal(
+      data.stderr,
+      `vmup: ${base}/d.qcow2: keeps its data in an external file (${sb.dir}/secret); not using it\n`,
+    );
+
     const missing = await sb.run("vmup", ...HEADLESS_TCG, `${base}/nope.iso`);
     equal(missing.code, 1);
     equal(missing.stderr.split("\n").length, 2, missing.stderr);

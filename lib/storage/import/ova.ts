@@ -89,10 +89,10 @@ function diskOf(disk: OvfDisk, members: Map<string, ArchiveMember>, path: string
   const format = detectContent(path, member.size, member.offset);
   const driver = DRIVERS[format];
   if (!driver) throw new VmError(`${path}: ${name} is not a disk image QEMU can convert (${format})`);
-  if (format === "vmdk" && !startsWith(path, member.offset, "KDMV")) {
-    // A descriptor-only vmdk names other files: outside the archive, anywhere on this host.
+  if (refersElsewhere(format, headOf(path, member.offset))) {
+    // QEMU would open the files it names: outside the archive, anywhere on this host.
     throw new VmError(
-      `${path}: ${name} is a vmdk that refers to other files; only single-file vmdk disks are supported`,
+      `${path}: ${name} is a ${format} image that refers to other files; only self-contained disks are supported`,
     );
   }
   // Read in place: the file's bytes within the archive, and no backing file whatever the image says.
@@ -109,14 +109,35 @@ function diskOf(disk: OvfDisk, members: Map<string, ArchiveMember>, path: string
   return { kind: "member", name, image, format, bytes: member.size };
 }
 
-function startsWith(path: string, offset: number, magic: string): boolean {
-  const f = Deno.openSync(path, { read: true });
-  try {
-    f.seekSync(offset, Deno.SeekMode.Start);
-    const buf = new Uint8Array(magic.length);
-    const n = f.readSync(buf) ?? 0;
-    return n === magic.length && new TextDecoder().decode(buf) === magic;
-  } finally {
-    f.close();
+/** The first 512 bytes of the archive's file at `offset`: the headers {@linkcode refersElsewhere} reads. */
+function headOf(path: string, offset: number): Uint8Array {
+  using f = Deno.openSync(path, { read: true });
+  f.seekSync(offset, Deno.SeekMode.Start);
+  const buf = new Uint8Array(512);
+  let n = 0;
+  while (n < buf.length) {
+    const got = f.readSync(buf.subarray(n));
+    if (got === null) break;
+    n += got;
   }
+  return buf.subarray(0, n);
+}
+
+/**
+ * Whether an image whose file starts with `head` makes QEMU open other
+ * files (a backing file is turned off by the `json:` name): a vmdk that is
+ * a text descriptor, or a sparse one whose zero capacity makes QEMU read
+ * the descriptor embedded in it; a qcow2 with an external data file.
+ */
+function refersElsewhere(format: ImageFormat, head: Uint8Array): boolean {
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  if (format === "vmdk") {
+    const sparse = head.length >= 20 && new TextDecoder().decode(head.subarray(0, 4)) === "KDMV";
+    return !sparse || view.getBigUint64(12, true) === 0n;
+  }
+  if (format === "qcow2") {
+    // Version 3 headers: incompatible feature bit 2 is "external data file".
+    return head.length < 80 || (view.getUint32(4) >= 3 && (view.getBigUint64(72) & 4n) !== 0n);
+  }
+  return false;
 }

@@ -134,7 +134,39 @@ Deno.test("readOva: every kind of broken appliance is one VmError naming it", as
           Deno.writeTextFileSync(`${parts}/d.vmdk`, '# Disk DescriptorFile\nRW 2048 FLAT "/etc/passwd" 0\n');
           await tarFiles(`${dir}/t.ova`, parts, ["x.ovf", "d.vmdk"]);
         },
-        /d\.vmdk is a vmdk that refers to other files/,
+        /d\.vmdk is a vmdk image that refers to other files/,
+      ],
+      [
+        "a sparse vmdk of no capacity, which QEMU reads as the descriptor inside it",
+        async () => {
+          Deno.writeTextFileSync(`${parts}/x.ovf`, ovf("d.vmdk"));
+          await bootVmdk(`${parts}/d.vmdk`, "x", "monolithicSparse");
+          const f = Deno.openSync(`${parts}/d.vmdk`, { write: true });
+          f.seekSync(12, Deno.SeekMode.Start);
+          f.writeSync(new Uint8Array(8)); // capacity 0
+          f.close();
+          await tarFiles(`${dir}/t.ova`, parts, ["x.ovf", "d.vmdk"]);
+        },
+        /d\.vmdk is a vmdk image that refers to other files/,
+      ],
+      [
+        "a qcow2 whose data lies in a file of this host",
+        async () => {
+          Deno.writeTextFileSync(`${parts}/x.ovf`, ovf("d.qcow2"));
+          await qemuImg(
+            "create",
+            "-q",
+            "-f",
+            "qcow2",
+            "-o",
+            `data_file=${dir}/secret,data_file_raw=on,preallocation=metadata`,
+            `${parts}/d.qcow2`,
+            "1M",
+          );
+          Deno.writeTextFileSync(`${dir}/secret`, "the user's own file\n");
+          await tarFiles(`${dir}/t.ova`, parts, ["x.ovf", "d.qcow2"]);
+        },
+        /d\.qcow2 is a qcow2 image that refers to other files/,
       ],
       [
         "an ISO where a disk should be",

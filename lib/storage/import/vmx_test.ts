@@ -217,3 +217,99 @@ Deno.test("readVmx: disks and their extents must lie in the machine's folder, sy
     Deno.removeSync(outside, { recursive: true });
   }
 });
+
+Deno.test("readVmx: a disk's parent, data file or embedded descriptor must lie in the machine's folder too", async () => {
+  const outside = dirWith({ "secret": "the user's own file" });
+  const dir = dirWith({
+    "parent.vmx": 'scsi0:0.fileName = "parent.qcow2"\n',
+    "json.vmx": 'scsi0:0.fileName = "json.qcow2"\n',
+    "data.vmx": 'scsi0:0.fileName = "data.qcow2"\n',
+    "embedded.vmx": 'scsi0:0.fileName = "embedded.vmdk"\n',
+    "hint.vmx": 'scsi0:0.fileName = "hint.vmdk"\n',
+    "sparse-hint.vmx": 'scsi0:0.fileName = "sparse-hint.vmdk"\n',
+    "sparse.vmx": 'scsi0:0.fileName = "sparse.vmdk"\n',
+    "good.vmx": 'scsi0:0.fileName = "good.qcow2"\n',
+    "base.raw": "x",
+    "hint.vmdk": '# Disk DescriptorFile\nversion=1\nparentCID=1\ncreateType="monolithicSparse"\n' +
+      `parentFileNameHint="${outside}/secret"\n\nRW 2048 SPARSE "base.raw"\n`,
+  });
+  const img = async (...args: string[]) => {
+    const r = await new Deno.Command("qemu-img", { args, stdout: "null", stderr: "piped" }).output();
+    if (r.code !== 0) throw new Error(new TextDecoder().decode(r.stderr));
+  };
+  const secret = `${outside}/secret`;
+  try {
+    await img("create", "-q", "-f", "qcow2", "-u", "-b", secret, "-F", "raw", `${dir}/parent.qcow2`, "1M");
+    const json = JSON.stringify({ driver: "raw", file: { driver: "file", filename: secret } });
+    await img(
+      "create",
+      "-q",
+      "-f",
+      "qcow2",
+      "-u",
+      "-b",
+      `json:${json}`,
+      "-F",
+      "raw",
+      `${dir}/json.qcow2`,
+      "1M",
+    );
+    await img("create", "-q", "-f", "qcow2", "-u", "-b", "base.raw", "-F", "raw", `${dir}/good.qcow2`, "1M");
+    await img(
+      "create",
+      "-q",
+      "-f",
+      "qcow2",
+      "-o",
+      `data_file=${dir}/data.raw,data_file_raw=on`,
+      `${dir}/data.qcow2`,
+      "1M",
+    );
+    // A sparse vmdk of no capacity: QEMU reads the descriptor inside it, whose extent is the user's file.
+    await img("create", "-q", "-f", "vmdk", "-o", "subformat=monolithicSparse", `${dir}/embedded.vmdk`, "1M");
+    const bytes = Deno.readFileSync(`${dir}/embedded.vmdk`);
+    const view = new DataView(bytes.buffer);
+    const at = Number(view.getBigUint64(28, true)) * 512, size = Number(view.getBigUint64(36, true)) * 512;
+    view.setBigUint64(12, 0n, true);
+    const descriptor =
+      `# Disk DescriptorFile\nversion=1\ncreateType="monolithicFlat"\nRW 1 FLAT "${secret}" 0\n`;
+    bytes.fill(0, at, at + size);
+    bytes.set(new TextEncoder().encode(descriptor), at);
+    Deno.writeFileSync(`${dir}/embedded.vmdk`, bytes);
+    // A sparse vmdk whose embedded descriptor names a parent: QEMU opens it as the backing file.
+    await img("create", "-q", "-f", "vmdk", "-o", "subformat=monolithicSparse", `${dir}/sparse.vmdk`, "1M");
+    const sparse = Deno.readFileSync(`${dir}/sparse.vmdk`);
+    const embedded = sparse.subarray(at, at + size);
+    const hinted = new TextDecoder().decode(embedded).replace(/\0+$/, "")
+      .replace("parentCID=ffffffff", `parentCID=12345678\nparentFileNameHint="${outside}/other.vmdk"`);
+    embedded.fill(0).set(new TextEncoder().encode(hinted));
+    Deno.writeFileSync(`${dir}/sparse-hint.vmdk`, sparse);
+
+    const refused = (name: string, pattern: RegExp) =>
+      throws(() => readVmx(`${dir}/${name}`), (e: Error) => {
+        equal(e instanceof VmError, true);
+        equal(pattern.test(e.message), true, e.message);
+        return true;
+      });
+    refused(
+      "parent.vmx",
+      /parent\.vmx:1: .*: its extent or parent .*secret lies outside the machine's folder/,
+    );
+    refused("json.vmx", /json\.vmx:1: .*: its extent or parent json:.* lies outside the machine's folder/);
+    refused(
+      "data.vmx",
+      /data\.vmx:1: .*data\.qcow2 keeps its data in an external file, which is not supported/,
+    );
+    refused(
+      "embedded.vmx",
+      /embedded\.vmx:1: .*: its extent or parent .*secret lies outside the machine's folder/,
+    );
+    refused("hint.vmx", /hint\.vmx:1: .*: its extent or parent .*secret lies outside the machine's folder/);
+    refused("sparse-hint.vmx", /sparse-hint\.vmx:1: .*: its extent or parent .*other\.vmdk lies outside/);
+    deepEqual(readVmx(`${dir}/good.vmx`).disks, [{ kind: "file", path: `${dir}/good.qcow2` }]);
+    deepEqual(readVmx(`${dir}/sparse.vmx`).disks, [{ kind: "file", path: `${dir}/sparse.vmdk` }]);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+    Deno.removeSync(outside, { recursive: true });
+  }
+});
