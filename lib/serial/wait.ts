@@ -12,6 +12,7 @@ import { readRecord, recordedOutputs } from "../running/record.ts";
 import { sleep } from "../timer.ts";
 import { type ByteSink, writeAll } from "./console.ts";
 import { type LineMatcher, showPattern } from "./expect.ts";
+import { openLog } from "./follow.ts";
 
 /** Options of {@linkcode waitInLog}. */
 export interface WaitOptions {
@@ -109,13 +110,9 @@ function reopened(
     file.close();
     matcher.reset();
   }
-  try {
-    const opened = Deno.openSync(path, { read: true });
-    if (atEnd) opened.seekSync(0, Deno.SeekMode.End);
-    return opened;
-  } catch (e) {
-    throw new VmError(`${path}: cannot read: ${(e as Error).message}`);
-  }
+  const opened = openLog(path);
+  if (atEnd) opened?.seekSync(0, Deno.SeekMode.End);
+  return opened;
 }
 
 function seconds(ms: number): string {
