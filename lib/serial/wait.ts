@@ -11,7 +11,7 @@ import { isAlive } from "../running/alive.ts";
 import { readRecord, recordedOutputs } from "../running/record.ts";
 import { sleep } from "../timer.ts";
 import { type ByteSink, writeAll } from "./console.ts";
-import { type LineMatcher, showPattern } from "./expect.ts";
+import { type LineMatcher, notPrintedInTime, showPattern } from "./expect.ts";
 import { openLog } from "./follow.ts";
 
 /** Options of {@linkcode waitInLog}. */
@@ -67,11 +67,7 @@ export async function waitInLog(path: string, matcher: LineMatcher, opts: WaitOp
       }
       const now = Date.now();
       if (now >= deadline) {
-        throw new VmError(
-          `${opts.label}: no line matching ${showPattern(matcher.pattern)} on the serial console within ${
-            seconds(opts.timeoutMs!)
-          } s; the VM is left running (log: ${path})`,
-        );
+        throw notPrintedInTime(opts.label, matcher.pattern, opts.timeoutMs!, ` (log: ${path})`);
       }
       if (now - lastCheck >= 1000) {
         lastCheck = now;
@@ -113,10 +109,6 @@ function reopened(
   const opened = openLog(path);
   if (atEnd) opened?.seekSync(0, Deno.SeekMode.End);
   return opened;
-}
-
-function seconds(ms: number): string {
-  return String(Math.round(ms / 100) / 10);
 }
 
 /** Options of {@linkcode expectInLog}. */
