@@ -17,7 +17,7 @@ import { Logger } from "../lib/ui/log.ts";
 import { locateVm, targetFile } from "../lib/running/locate.ts";
 import { compilePattern, LineMatcher, parseTimeout } from "../lib/serial/expect.ts";
 import { expectInLog } from "../lib/serial/wait.ts";
-import { isOwnSocket, readRecord } from "../lib/running/record.ts";
+import { isOwnSocket, readRecord, recordedOutputs } from "../lib/running/record.ts";
 import { isAlive } from "../lib/running/alive.ts";
 
 /** After piped input ends, how long the guest may stay silent before `vmmon -s` leaves. */
@@ -98,12 +98,15 @@ Without a console socket (vm_serial_mode=log), watch the log`,
     const notice = (text: string) => {
       if (log.verbosity >= 1) io.output.err(text);
     };
+    const record = readRecord(target.files);
     // A VM vmup started under libvirt is reached through virsh.
-    const lv = readRecord(target.files)?.libvirt ? await import("../lib/libvirt/monitor.ts") : undefined;
+    const lv = record?.libvirt ? await import("../lib/libvirt/monitor.ts") : undefined;
     const underLibvirt = await lv?.libvirtTarget(target);
 
     if (args.count.f) {
-      return await followLog(targetFile(target, "serialLog"), {
+      // vmup recorded where the output goes: a user's own -serial file: (vm_qemu_params) takes the place of serial.log.
+      const recorded = record && recordedOutputs(record, target.files).log;
+      return await followLog(recorded || targetFile(target, "serialLog"), {
         label: target.label,
         monitor: target.files.monitor,
         alive: underLibvirt && (() => isAlive(target.files)),

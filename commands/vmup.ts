@@ -12,7 +12,6 @@ import { checkStorable, up, type UpOptions, type UpResult } from "../lib/boot/up
 import { BUILTIN_MODULES } from "../modules/registry.ts";
 import { checkShareArgument } from "../lib/storage/shares.ts";
 import { formatJson, upReport } from "../lib/boot/report.ts";
-import { waitForGuests } from "../lib/boot/wait.ts";
 import { compilePattern, parseTimeout } from "../lib/serial/expect.ts";
 
 /** Options shared by vmup and vmcreate (vmcreate words some of them its own way). */
@@ -183,6 +182,8 @@ mount -t 9p -o trans=virtio,version=9p2000.L share1 /mnt (-v prints it).`,
       }
     }
     if (provision.pattern) {
+      // Only --wait reads serial logs: its modules stay off the start path.
+      const { waitForGuests } = await import("../lib/boot/wait.ts");
       failed += await waitForGuests(results, provision.pattern, provision.timeoutMs, tools.log);
     }
     if (provision.json) io.output.out(formatJson(results.map(upReport)));

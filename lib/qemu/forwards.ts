@@ -151,13 +151,15 @@ export function forwardError(e: unknown, settings: Settings): VmError | undefine
   const where = setting ? ` (${setting})` : "";
   if (!f) return new VmError(`port forward '${rule}'${where}: QEMU could not set it up`);
   const address = `${f.host}:${f.hostPort}`;
-  const privileged = f.hostPort > 0 && f.hostPort < 1024 && Deno.uid() !== 0
-    ? "; ports below 1024 need privileges"
-    : "";
+  // A rule without a host address listens on every address: there is no address to be wrong.
+  const others = [
+    /^(?:tcp|udp)?::/.test(rule) ? undefined : `${f.host} is not an address of this host`,
+    f.hostPort > 0 && f.hostPort < 1024 && Deno.uid() !== 0 ? "ports below 1024 need privileges" : undefined,
+  ].filter(Boolean);
   return new VmError(
-    `host port ${address} (${f.protocol}) of the forward '${rule}'${where} is already in use ` +
-      `(or ${f.host} is not an address of this host${privileged}); choose another port, ` +
-      `or 0 to let the system pick a free one`,
+    `host port ${address} (${f.protocol}) of the forward '${rule}'${where} is already in use` +
+      (others.length ? ` (or ${others.join("; ")})` : "") +
+      `; choose another port, or 0 to let the system pick a free one`,
   );
 }
 

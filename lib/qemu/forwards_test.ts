@@ -84,4 +84,10 @@ Deno.test("QEMU's failed forward becomes one line naming the host port and the s
     /^host port 127\.0\.0\.1:2222 \(tcp\) of the forward 'tcp:127\.0\.0\.1:2222-:22' \(vm_networking_iface1_hostfwd, \/vm\/vm\.settings:3\) is already in use/,
   );
   equal(forwardError(new Error("QEMU failed to start (exit 1): something else"), s), undefined);
+  // Without a host address the rule listens on every address: no address to blame.
+  equal(
+    forwardError(new Error("Could not set up host forwarding rule 'tcp::2222-:22'"), new Settings())!.message,
+    "host port 0.0.0.0:2222 (tcp) of the forward 'tcp::2222-:22' is already in use; " +
+      "choose another port, or 0 to let the system pick a free one",
+  );
 });

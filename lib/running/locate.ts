@@ -77,13 +77,29 @@ export function locateVm(path: string, tool: Settings, cwd?: string): VmTarget {
 /**
  * The file of kind `want` for this target: the socket given, when a socket
  * that is not one of the VM's own runtime files was given and a socket is
- * wanted; otherwise the file of that kind in the target's directory.
+ * wanted; otherwise the file of that kind in the target's directory. A
+ * socket of the directory that is a symbolic link is refused: a home from
+ * elsewhere could point it at another VM's monitor or console.
  */
 export function targetFile(target: VmTarget, want: RuntimeFile): string {
   const { given, givenKind, files } = target;
-  if (given === undefined || givenKind !== "socket" || want === "serialLog") {
-    return files[want];
-  }
   const own = [files.monitor, files.serial, files.serialLog, files.pid];
-  return own.includes(given) ? files[want] : given;
+  if (given !== undefined && givenKind === "socket" && want !== "serialLog" && !own.includes(given)) {
+    return given;
+  }
+  const path = files[want];
+  if (want !== "serialLog" && isSymlink(path)) {
+    throw new VmError(
+      `${path}: a symbolic link, not this VM's own socket (it may lead to another VM); not followed`,
+    );
+  }
+  return path;
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return Deno.lstatSync(path).isSymlink;
+  } catch {
+    return false;
+  }
 }

@@ -44,6 +44,33 @@ Deno.test("locateVm: a home, a file in it, its sockets, a foreign socket", () =>
   }
 });
 
+Deno.test("targetFile: a socket of the home that is a symbolic link (to another VM's) is refused", () => {
+  const dir = Deno.makeTempDirSync();
+  const other = Deno.listen({ transport: "unix", path: `${dir}/other.sock` });
+  try {
+    const home = `${dir}/vm`;
+    Deno.mkdirSync(home);
+    Deno.writeTextFileSync(`${home}/vm.settings`, "");
+    Deno.symlinkSync(`${dir}/other.sock`, `${home}/monitor.sock`);
+    Deno.symlinkSync("../other.sock", `${home}/serial.sock`);
+    const t = locateVm(home, tool);
+    for (const want of ["monitor", "serial"] as const) {
+      throws(
+        () => targetFile(t, want),
+        (e) =>
+          e instanceof VmError &&
+          e.message === `${home}/${want}.sock: a symbolic link, not this VM's own socket ` +
+              `(it may lead to another VM); not followed`,
+      );
+    }
+    // A socket given by its own path is still used as given.
+    equal(targetFile(locateVm(`${dir}/other.sock`, tool), "monitor"), `${dir}/other.sock`);
+  } finally {
+    other.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
 Deno.test("locateVm: a runtime directory is accepted, other directories are not", () => {
   const dir = Deno.makeTempDirSync();
   try {

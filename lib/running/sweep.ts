@@ -14,16 +14,8 @@ import { INDEX_DIR_NAME, runtimeBase } from "./runtime_dir.ts";
 /** A directory younger than this may belong to a vmup still starting. */
 const MIN_AGE_MS = 60_000;
 
-/**
- * Sweeps the user's runtime directory; `tool` names the files (tool
- * settings). `live`, when the caller already knows which runtime
- * directories belong to running VMs (vmps does), saves asking each.
- */
-export async function sweepRuntimeDirs(
-  tool: Settings,
-  log: Logger,
-  live?: ReadonlySet<string>,
-): Promise<void> {
+/** Sweeps the user's runtime directory; `tool` names the files (tool settings). */
+export async function sweepRuntimeDirs(tool: Settings, log: Logger): Promise<void> {
   let base: string;
   try {
     base = runtimeBase();
@@ -36,9 +28,7 @@ export async function sweepRuntimeDirs(
     try {
       const age = Date.now() - (Deno.statSync(dir).mtime?.getTime() ?? 0);
       if (age < MIN_AGE_MS) continue;
-      if (live ? live.has(dir) : await runningFrom(vmFiles(dir, tool), tool.get("cfg_qemu_cmdprefix"))) {
-        continue;
-      }
+      if (await runningFrom(vmFiles(dir, tool), tool.get("cfg_qemu_cmdprefix"))) continue;
       const recovered = await recoverChanges(dir, tool.get("cfg_file_tmpdir"), log);
       if (recovered.every((r) => r.outcome !== "running" && r.outcome !== "failed")) {
         Deno.removeSync(dir, { recursive: true });

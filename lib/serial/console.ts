@@ -9,7 +9,7 @@ import { VmError } from "../errors.ts";
 import { QmpClient } from "../qmp/client.ts";
 import { after } from "../timer.ts";
 import { acquireLock, type Lock } from "../home/lock.ts";
-import { type LineMatcher, showPattern } from "./expect.ts";
+import { type LineMatcher, notPrintedInTime, showPattern } from "./expect.ts";
 
 /** The byte Ctrl-] sends, which detaches from the console. */
 export const DETACH_BYTE = 0x1d;
@@ -295,8 +295,5 @@ async function expectLine(
       `${w.label}: the serial console closed (the VM stopped) before a line matched ${pattern}`,
     );
   }
-  throw new VmError(
-    `${w.label}: no line matching ${pattern} on the serial console within ${w.expectMs! / 1000} s; ` +
-      `the VM keeps running`,
-  );
+  throw notPrintedInTime(w.label, matcher.pattern, w.expectMs!);
 }

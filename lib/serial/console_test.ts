@@ -137,7 +137,7 @@ Deno.test("attachPiped --expect waits past silences for the line, then leaves at
   }
 });
 
-Deno.test("attachPiped --expect: time up is one line saying the VM keeps running", async () => {
+Deno.test("attachPiped --expect: time up is one line saying the VM is left running", async () => {
   const dir = Deno.makeTempDirSync();
   const guest = scriptedGuest(`${dir}/s.sock`, [[0, "something else\r\n"]]);
   try {
@@ -155,7 +155,7 @@ Deno.test("attachPiped --expect: time up is one line saying the VM keeps running
       (e) =>
         e instanceof VmError &&
         e.message ===
-          "myvm: no line matching /never/ on the serial console within 0.5 s; the VM keeps running",
+          "myvm: no line matching /never/ on the serial console within 0.5 s; the VM is left running",
     );
   } finally {
     await guest.close();

@@ -4,7 +4,7 @@
  * options, and a matcher fed the output chunk by chunk.
  * @module
  */
-import { UsageError } from "../errors.ts";
+import { UsageError, VmError } from "../errors.ts";
 
 /** The longest unfinished line kept for matching (a guest printing without line breaks must not cost more and more). */
 const MAX_PARTIAL = 4096;
@@ -68,6 +68,15 @@ export class LineMatcher {
 /** How a pattern is shown in messages: `/login: /`. */
 export function showPattern(pattern: RegExp): string {
   return `/${pattern.source}/`;
+}
+
+/** The error when no line matched `pattern` within `ms` (the VM is not touched); `detail` ends the line. */
+export function notPrintedInTime(label: string, pattern: RegExp, ms: number, detail = ""): VmError {
+  return new VmError(
+    `${label}: no line matching ${showPattern(pattern)} on the serial console within ${
+      Math.round(ms / 100) / 10
+    } s; the VM is left running${detail}`,
+  );
 }
 
 /** Terminal escape sequences: CSI (colours, cursor moves), OSC (titles), and the two-character ones. */

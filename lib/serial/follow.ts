@@ -41,7 +41,7 @@ export async function followLog(
   const checkMs = opts.checkMs ?? 1000;
   const alive = opts.alive ?? (() => isListening(opts.monitor));
   let running = await alive();
-  let file = openIfAny(path);
+  let file = openLog(path);
   if (!file) {
     if (!running) {
       throw new VmError(
@@ -69,13 +69,13 @@ export async function followLog(
         const change = changeOf(path, file);
         if (change === "replaced") {
           file.close();
-          file = openIfAny(path);
+          file = openLog(path);
         } else if (change === "truncated") {
           file.seekSync(0, Deno.SeekMode.Start);
         }
         if (change) opts.notice(`--- ${path} started over ---\n`);
       } else {
-        file = openIfAny(path);
+        file = openLog(path);
       }
       if (file) await drain(file, buf, sink);
       if (!running) {
@@ -94,11 +94,19 @@ export async function followLog(
   }
 }
 
-function openIfAny(path: string): Deno.FsFile | undefined {
+/**
+ * Opens the serial log at `path` for reading; `undefined` while there is
+ * none. Anything but a regular file is refused: opening a FIFO (which a
+ * home from elsewhere may hold, or its record name) would block until a
+ * writer came, and no timeout can end a blocked open.
+ */
+export function openLog(path: string): Deno.FsFile | undefined {
   try {
+    if (!Deno.statSync(path).isFile) throw new VmError(`${path}: not a regular file, so not a serial log`);
     return Deno.openSync(path, { read: true });
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return undefined;
+    if (e instanceof VmError) throw e;
     throw new VmError(`${path}: cannot read: ${(e as Error).message}`);
   }
 }

@@ -1,4 +1,4 @@
-import { equal, match } from "node:assert/strict";
+import { equal, match, ok } from "node:assert/strict";
 import { VmError } from "../errors.ts";
 import { followLog } from "./follow.ts";
 import { textSink } from "./testing.ts";
@@ -63,6 +63,33 @@ Deno.test("followLog of a stopped VM prints the last log once; no log is an erro
     Deno.writeTextFileSync(`${dir}/serial.log`, "last run\n");
     equal(await followLog(`${dir}/serial.log`, opts), 0);
     equal(out.text, "last run\n");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("followLog refuses a FIFO where the log should be instead of blocking on it", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const fifo = `${dir}/serial.log`;
+    equal((await new Deno.Command("mkfifo", { args: [fifo] }).output()).code, 0);
+    // Opening it would block until this writer came, then print what it wrote.
+    const writer = new Deno.Command("sh", { args: ["-c", 'sleep 1; echo written > "$0"', fifo] }).spawn();
+    try {
+      const out = textSink();
+      const err = await followLog(fifo, {
+        label: "vm",
+        monitor: `${dir}/monitor.sock`,
+        stdout: out,
+        notice: () => {},
+      }).then(() => undefined, (e) => e);
+      ok(err instanceof VmError, String(err));
+      equal(err.message, `${fifo}: not a regular file, so not a serial log`);
+      equal(out.text, "");
+    } finally {
+      writer.kill("SIGKILL");
+      await writer.status;
+    }
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

@@ -11,7 +11,8 @@ import { isAlive } from "../running/alive.ts";
 import { readRecord, recordedOutputs } from "../running/record.ts";
 import { sleep } from "../timer.ts";
 import { type ByteSink, writeAll } from "./console.ts";
-import { type LineMatcher, showPattern } from "./expect.ts";
+import { type LineMatcher, notPrintedInTime, showPattern } from "./expect.ts";
+import { openLog } from "./follow.ts";
 
 /** Options of {@linkcode waitInLog}. */
 export interface WaitOptions {
@@ -66,11 +67,7 @@ export async function waitInLog(path: string, matcher: LineMatcher, opts: WaitOp
       }
       const now = Date.now();
       if (now >= deadline) {
-        throw new VmError(
-          `${opts.label}: no line matching ${showPattern(matcher.pattern)} on the serial console within ${
-            seconds(opts.timeoutMs!)
-          } s; the VM is left running (log: ${path})`,
-        );
+        throw notPrintedInTime(opts.label, matcher.pattern, opts.timeoutMs!, ` (log: ${path})`);
       }
       if (now - lastCheck >= 1000) {
         lastCheck = now;
@@ -109,17 +106,9 @@ function reopened(
     file.close();
     matcher.reset();
   }
-  try {
-    const opened = Deno.openSync(path, { read: true });
-    if (atEnd) opened.seekSync(0, Deno.SeekMode.End);
-    return opened;
-  } catch (e) {
-    throw new VmError(`${path}: cannot read: ${(e as Error).message}`);
-  }
-}
-
-function seconds(ms: number): string {
-  return String(Math.round(ms / 100) / 10);
+  const opened = openLog(path);
+  if (atEnd) opened?.seekSync(0, Deno.SeekMode.End);
+  return opened;
 }
 
 /** Options of {@linkcode expectInLog}. */

@@ -60,3 +60,25 @@ Deno.test("time up or VM stopped: one line each, the timeout saying the VM is le
     (e) => e instanceof VmError && /^vm1: the VM stopped before its serial console printed/.test(e.message),
   );
 });
+
+Deno.test("a FIFO where the log should be is refused at once, not waited on", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "vmtools-wait-" });
+  dirs.push(dir);
+  const fifo = `${dir}/serial.log`;
+  equal((await new Deno.Command("mkfifo", { args: [fifo] }).output()).code, 0);
+  // Opening it would block until this writer came (no timeout ends a blocked open), then read its line.
+  const writer = new Deno.Command("sh", { args: ["-c", 'sleep 1; echo ready > "$0"', fifo] }).spawn();
+  try {
+    await rejects(
+      waitInLog(fifo, new LineMatcher(/ready/), {
+        label: "vm",
+        timeoutMs: 5000,
+        running: () => Promise.resolve(true),
+      }),
+      (e) => e instanceof VmError && e.message === `${fifo}: not a regular file, so not a serial log`,
+    );
+  } finally {
+    writer.kill("SIGKILL");
+    await writer.status;
+  }
+});

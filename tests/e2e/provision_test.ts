@@ -283,6 +283,13 @@ Deno.test("a user's own -serial file: in vm_qemu_params gets the guest's output;
     equal(vm.serial, null);
     equal(vm.log, log);
     ok(!isSocket(`${home}/serial.sock`));
+    // vmmon -f follows the user's file (before: it waited for a serial.log that never came).
+    const follow = sb.spawn({}, "vmmon", "-f", home);
+    const followed = follow.output();
+    equal((await sb.run("vmdown", "-t", home)).code, 0);
+    const f = await followed;
+    equal(f.code, 0, new TextDecoder().decode(f.stderr));
+    match(new TextDecoder().decode(f.stdout), /to-the-users-file/);
   } finally {
     await sb.cleanup();
   }
