@@ -57,10 +57,17 @@ export async function imageInUse(e: unknown, settings: Settings): Promise<VmErro
   );
 }
 
-/** Removes what a VM that no longer runs left behind (pid file, sockets, record). */
+/**
+ * Removes what a VM that no longer runs left behind (pid file, sockets,
+ * record), and a serial log that is a symbolic link: QEMU would empty and
+ * write the file it leads to, another VM's or any of the user's.
+ */
 export function clearRuntimeFiles(files: VmFiles): void {
   removeRecord(files);
   for (const f of [files.pid, files.monitor, files.serial]) removeQuietly(f);
+  try {
+    if (Deno.lstatSync(files.serialLog).isSymlink) removeQuietly(files.serialLog);
+  } catch { /* no log yet */ }
 }
 
 /**

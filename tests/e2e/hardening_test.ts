@@ -112,6 +112,25 @@ Deno.test("a home named to look like another VM's monitor cannot make vmdown sto
   }
 });
 
+Deno.test("a home whose serial log links to another file cannot make QEMU empty or write that file", async () => {
+  const sb = new Sandbox();
+  try {
+    await makeBootSectorDisk(`${sb.work}/d.img`, { message: "guest output" });
+    const home = `${sb.work}/vm`;
+    sb.write("work/vm/vm.settings", `vm_storage_hdd1_enable=yes\nvm_storage_hdd1_backend=${sb.work}/d.img\n`);
+    const precious = sb.write("work/precious.txt", "precious\n");
+    Deno.symlinkSync(precious, `${home}/serial.log`);
+    const up = await sb.run("vmup", ...SMALL_VM, "-s", home);
+    equal(up.code, 0, up.stderr);
+    await waitFor(() => readOr(`${home}/serial.log`).includes("guest output"), 15000, "the guest's output");
+    equal(Deno.lstatSync(`${home}/serial.log`).isSymlink, false, "the log is a file of its own");
+    equal(readOr(precious), "precious\n");
+    equal((await sb.run("vmdown", "-k", home)).code, 0);
+  } finally {
+    await sb.cleanup();
+  }
+});
+
 Deno.test("vmdown racing vmup never reports a VM stopped that goes on running", async () => {
   const sb = new Sandbox();
   try {
