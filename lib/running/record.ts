@@ -23,7 +23,8 @@ import type { Forward } from "../qemu/forwards.ts";
 import { QmpClient } from "../qmp/client.ts";
 import { INDEX_DIR_NAME, runtimeBase } from "./runtime_dir.ts";
 import { processStarts, sameStart } from "./process.ts";
-import { exists } from "../fs.ts";
+import { exists, realPathOr } from "../fs.ts";
+import { isLocalUri } from "../libvirt/virsh.ts";
 import type { LibvirtRef } from "../libvirt/state.ts";
 
 /** What a record holds. */
@@ -103,6 +104,9 @@ export function readRecord(files: VmFiles): RunRecord | undefined {
     if (!info.isFile || info.size > MAX_RECORD_BYTES) return undefined;
     const r = JSON.parse(Deno.readTextFileSync(files.record));
     const libvirt = libvirtRef(r?.libvirt);
+    // Another host is asked only about a VM this user started from this home: a record from
+    // someone else must not make vmtools connect (as the user, over ssh) wherever it says.
+    if (libvirt && !isLocalUri(libvirt.uri) && !startedFrom(String(r.token), files.dir)) return undefined;
     const ok = r && typeof r.token === "string" && TOKEN.test(r.token) &&
       (Number.isInteger(r.pid) && r.pid > 0 || (r.pid === undefined && libvirt)) &&
       Number.isFinite(r.started) &&
@@ -188,6 +192,17 @@ export function recordedVms(files: (dir: string) => VmFiles): RunRecord[] {
     if (rec && rec.token === token) out.push(rec);
   }
   return out;
+}
+
+/** Whether the user's runtime index links `token` to the directory `dir`: a VM the user started there. */
+function startedFrom(token: string, dir: string): boolean {
+  const index = indexDir(false);
+  if (!index || !TOKEN.test(token)) return false;
+  try {
+    return realPathOr(Deno.readLinkSync(`${index}/${token}`)) === realPathOr(dir);
+  } catch {
+    return false;
+  }
 }
 
 /** Drops the link of a token whose VM is gone. */

@@ -170,10 +170,7 @@ Deno.test("a record naming a libvirt URI that runs a program is refused, and the
     await makeBootSectorDisk(`${w}/boot.img`, { message: "hi" });
     equal((await sb.run("vmcreate", "-y", "-n", ...SMALL_VM, "-c", "boot.img", "vm")).code, 0);
     Deno.writeTextFileSync(`${w}/evil.sh`, `#!/bin/sh\necho ran >> ${w}/ran\nexit 1\n`, { mode: 0o755 });
-    // A home from someone else whose record names libvirt's ext transport (it runs command=).
-    for (
-      const uri of [`qemu+ext:///session?command=${w}/evil.sh`, `qemu+ssh://h/system?command=${w}/evil.sh`]
-    ) {
+    const forge = (uri: string) =>
       Deno.writeTextFileSync(
         `${w}/vm/qemu.json`,
         JSON.stringify({
@@ -185,12 +182,22 @@ Deno.test("a record naming a libvirt URI that runs a program is refused, and the
           libvirt: { uri, uuid: "01234567-89ab-8def-8123-456789abcdef", domain: "vm" },
         }),
       );
-      for (const args of [["vminfo", "-l", "vm"], ["vmdown", "vm"], ["vmmon", "-s", "vm"], ["vmup", "vm"]]) {
-        const r = await sb.run(args[0], ...args.slice(1));
-        equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
-        equal(r.stderr.trim().split("\n").length, 1, r.stderr);
-        match(r.stderr, /libvirt URI .* runs a program/, r.stderr);
-      }
+    // A home from someone else whose record names libvirt's ext transport (it runs command=).
+    forge(`qemu+ext:///session?command=${w}/evil.sh`);
+    for (const args of [["vminfo", "-l", "vm"], ["vmdown", "vm"], ["vmmon", "-s", "vm"], ["vmup", "vm"]]) {
+      const r = await sb.run(args[0], ...args.slice(1));
+      equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+      equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      match(r.stderr, /libvirt URI .* runs a program/, r.stderr);
+    }
+    // One naming another host is not this user's VM (no link from the runtime index): no host is
+    // asked at all, with or without a program in the URI.
+    for (const uri of [`qemu+ssh://h/system?command=${w}/evil.sh`, "qemu+ssh://nowhere.invalid/system"]) {
+      forge(uri);
+      const r = await sb.run("vminfo", "-i", "vm");
+      equal(r.code, 0, r.stderr);
+      equal(r.stderr, "");
+      match(r.stdout, /^state='not running'$/m);
     }
     equal(readOr(`${w}/ran`), "");
     // Given on the command line, it is refused as well (vmdown could not follow it from the record).
