@@ -86,9 +86,14 @@ export async function processStarts(
   return out;
 }
 
-/** Whether something listens on the unix socket at `path`. */
+/**
+ * Whether something listens on the unix socket at `path`, a socket itself:
+ * a symbolic link (a home from elsewhere pointing at another VM's socket)
+ * does not count.
+ */
 export async function isListening(path: string): Promise<boolean> {
   try {
+    if (!Deno.lstatSync(path).isSocket) return false;
     const conn = await Deno.connect({ transport: "unix", path });
     conn.close();
     return true;
