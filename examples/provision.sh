@@ -35,8 +35,10 @@ vmcreate -y -n -c "$image" \
   -o vm_networking_iface1_hostfwd="tcp:127.0.0.1:0-:$guest_port" \
   "$vm"
 
-# Start it and return once the guest's console printed the ready line.
-port=$(vmup --json --wait "$ready" --timeout 900 "$vm" | jq -r '.[0].forwards[0].hostPort')
+# Start it and return once the guest's console printed the ready line (a
+# failed or timed-out start stops the script here: no pipe hides its status).
+vmup --json --wait "$ready" --timeout 900 "$vm" > "$vm.json"
+port=$(jq -r '.[0].forwards[0].hostPort' "$vm.json")
 
 curl -fsS "http://127.0.0.1:$port/"
 
