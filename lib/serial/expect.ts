@@ -5,6 +5,7 @@
  * @module
  */
 import { UsageError, VmError } from "../errors.ts";
+import { visibleText } from "../ui/visible.ts";
 
 /** The longest unfinished line kept for matching (a guest printing without line breaks must not cost more and more). */
 const MAX_PARTIAL = 4096;
@@ -77,21 +78,4 @@ export function notPrintedInTime(label: string, pattern: RegExp, ms: number, det
       Math.round(ms / 100) / 10
     } s; the VM is left running${detail}`,
   );
-}
-
-/** Terminal escape sequences: CSI (colours, cursor moves), OSC (titles), and the two-character ones. */
-// deno-lint-ignore no-control-regex
-const ESCAPES = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])/g;
-/** Control characters other than tab (what is left of an escape sequence cut short, bells, NULs). */
-// deno-lint-ignore no-control-regex
-const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f]/g;
-
-/**
- * A line of guest output as a terminal shows it: escape sequences and
- * control characters removed. Firmware like OVMF colours and positions
- * its text, and a pattern (and a message quoting the line) is about what a
- * human would read.
- */
-export function visibleText(line: string): string {
-  return line.replace(ESCAPES, "").replace(CONTROLS, "");
 }

@@ -7,6 +7,7 @@
  * gets no escape sequence at all.
  * @module
  */
+import { visibleText } from "./visible.ts";
 import type { Logger } from "./log.ts";
 
 const WIDTH = 24;
@@ -117,11 +118,8 @@ export function formatLine(
   return parts.join("  ");
 }
 
-// deno-lint-ignore no-control-regex
-const ESCAPES = /\x1b\[[0-9;]*[A-Za-z]/g;
-
 function visibleLength(text: string): number {
-  return text.replace(ESCAPES, "").length;
+  return visibleText(text).length;
 }
 
 function rate(bytesPerSecond: number): string {
