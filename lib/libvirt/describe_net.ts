@@ -9,7 +9,7 @@
  * @module
  */
 import { VmError } from "../errors.ts";
-import { parseRule } from "../qemu/forwards.ts";
+import { enabledIfaces, parseRule } from "../qemu/forwards.ts";
 import type { Settings } from "../settings/settings.ts";
 import type { NicSpec } from "./spec.ts";
 import { stableMac } from "./stable.ts";
@@ -30,7 +30,7 @@ const MODELS: Record<string, string> = { "virtio-net-pci": "virtio", "virtio-net
 /** Describes the enabled interfaces; MAC prefixes are completed from `home` (see `stable.ts`). */
 export async function describeNetwork(settings: Settings, home: string): Promise<NetworkSpec> {
   const out: NetworkSpec = { nics: [], qemuArgs: [], notes: [] };
-  for (const n of enabledInterfaces(settings)) {
+  for (const n of enabledIfaces(settings)) {
     const pick = (what: string) =>
       settings.get(`vm_networking_iface${n}_${what}`) || settings.get(`vm_networking_default_${what}`);
     const [type, ...modeOptions] = pick("mode").split(",");
@@ -72,15 +72,6 @@ function forwards(settings: Settings, n: number, type: string): string[] {
     }
   }
   return rules.map((rule) => `hostfwd=${rule}`);
-}
-
-/** The interface numbers enabled, in order. */
-function enabledInterfaces(settings: Settings): number[] {
-  return settings.entries()
-    .map(([name]) => /^vm_networking_iface(\d+)_enable$/.exec(name)?.[1])
-    .filter((n): n is string => n !== undefined && settings.bool(`vm_networking_iface${n}_enable`))
-    .map(Number)
-    .sort((a, b) => a - b);
 }
 
 /** The libvirt network of a netdev mode, when libvirt has one for it with these options. */

@@ -51,7 +51,7 @@ export function formatForward(f: Forward): string {
 }
 
 /** The interface numbers N whose `vm_networking_ifaceN_enable` is yes, in order. */
-function enabledIfaces(settings: Settings): number[] {
+export function enabledIfaces(settings: Settings): number[] {
   return settings.entries()
     .map(([name]) => /^vm_networking_iface(\d+)_enable$/.exec(name)?.[1])
     .filter((n): n is string => n !== undefined && settings.bool(`vm_networking_iface${n}_enable`))
