@@ -137,7 +137,10 @@ export class Change {
   keep(path: string): void {
     const copy = `${this.backupDir}/${this.#entries.length}-${basename(path)}`;
     this.#record({ op: "keep", path, copy });
-    Deno.copyFileSync(path, copy);
+    // Copied aside, then renamed: undoing restores `copy` only when it is
+    // whole (a full disk or a kill mid-copy must not put half a file back).
+    Deno.copyFileSync(path, `${copy}.tmp`);
+    Deno.renameSync(`${copy}.tmp`, copy);
   }
 
   /**

@@ -118,3 +118,51 @@ Deno.test({
     }
   },
 });
+
+/** Fills `dir` to the last page, then frees `pages` pages of 4 KiB. */
+function fillLeaving(dir: string, pages: number): void {
+  fill(dir);
+  const filler = `${dir}/filler`;
+  Deno.truncateSync(filler, Math.max(0, Deno.statSync(filler).size - pages * 4096));
+}
+
+Deno.test({
+  name: "a full disk while a children list is saved for undo: the list stays whole",
+  ignore: !canMount,
+  async fn() {
+    const sb = new Sandbox();
+    const small = `${sb.dir}/small`;
+    try {
+      equal(mountSmall(small, "4M"), true);
+      const made = await sb.run(
+        "vmcreate",
+        "-y",
+        "-n",
+        "-o",
+        "vm_storage_hdd1_createsize=1M",
+        `${small}/base`,
+      );
+      equal(made.code, 0, made.stderr);
+      // The children live on another file system: only the parent's side is short of room.
+      const first = await sb.run("vmfork", `${small}/base`, `${sb.work}/c1`);
+      equal(first.code, 0, first.stderr);
+      const childs = Deno.readTextFileSync(`${small}/base/childs.lst`);
+      // Room for the lock's note and the journal, none for the saved copy of childs.lst.
+      for (const pages of [1, 2, 3]) {
+        fillLeaving(small, pages);
+        const r = await sb.run("vmfork", `${small}/base`, `${sb.work}/c2`);
+        Deno.removeSync(`${small}/filler`);
+        fullDisk(r, "vmfork");
+        equal(Deno.readTextFileSync(`${small}/base/childs.lst`), childs, `with ${pages} page(s) free`);
+        deepEqual(
+          listing(`${small}/base`).filter((n) => n.startsWith("vmtools-")),
+          [],
+          "no backup directory left",
+        );
+      }
+    } finally {
+      unmount(small);
+      await sb.cleanup();
+    }
+  },
+});
