@@ -60,6 +60,13 @@ export async function removeVms(plan: RemovalPlan, opts: RemoveOptions, tools: T
     : undefined;
   const claim = await lockForChange([...plan.homes, ...(parent ? [parent] : [])], tools.log);
   try {
+    // The plan was made before the locks: a command that held them may have forked one of these VMs.
+    const now = planRemoval(plan.home, opts).homes.map((h) => h.path);
+    if (now.join("\0") !== plan.homes.map((h) => h.path).join("\0")) {
+      throw new VmError(
+        `${plan.home.path}: its children changed while waiting for its lock; nothing deleted`,
+      );
+    }
     for (const h of plan.homes) {
       const running = await runningFrom(h.files, h.tool.get("cfg_qemu_cmdprefix"));
       if (running) {

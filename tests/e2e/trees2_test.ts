@@ -310,3 +310,29 @@ async function cpR(from: string, to: string): Promise<void> {
   const r = await new Deno.Command("cp", { args: ["-r", from, to] }).output();
   equal(r.code, 0);
 }
+
+Deno.test("vmrm waiting for a lock sees a child forked meanwhile, and refuses", async () => {
+  const sb = new Sandbox();
+  try {
+    const base = await rootVm(`${sb.work}/base`, "base");
+    await fork(sb, base, `${sb.work}/child`);
+    const childs = `${base}/childs.lst`;
+    const list = Deno.readTextFileSync(childs);
+    // As vmrm finds it: no child yet. Held by "a vmfork" until the child is in the list.
+    Deno.renameSync(childs, `${childs}.later`);
+    const lock = Deno.openSync(`${base}/.vm.settings.lock`, { read: true, write: true, create: true });
+    lock.lockSync(true);
+    const rm = sb.run("vmrm", "-y", base);
+    await new Promise((r) => setTimeout(r, 2000));
+    Deno.renameSync(`${childs}.later`, childs);
+    Deno.removeSync(`${base}/.vm.settings.lock`);
+    lock.close();
+    const r = await rm;
+    equal(r.code, 1, r.stderr);
+    match(r.stderr, /has 1 child VM/);
+    equal(Deno.readTextFileSync(childs), list);
+    ok(Deno.statSync(`${base}/hdd.qcow2`).isFile, "the child's backing file stays");
+  } finally {
+    await sb.cleanup();
+  }
+});
