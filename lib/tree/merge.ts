@@ -88,22 +88,13 @@ export async function mergeVm(home: VmHome, opts: MergeOptions, tools: Toolbox):
 
 async function mergeIntoParent(child: VmHome, opts: MergeOptions, tools: Toolbox): Promise<string> {
   const tool = child.tool;
-  const parentPath = child.parent();
-  if (parentPath === undefined) {
-    throw new VmError(`${child.path}: has no parent to merge into (vmmerge -c merges into children)`);
-  }
-  const parent = VmHome.open(parentPath, tool);
-  const siblings = parent.children().filter((c) => c !== child.path);
-  if (siblings.length) {
-    throw new VmError(
-      `${parent.path}: has other children (${siblings.join(", ")}) whose disks build on its own: ` +
-        `merging ${child.name} into it would change what they see`,
-    );
-  }
-  const grandchildren = child.children().map((c) =>
-    VmHome.open(c, tool, `${c} (listed by ${child.childsPath})`)
+  const { parent, grandchildren } = intoParentHomes(child);
+  const homes = (p: ReturnType<typeof intoParentHomes>) => [p.parent, child, ...p.grandchildren];
+  const claim = await lockForChange(
+    homes({ parent, grandchildren }),
+    tools.log,
+    () => homes(intoParentHomes(child)),
   );
-  const claim = await lockForChange([parent, child, ...grandchildren], tools.log);
   try {
     for (const h of [parent, child, ...grandchildren]) await refuseRunning(h);
     await withChange(
@@ -128,6 +119,27 @@ async function mergeIntoParent(child: VmHome, opts: MergeOptions, tools: Toolbox
   } finally {
     claim.release(true);
   }
+}
+
+/** The homes merging `child` into its parent involves; refused when the parent has other children. */
+function intoParentHomes(child: VmHome): { parent: VmHome; grandchildren: VmHome[] } {
+  const tool = child.tool;
+  const parentPath = child.parent();
+  if (parentPath === undefined) {
+    throw new VmError(`${child.path}: has no parent to merge into (vmmerge -c merges into children)`);
+  }
+  const parent = VmHome.open(parentPath, tool);
+  const siblings = parent.children().filter((c) => c !== child.path);
+  if (siblings.length) {
+    throw new VmError(
+      `${parent.path}: has other children (${siblings.join(", ")}) whose disks build on its own: ` +
+        `merging ${child.name} into it would change what they see`,
+    );
+  }
+  const grandchildren = child.children().map((c) =>
+    VmHome.open(c, tool, `${c} (listed by ${child.childsPath})`)
+  );
+  return { parent, grandchildren };
 }
 
 /** Works out the merge, and in safe mode prepares the merged copies (undone if anything fails). */
@@ -324,15 +336,15 @@ function ownImages(file: SettingsFile, home: string): string[] {
 
 async function mergeIntoChildren(parent: VmHome, opts: MergeOptions, tools: Toolbox): Promise<string[]> {
   const tool = parent.tool;
-  const children = parent.children().map((c) =>
-    VmHome.open(c, tool, `${c} (listed by ${parent.childsPath})`)
+  const { children, grandparent } = intoChildrenHomes(parent);
+  const gpPath = grandparent?.path;
+  const homes = (p: ReturnType<typeof intoChildrenHomes>) =>
+    p.grandparent ? [parent, ...p.children, p.grandparent] : [parent, ...p.children];
+  const claim = await lockForChange(
+    homes({ children, grandparent }),
+    tools.log,
+    () => homes(intoChildrenHomes(parent)),
   );
-  if (!children.length) {
-    throw new VmError(`${parent.path}: has no children to merge into (vmmerge -p merges into the parent)`);
-  }
-  const gpPath = parent.parent();
-  const grandparent = gpPath === undefined ? undefined : VmHome.open(gpPath, tool);
-  const claim = await lockForChange([parent, ...children, ...(grandparent ? [grandparent] : [])], tools.log);
   try {
     for (const h of [parent, ...children]) await refuseRunning(h);
     const parentFile = parent.readFile();
@@ -500,4 +512,17 @@ function removeIfThere(path: string): void {
   try {
     Deno.removeSync(path, { recursive: true });
   } catch { /* gone already */ }
+}
+
+/** The homes merging `parent` into its children involves. */
+function intoChildrenHomes(parent: VmHome): { children: VmHome[]; grandparent?: VmHome } {
+  const tool = parent.tool;
+  const children = parent.children().map((c) =>
+    VmHome.open(c, tool, `${c} (listed by ${parent.childsPath})`)
+  );
+  if (!children.length) {
+    throw new VmError(`${parent.path}: has no children to merge into (vmmerge -p merges into the parent)`);
+  }
+  const gpPath = parent.parent();
+  return { children, grandparent: gpPath === undefined ? undefined : VmHome.open(gpPath, tool) };
 }

@@ -54,19 +54,11 @@ export function planRemoval(home: VmHome, opts: RemoveOptions): RemovalPlan {
 
 /** Deletes what `plan` names, as one change; returns the homes left behind (not empty). */
 export async function removeVms(plan: RemovalPlan, opts: RemoveOptions, tools: Toolbox): Promise<string[]> {
-  const parentPath = plan.home.parent();
-  const parent = parentPath !== undefined && VmHome.isHome(parentPath, plan.home.tool)
-    ? new VmHome(parentPath, plan.home.tool)
-    : undefined;
-  const claim = await lockForChange([...plan.homes, ...(parent ? [parent] : [])], tools.log);
+  const [parent] = parentOf(plan.home);
+  const involved = (p: RemovalPlan) => [...p.homes, ...parentOf(p.home)];
+  // The plan was made before the locks: a command that held them may have forked one of these VMs.
+  const claim = await lockForChange(involved(plan), tools.log, () => involved(planRemoval(plan.home, opts)));
   try {
-    // The plan was made before the locks: a command that held them may have forked one of these VMs.
-    const now = planRemoval(plan.home, opts).homes.map((h) => h.path);
-    if (now.join("\0") !== plan.homes.map((h) => h.path).join("\0")) {
-      throw new VmError(
-        `${plan.home.path}: its children changed while waiting for its lock; nothing deleted`,
-      );
-    }
     for (const h of plan.homes) {
       const running = await runningFrom(h.files, h.tool.get("cfg_qemu_cmdprefix"));
       if (running) {
@@ -91,6 +83,12 @@ export async function removeVms(plan: RemovalPlan, opts: RemoveOptions, tools: T
   } finally {
     claim.release(true);
   }
+}
+
+/** The home of `home`'s parent, when it holds a VM (none or one). */
+function parentOf(home: VmHome): VmHome[] {
+  const path = home.parent();
+  return path !== undefined && VmHome.isHome(path, home.tool) ? [new VmHome(path, home.tool)] : [];
 }
 
 /** Deletes one VM's files; returns whether its home went too (it was left empty). */

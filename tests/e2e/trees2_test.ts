@@ -311,27 +311,54 @@ async function cpR(from: string, to: string): Promise<void> {
   equal(r.code, 0);
 }
 
-Deno.test("vmrm waiting for a lock sees a child forked meanwhile, and refuses", async () => {
+/**
+ * Runs `args` while this test holds `home`'s lock, as a vmfork would that
+ * adds a child: `childs` reads `before` until the lock is let go, and then
+ * its real content again.
+ */
+async function whileForking(sb: Sandbox, home: string, before: string, ...args: string[]) {
+  const childs = `${home}/childs.lst`, after = Deno.readTextFileSync(childs);
+  Deno.writeTextFileSync(childs, before);
+  const lock = Deno.openSync(`${home}/.vm.settings.lock`, { read: true, write: true, create: true });
+  lock.lockSync(true);
+  const run = sb.run(...(args as [string, ...string[]]));
+  // Long enough for the command to start, read the tree and wait (else it reads the new tree: same outcome).
+  await new Promise((r) => setTimeout(r, 2000));
+  Deno.writeTextFileSync(childs, after);
+  Deno.removeSync(`${home}/.vm.settings.lock`);
+  lock.close();
+  return await run;
+}
+
+Deno.test("a child forked while vmrm, vmmerge or vmmv waits for the locks: refused, nothing lost", async () => {
   const sb = new Sandbox();
   try {
     const base = await rootVm(`${sb.work}/base`, "base");
-    await fork(sb, base, `${sb.work}/child`);
-    const childs = `${base}/childs.lst`;
-    const list = Deno.readTextFileSync(childs);
-    // As vmrm finds it: no child yet. Held by "a vmfork" until the child is in the list.
-    Deno.renameSync(childs, `${childs}.later`);
-    const lock = Deno.openSync(`${base}/.vm.settings.lock`, { read: true, write: true, create: true });
-    lock.lockSync(true);
-    const rm = sb.run("vmrm", "-y", base);
-    await new Promise((r) => setTimeout(r, 2000));
-    Deno.renameSync(`${childs}.later`, childs);
-    Deno.removeSync(`${base}/.vm.settings.lock`);
-    lock.close();
-    const r = await rm;
-    equal(r.code, 1, r.stderr);
-    match(r.stderr, /has 1 child VM/);
-    equal(Deno.readTextFileSync(childs), list);
-    ok(Deno.statSync(`${base}/hdd.qcow2`).isFile, "the child's backing file stays");
+    await fork(sb, base, `${base}/one`);
+    await fork(sb, base, `${sb.work}/two`);
+    const disk = Deno.readFileSync(`${base}/hdd.qcow2`);
+    const before = await signature(sb.work);
+    const onlyOne = "one\n";
+
+    const rm = await whileForking(sb, base, "", "vmrm", "-y", base);
+    equal(rm.code, 1, rm.stderr);
+    match(rm.stderr, /has 2 child VMs/);
+    const rmR = await whileForking(sb, base, onlyOne, "vmrm", "-y", "-r", base);
+    equal(rmR.code, 1, rmR.stderr);
+    match(rmR.stderr, /\/two: joined the VMs this change concerns while it waited for their locks/);
+    const mergeP = await whileForking(sb, base, onlyOne, "vmmerge", "-p", `${base}/one`);
+    equal(mergeP.code, 1, mergeP.stderr);
+    match(mergeP.stderr, /has other children \(.*\/two\)/);
+    const mergeC = await whileForking(sb, base, onlyOne, "vmmerge", "-c", "-y", base);
+    equal(mergeC.code, 1, mergeC.stderr);
+    match(mergeC.stderr, /\/two: joined the VMs/);
+    const mv = await whileForking(sb, base, onlyOne, "vmmv", base, `${sb.work}/moved`);
+    equal(mv.code, 1, mv.stderr);
+    match(mv.stderr, /\/two: joined the VMs/);
+
+    deepEqual(Deno.readFileSync(`${base}/hdd.qcow2`), disk, "the children's backing disk is as it was");
+    equal(await signature(sb.work), before);
+    await boots(sb, `${sb.work}/two`, "base");
   } finally {
     await sb.cleanup();
   }
