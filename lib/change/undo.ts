@@ -4,7 +4,7 @@
  * written down but never carried out.
  * @module
  */
-import { isLocked } from "../home/lock.ts";
+import { tryLock } from "../home/lock.ts";
 import { runSync } from "../spawn.ts";
 import type { Entry } from "./journal.ts";
 import { exists } from "../fs.ts";
@@ -21,7 +21,8 @@ export function undoEntries(entries: readonly Entry[], live: boolean): string[] 
       if (entry.op === "lock") {
         // A recovering command may hold that lock itself (it locked the home
         // to recover it): then the home stays. Nobody's lock file goes.
-        if (live || !isLocked(entry.path)) removeIfThere(entry.path, false);
+        if (live) removeIfThere(entry.path, false);
+        else tryLock(entry.path)?.release(); // taken first: a command may be taking it right now
         continue;
       }
       undoOne(entry);
