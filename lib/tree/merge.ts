@@ -48,6 +48,7 @@ import { copyWithProgress } from "../storage/copy.ts";
 import { isBackend } from "./new_settings.ts";
 import { Moves, relinkVm } from "./relink.ts";
 import { exists } from "../fs.ts";
+import { removeQuietly } from "../remove.ts";
 
 /** Everything a merge into the parent does after its point of no return, so that it can be done again. */
 export interface MergePlan {
@@ -310,9 +311,9 @@ export async function finishMerge(planIn: unknown, log: Logger, checkpoint = () 
   const childsFile = `${plan.parent}/${plan.names.childs}`;
   const links = plan.children.map(([, to]) => linkPath(plan.parent, to));
   if (links.length) writeFileAtomic(childsFile, links.join("\n") + "\n");
-  else removeIfThere(childsFile);
+  else removeQuietly(childsFile, true);
   checkpoint();
-  for (const f of plan.garbage) removeIfThere(f);
+  for (const f of plan.garbage) removeQuietly(f, true);
   // The child's home goes once nothing else of it is left (its lock file aside).
   try {
     const ours = backupDirPattern(plan.names.tmpdir);
@@ -381,7 +382,7 @@ async function mergeIntoChildren(parent: VmHome, opts: MergeOptions, tools: Tool
     );
     // The moved children's lock files (ours, still held) travelled with them.
     for (const [c, to] of places) {
-      if (c.path !== to) removeIfThere(`${to}/${tool.get("cfg_file_lock")}`);
+      if (c.path !== to) removeQuietly(`${to}/${tool.get("cfg_file_lock")}`, true);
     }
     tools.log.info(`merged ${parent.path} into ${places.map(([, to]) => to).join(", ")}`);
     return places.map(([, to]) => to);
@@ -506,12 +507,6 @@ async function commitImage(overlay: string, log: Logger): Promise<void> {
 
 function formatOf(image: string): string {
   return detectFormat(image, Deno.statSync(image).size) === "qcow2" ? "qcow2" : "raw";
-}
-
-function removeIfThere(path: string): void {
-  try {
-    Deno.removeSync(path, { recursive: true });
-  } catch { /* gone already */ }
 }
 
 /** The homes merging `parent` into its children involves. */
