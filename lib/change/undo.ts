@@ -4,7 +4,7 @@
  * written down but never carried out.
  * @module
  */
-import { tryLock } from "../home/lock.ts";
+import { holdsLock, tryLock } from "../home/lock.ts";
 import { runSync } from "../spawn.ts";
 import type { Entry } from "./journal.ts";
 import { exists } from "../fs.ts";
@@ -19,10 +19,13 @@ export function undoEntries(entries: readonly Entry[], live: boolean): string[] 
   for (const entry of [...entries].reverse()) {
     try {
       if (entry.op === "lock") {
-        // A recovering command may hold that lock itself (it locked the home
-        // to recover it): then the home stays. Nobody's lock file goes.
-        if (live) removeIfThere(entry.path, false);
-        else tryLock(entry.path)?.release(); // taken first: a command may be taking it right now
+        // Ours to remove only if this change holds it; a recovering command
+        // may hold it too (it locked the home to recover it): then the home
+        // stays. Nobody else's lock file goes — not even that of the command
+        // a change gave up waiting for. Free, it is taken first: a command
+        // may be taking it right now.
+        if (live && holdsLock(entry.path)) removeIfThere(entry.path, false);
+        else tryLock(entry.path)?.release();
         continue;
       }
       undoOne(entry);

@@ -63,6 +63,11 @@ function tryOnce(path: string): { lock: Lock } | { holder: number | undefined } 
   }
 }
 
+/** Whether this process holds the lock at `path`. */
+export function holdsLock(path: string): boolean {
+  return [...heldLocks].some((l) => l.path === path);
+}
+
 /** Whether someone holds the lock at `path` right now. */
 export function isLocked(path: string): boolean {
   let file: Deno.FsFile;
