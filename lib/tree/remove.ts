@@ -12,7 +12,7 @@ import { type Change, withChange } from "../change/change.ts";
 import { VmError } from "../errors.ts";
 import { lockForChange } from "../home/claim.ts";
 import { VmHome } from "../home/home.ts";
-import { familyTree, walk } from "../home/tree.ts";
+import { familyTree, type TreeNode, walk } from "../home/tree.ts";
 import { dirname } from "../path.ts";
 import { runningFrom } from "../running/record.ts";
 import { resolveSettings } from "../settings/resolve.ts";
@@ -48,7 +48,17 @@ export function planRemoval(home: VmHome, opts: RemoveOptions): RemovalPlan {
   }
   const tree = familyTree(home, home.tool.int("cfg_limit_nesting"));
   const top = [...walk(tree)].find((n) => n.home === home.path)!;
-  const below = [...walk(top)].slice(1).filter((n) => !n.problem);
+  // A listed child that is gone, or whose parent line names another VM, is
+  // not ours: neither it nor anything below it (a foreign home may list anyone's VM).
+  const below: TreeNode[] = [];
+  const take = (n: TreeNode) => {
+    for (const c of n.children) {
+      if (c.problem) continue;
+      below.push(c);
+      take(c);
+    }
+  };
+  take(top);
   return { home, homes: [...below.reverse().map((n) => new VmHome(n.home, home.tool)), home] };
 }
 

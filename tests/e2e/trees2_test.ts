@@ -363,3 +363,23 @@ Deno.test("a child forked while vmrm, vmmerge or vmmv waits for the locks: refus
     await sb.cleanup();
   }
 });
+
+Deno.test("vmrm -r of a home whose children list names another's VM deletes nothing of that VM's tree", async () => {
+  const sb = new Sandbox();
+  try {
+    const mine = await rootVm(`${sb.work}/mine`, "mine");
+    await fork(sb, mine, `${mine}/kid`);
+    const before = await signature(mine);
+    // From someone else: a VM whose children list claims mine (whose parent line does not name it).
+    const foreign = `${sb.work}/foreign`;
+    sb.write(`${foreign}/vm.settings`, SETTINGS);
+    sb.write(`${foreign}/childs.lst`, `${mine}\n`);
+    const r = await sb.run("vmrm", "-y", "-r", foreign);
+    equal(r.code, 0, r.stderr);
+    equal(readOr(`${foreign}/vm.settings`), "");
+    equal(await signature(mine), before);
+    ok(Deno.statSync(`${mine}/kid/hdd.qcow2`).isFile);
+  } finally {
+    await sb.cleanup();
+  }
+});
