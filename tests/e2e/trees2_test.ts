@@ -383,3 +383,29 @@ Deno.test("vmrm -r of a home whose children list names another's VM deletes noth
     await sb.cleanup();
   }
 });
+
+Deno.test("vmcp -R of a home whose children list names another's VM is refused; a tree used through a symbolic link is whole", async () => {
+  const sb = new Sandbox();
+  try {
+    const mine = await rootVm(`${sb.work}/real/mine`, "mine");
+    await fork(sb, mine, `${sb.work}/real/kid`);
+    const foreign = `${sb.work}/foreign`;
+    sb.write(`${foreign}/vm.settings`, SETTINGS);
+    sb.write(`${foreign}/childs.lst`, `${mine}\n`);
+    const cp = await sb.run("vmcp", "-R", foreign, `${sb.work}/copy`);
+    equal(cp.code, 1, cp.stderr);
+    match(cp.stderr, /childs\.lst: lists .*\/mine, whose parent line names another VM/);
+    equal(readOr(`${sb.work}/copy/vm.settings`), "");
+
+    // The kid's parent line names real/mine; through alias/ it is the same VM.
+    Deno.symlinkSync(`${sb.work}/real`, `${sb.work}/alias`);
+    const tree = await sb.run("vmcp", "-R", `${sb.work}/alias/mine`, `${sb.work}/copy2`);
+    equal(tree.code, 0, tree.stderr);
+    ok(readOr(`${sb.work}/copy2/kid/vm.settings`) !== "", tree.stderr);
+    const rm = await sb.run("vmrm", "-y", "-r", `${sb.work}/alias/mine`);
+    equal(rm.code, 0, rm.stderr);
+    equal(readOr(`${sb.work}/real/kid/vm.settings`), "", "the child went with its parent");
+  } finally {
+    await sb.cleanup();
+  }
+});
