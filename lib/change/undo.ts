@@ -56,7 +56,12 @@ function undoOne(entry: Entry): void {
       if (exists(entry.to) && !exists(entry.from)) Deno.renameSync(entry.to, entry.from);
       break;
     case "trash":
-      if (exists(entry.to) && !exists(entry.path)) Deno.renameSync(entry.to, entry.path);
+      if (!exists(entry.to)) break;
+      // Made anew meanwhile: the original stays where it is, with the journal that says so.
+      if (exists(entry.path)) {
+        throw new Error(`${entry.path} exists again; the original is kept as ${entry.to}`);
+      }
+      Deno.renameSync(entry.to, entry.path);
       break;
     case "backing": {
       if (!exists(entry.path)) break;
