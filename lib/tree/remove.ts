@@ -9,6 +9,7 @@
  * @module
  */
 import { type Change, withChange } from "../change/change.ts";
+import { backupDirPattern } from "../change/journal.ts";
 import { VmError } from "../errors.ts";
 import { lockForChange } from "../home/claim.ts";
 import { VmHome } from "../home/home.ts";
@@ -121,9 +122,11 @@ function removeOne(change: Change, home: VmHome, opts: RemoveOptions, tools: Too
   for (const path of [...own, ...images]) {
     if (exists(path)) change.trash(path);
   }
-  // The lock file is in the home: the home is empty once only it is left.
+  // The lock file is in the home, and on another file system than the
+  // journal the backup directory of this change: the home is empty once only they are left.
+  const ours = backupDirPattern(home.tool.get("cfg_file_tmpdir"));
   const left = [...Deno.readDirSync(home.path)].map((e) => e.name).filter((n) =>
-    `${home.path}/${n}` !== home.lockPath
+    `${home.path}/${n}` !== home.lockPath && !ours.test(n)
   );
   if (left.length) {
     tools.log.warn(`${home.path}: kept (it still holds ${left.map((n) => `'${n}'`).join(", ")})`);

@@ -166,3 +166,50 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a tree on two file systems: vmrm -r leaves nothing; killed, a recovery on the far VM undoes it all",
+  ignore: !canMount,
+  async fn() {
+    const sb = new Sandbox();
+    const far = `${sb.dir}/far`;
+    try {
+      equal(mountSmall(far, "64M"), true);
+      const base = `${sb.work}/base`, kid = `${far}/kid`;
+      const made = await sb.run("vmcreate", "-y", "-n", "-o", "vm_storage_hdd1_createsize=1M", base);
+      equal(made.code, 0, made.stderr);
+      equal((await sb.run("vmfork", base, kid)).code, 0);
+      const before = {
+        base: listing(base),
+        kid: listing(kid),
+        settings: Deno.readTextFileSync(`${kid}/vm.settings`),
+      };
+
+      // Killed at every step; then a command on the far VM alone finds the journal and undoes the whole deletion.
+      for (let step = 1;; step++) {
+        const rm = await sb.runWith({ env: { VMTOOLS_FAULT: `${step}:kill` } }, "vmrm", "-y", "-r", base);
+        if (rm.code === 0) {
+          // Fewer steps than that: the whole deletion, which leaves nothing.
+          equal(rm.stderr.includes("kept"), false, rm.stderr);
+          deepEqual(listing(far), []);
+          deepEqual(listing(sb.work).filter((n) => n === "base" || n.startsWith("vmtools-")), []);
+          break;
+        }
+        equal(rm.code, 137, rm.stderr);
+        // On the far VM alone; once the deletion moved it away, where it was.
+        const fix = await sb.run("vmfix", "-b", listing(far).includes("kid") ? kid : far);
+        equal(fix.code, 0, `step ${step}: ${fix.stdout}${fix.stderr}`);
+        // A lock file a killed holder leaves is harmless (an flock): compared without it.
+        const files = (dir: string) => listing(dir).filter((n) => n !== ".vm.settings.lock");
+        deepEqual(files(kid), before.kid, `step ${step}: ${fix.stdout}${fix.stderr}`);
+        equal(Deno.readTextFileSync(`${kid}/vm.settings`), before.settings, `step ${step}`);
+        equal((await sb.run("vmfix", "-b", sb.work)).code, 0);
+        deepEqual(files(base), before.base, `step ${step}`);
+        deepEqual(listing(sb.work).filter((n) => n.startsWith("vmtools-")), [], `step ${step}`);
+      }
+    } finally {
+      unmount(far);
+      await sb.cleanup();
+    }
+  },
+});
