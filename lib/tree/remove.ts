@@ -13,6 +13,7 @@ import { backupDirPattern } from "../change/journal.ts";
 import { VmError } from "../errors.ts";
 import { lockForChange } from "../home/claim.ts";
 import { VmHome } from "../home/home.ts";
+import { samePlace } from "../home/links.ts";
 import { familyTree, type TreeNode, walk } from "../home/tree.ts";
 import { dirname } from "../path.ts";
 import { runningFrom } from "../running/record.ts";
@@ -48,7 +49,12 @@ export function planRemoval(home: VmHome, opts: RemoveOptions): RemovalPlan {
     );
   }
   const tree = familyTree(home, home.tool.int("cfg_limit_nesting"));
-  const top = [...walk(tree)].find((n) => n.home === home.path)!;
+  const top = [...walk(tree)].find((n) => samePlace(n.home, home.path));
+  if (!top) {
+    throw new VmError(
+      `${home.path}: its parent ${home.parent()} does not list it ('vmfix -p' repairs the list)`,
+    );
+  }
   // A listed child that is gone, or whose parent line names another VM, is
   // not ours: neither it nor anything below it (a foreign home may list anyone's VM).
   const below: TreeNode[] = [];

@@ -379,6 +379,14 @@ Deno.test("vmrm -r of a home whose children list names another's VM deletes noth
     equal(readOr(`${foreign}/vm.settings`), "");
     equal(await signature(mine), before);
     ok(Deno.statSync(`${mine}/kid/hdd.qcow2`).isFile);
+    // A VM whose parent does not list it: one line, nothing deleted.
+    sb.write(`${sb.work}/stray/vm.settings`, `parent ${mine}\n${SETTINGS}`);
+    const stray = await sb.run("vmrm", "-y", `${sb.work}/stray`);
+    equal(stray.code, 1, stray.stderr);
+    match(
+      stray.stderr,
+      /^vmrm: .*\/stray: its parent .*\/mine does not list it \('vmfix -p' repairs the list\)\n$/,
+    );
   } finally {
     await sb.cleanup();
   }
@@ -399,6 +407,10 @@ Deno.test("vmcp -R of a home whose children list names another's VM is refused; 
 
     // The kid's parent line names real/mine; through alias/ it is the same VM.
     Deno.symlinkSync(`${sb.work}/real`, `${sb.work}/alias`);
+    await fork(sb, mine, `${sb.work}/real/leaf`);
+    const leaf = await sb.run("vmrm", "-y", `${sb.work}/alias/leaf`);
+    equal(leaf.code, 0, leaf.stderr);
+    deepEqual(lines(`${mine}/childs.lst`), [`${sb.work}/real/kid`], "the parent forgets it");
     const tree = await sb.run("vmcp", "-R", `${sb.work}/alias/mine`, `${sb.work}/copy2`);
     equal(tree.code, 0, tree.stderr);
     ok(readOr(`${sb.work}/copy2/kid/vm.settings`) !== "", tree.stderr);
