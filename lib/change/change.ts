@@ -10,7 +10,7 @@
  * @module
  */
 import { VmError } from "../errors.ts";
-import { basename } from "../path.ts";
+import { basename, isWithin } from "../path.ts";
 import { spawn, type SpawnOptions } from "../spawn.ts";
 import type { Logger } from "../ui/log.ts";
 import {
@@ -82,12 +82,18 @@ export class Change {
    */
   pointHere(dir: string): void {
     if (dir === this.backupDir.slice(0, this.backupDir.lastIndexOf("/"))) return;
+    this.#pointer(dir);
+  }
+
+  /** Makes a backup directory in `dir` that points to this change's journal; returns it. */
+  #pointer(dir: string): string {
     // Written down before it is made: a kill in between leaves nothing unexplained.
     const at = backupDirName(dir, this.#pattern);
     this.#record({ op: "pointer", path: at });
     Deno.mkdirSync(at, { mode: 0o700 });
     Deno.writeTextFileSync(`${at}/${POINTER_FILE}.tmp`, this.backupDir + "\n", { mode: 0o600 });
     Deno.renameSync(`${at}/${POINTER_FILE}.tmp`, `${at}/${POINTER_FILE}`);
+    return at;
   }
 
   /**
@@ -137,7 +143,10 @@ export class Change {
   keep(path: string): void {
     const copy = `${this.backupDir}/${this.#entries.length}-${basename(path)}`;
     this.#record({ op: "keep", path, copy });
-    Deno.copyFileSync(path, copy);
+    // Copied aside, then renamed: undoing restores `copy` only when it is
+    // whole (a full disk or a kill mid-copy must not put half a file back).
+    Deno.copyFileSync(path, `${copy}.tmp`);
+    Deno.renameSync(`${copy}.tmp`, copy);
   }
 
   /**
@@ -152,15 +161,19 @@ export class Change {
     Deno.renameSync(path, to);
   }
 
-  /** A backup directory on the file system of `path`: the change's own, or one made beside `path`. */
+  /**
+   * A backup directory on the file system of `path`: the change's own, or
+   * one made beside `path` — a pointer to the journal, so that a recovery
+   * started there undoes the whole change instead of taking the directory
+   * for an empty leftover — never one inside `path`.
+   */
   #backupOn(path: string): string {
     const parent = path.slice(0, path.lastIndexOf("/")) || "/";
     const dev = Deno.statSync(parent).dev;
     if (Deno.statSync(this.backupDir).dev === dev) return this.backupDir;
     let dir = this.#extraBackups.get(dev);
-    if (!dir) {
-      dir = makeBackupDir(parent, this.#pattern);
-      this.#record({ op: "mkdir", path: dir });
+    if (!dir || isWithin(path, dir)) {
+      dir = this.#pointer(parent);
       this.#extraBackups.set(dev, dir);
     }
     return dir;

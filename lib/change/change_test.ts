@@ -216,3 +216,23 @@ Deno.test("trash: deleted for good on commit, back on undo, also on another file
     Deno.removeSync(other, { recursive: true });
   }
 });
+
+Deno.test("undoing a deletion whose place is taken again keeps the original and the journal", () => {
+  const dir = scratch();
+  try {
+    const { log } = quietLog();
+    const c = Change.begin(dir, { pattern: PATTERN, label: "test", log });
+    c.trash(`${dir}/settings`);
+    // Something made anew where the deleted file was (another command, after a kill).
+    Deno.writeTextFileSync(`${dir}/settings`, "new\n");
+    const problems = c.revert();
+    equal(problems.length, 1);
+    equal(Deno.readTextFileSync(`${dir}/settings`), "new\n");
+    const [backup] = backupDirsIn(dir, PATTERN);
+    ok(backup, "the backup directory stays");
+    const kept = [...Deno.readDirSync(backup)].map((e) => e.name).filter((n) => n.endsWith("-settings"));
+    equal(Deno.readTextFileSync(`${backup}/${kept[0]}`), "original\n");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

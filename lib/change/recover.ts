@@ -12,6 +12,7 @@ import { finisherOf } from "./forward.ts";
 import { backupDirPattern, type Entry, JOURNAL_FILE, POINTER_FILE, readJournal } from "./journal.ts";
 import { finishEntries, undoEntries } from "./undo.ts";
 import { exists, isDirectory } from "../fs.ts";
+import { removeQuietly } from "../remove.ts";
 
 /** What was found and done about one backup directory. */
 export interface Recovery {
@@ -54,7 +55,7 @@ export async function recoverChanges(
   for (const backupDir of backupDirsIn(dir, pattern)) {
     const target = pointerTarget(backupDir);
     if (target === "") {
-      if (!dryRun) removeQuietly(backupDir);
+      if (!dryRun) removeQuietly(backupDir, true);
       out.push({ backupDir, label: "an unfinished pointer", outcome: "stale", problems: [] });
       continue;
     }
@@ -65,7 +66,7 @@ export async function recoverChanges(
     // A pointer: recover the journal it names (if any is left), then drop it.
     if (isDirectory(target)) out.push(await recoverOne(target, log, dryRun));
     else out.push({ backupDir, label: `pointer to ${target}`, outcome: "stale", problems: [] });
-    if (!dryRun && !isDirectory(target)) removeQuietly(backupDir);
+    if (!dryRun && !isDirectory(target)) removeQuietly(backupDir, true);
   }
   return out;
 }
@@ -138,12 +139,6 @@ function pointerTarget(backupDir: string): string | undefined {
     // A pointer killed before its file was in place names nothing.
     return exists(`${backupDir}/${POINTER_FILE}.tmp`) ? "" : undefined;
   }
-}
-
-function removeQuietly(path: string): void {
-  try {
-    Deno.removeSync(path, { recursive: true });
-  } catch { /* gone already */ }
 }
 
 /** Whether the process that began a journal at `time` still runs (a reused pid started later). */

@@ -4,7 +4,7 @@
  * written down but never carried out.
  * @module
  */
-import { isLocked } from "../home/lock.ts";
+import { holdsLock, tryLock } from "../home/lock.ts";
 import { runSync } from "../spawn.ts";
 import type { Entry } from "./journal.ts";
 import { exists } from "../fs.ts";
@@ -19,9 +19,13 @@ export function undoEntries(entries: readonly Entry[], live: boolean): string[] 
   for (const entry of [...entries].reverse()) {
     try {
       if (entry.op === "lock") {
-        // A recovering command may hold that lock itself (it locked the home
-        // to recover it): then the home stays. Nobody's lock file goes.
-        if (live || !isLocked(entry.path)) removeIfThere(entry.path, false);
+        // Ours to remove only if this change holds it; a recovering command
+        // may hold it too (it locked the home to recover it): then the home
+        // stays. Nobody else's lock file goes — not even that of the command
+        // a change gave up waiting for. Free, it is taken first: a command
+        // may be taking it right now.
+        if (live && holdsLock(entry.path)) removeIfThere(entry.path, false);
+        else tryLock(entry.path)?.release();
         continue;
       }
       undoOne(entry);
@@ -52,7 +56,12 @@ function undoOne(entry: Entry): void {
       if (exists(entry.to) && !exists(entry.from)) Deno.renameSync(entry.to, entry.from);
       break;
     case "trash":
-      if (exists(entry.to) && !exists(entry.path)) Deno.renameSync(entry.to, entry.path);
+      if (!exists(entry.to)) break;
+      // Made anew meanwhile: the original stays where it is, with the journal that says so.
+      if (exists(entry.path)) {
+        throw new Error(`${entry.path} exists again; the original is kept as ${entry.to}`);
+      }
+      Deno.renameSync(entry.to, entry.path);
       break;
     case "backing": {
       if (!exists(entry.path)) break;

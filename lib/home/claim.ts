@@ -30,16 +30,37 @@ export interface Claim {
   release(done: boolean): void;
 }
 
-/** Locks `homes` (one global order) and undoes what dead commands left in them. */
-export async function lockForChange(homes: readonly VmHome[], log: Logger): Promise<Claim> {
+/**
+ * Locks `homes` (one global order) and undoes what dead commands left in them.
+ * `again` works the homes out anew: `homes` were found before the locks, and
+ * a command that held them may have added a child or moved one away since —
+ * a {@linkcode VmError} naming it then, nothing done.
+ */
+export async function lockForChange(
+  homes: readonly VmHome[],
+  log: Logger,
+  again?: () => readonly VmHome[],
+): Promise<Claim> {
   const lock = await lockHomes(homes);
   try {
     for (const h of homes) await recoverChanges(h.path, h.tool.get("cfg_file_tmpdir"), log);
+    if (again) sameHomes(homes, again());
   } catch (e) {
     lock.release();
     throw e;
   }
   return { lock, made: [], adopt: () => {}, release: () => lock.release() };
+}
+
+/** Refuses when `now` (found under the locks) is not the set of homes `before` locked. */
+function sameHomes(before: readonly VmHome[], now: readonly VmHome[]): void {
+  const was = new Set(before.map((h) => h.path)), is = new Set(now.map((h) => h.path));
+  const changed = [...is].find((p) => !was.has(p)) ?? [...was].find((p) => !is.has(p));
+  if (changed === undefined) return;
+  throw new VmError(
+    `${changed}: ${was.has(changed) ? "left" : "joined"} the VMs this change concerns while it waited ` +
+      `for their locks (another command ran); nothing was done: run it again`,
+  );
 }
 
 /**

@@ -24,7 +24,7 @@ import {
 import type { Settings } from "../settings/settings.ts";
 import { acquireLock, type Lock } from "./lock.ts";
 import { vmFiles } from "./files.ts";
-import { followLink, linkPath } from "./links.ts";
+import { followLink, linkPath, samePlace } from "./links.ts";
 import { exists, realPathOr } from "../fs.ts";
 
 /**
@@ -131,7 +131,7 @@ export class VmHome {
   addChild(change: Change, child: string): void {
     const abs = resolve(child);
     const links = this.childLinks();
-    if (links.some((l) => followLink(this.path, l) === abs)) return;
+    if (links.some((l) => samePlace(followLink(this.path, l), abs))) return;
     this.#writeChildren(change, [...links, linkPath(this.path, abs)]);
   }
 
@@ -139,7 +139,7 @@ export class VmHome {
   removeChild(change: Change, child: string): void {
     const abs = resolve(child);
     const links = this.childLinks();
-    const kept = links.filter((l) => followLink(this.path, l) !== abs);
+    const kept = links.filter((l) => !samePlace(followLink(this.path, l), abs));
     if (kept.length !== links.length) this.#writeChildren(change, kept);
   }
 

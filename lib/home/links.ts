@@ -5,6 +5,7 @@
  * otherwise, so that it survives the move of either side alone.
  * @module
  */
+import { realPathOr } from "../fs.ts";
 import { isWithin, relative, resolve } from "../path.ts";
 
 /**
@@ -31,4 +32,13 @@ export function backingLink(childHome: string, parentHome: string, backing: stri
 /** The absolute path a link written in `from` points to. */
 export function followLink(from: string, link: string): string {
   return resolve(link, from);
+}
+
+/**
+ * Whether the link target `link` (absolute, or none) is the home `home`:
+ * the same path, or the same directory reached another way (a symbolic link
+ * in one of them, as when a tree is used through another path).
+ */
+export function samePlace(link: string | undefined, home: string): boolean {
+  return link !== undefined && (link === home || realPathOr(link) === realPathOr(home));
 }

@@ -21,17 +21,9 @@ export interface Lock {
 export async function acquireLock(path: string, waitSeconds: number): Promise<Lock> {
   const deadline = Date.now() + waitSeconds * 1000;
   for (;;) {
-    clearLegacyLock(path);
-    const file = openLockFile(path);
-    if (file.tryLockSync(true)) {
-      // The holder before us unlinks the file before unlocking it: a lock on
-      // a file no longer at `path` protects nothing, so try again.
-      if (sameFile(file, path)) return held(file, path);
-      file.close();
-      continue;
-    }
-    const holder = readHolder(file);
-    file.close();
+    const got = tryOnce(path);
+    if ("lock" in got) return got.lock;
+    const { holder } = got;
     if (Date.now() >= deadline) {
       throw new VmError(
         `${path}: locked by ${
@@ -41,6 +33,39 @@ export async function acquireLock(path: string, waitSeconds: number): Promise<Lo
     }
     await sleep(100);
   }
+}
+
+/**
+ * Takes the lock at `path` if nobody holds it, without waiting. Whoever
+ * removes a lock file nobody holds (`vmfix -l`) or works in a home that
+ * must be idle does so holding it: a check, then the work, would let a
+ * command take the lock in between.
+ */
+export function tryLock(path: string): Lock | undefined {
+  const got = tryOnce(path);
+  return "lock" in got ? got.lock : undefined;
+}
+
+function tryOnce(path: string): { lock: Lock } | { holder: number | undefined } {
+  for (;;) {
+    clearLegacyLock(path);
+    const file = openLockFile(path);
+    if (file.tryLockSync(true)) {
+      // The holder before us unlinks the file before unlocking it: a lock on
+      // a file no longer at `path` protects nothing, so try again.
+      if (sameFile(file, path)) return { lock: held(file, path) };
+      file.close();
+      continue;
+    }
+    const holder = readHolder(file);
+    file.close();
+    return { holder };
+  }
+}
+
+/** Whether this process holds the lock at `path`. */
+export function holdsLock(path: string): boolean {
+  return [...heldLocks].some((l) => l.path === path);
 }
 
 /** Whether someone holds the lock at `path` right now. */

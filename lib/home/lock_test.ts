@@ -1,5 +1,6 @@
 import { equal, ok, rejects } from "node:assert/strict";
-import { acquireLock, isLocked, lockHolder } from "./lock.ts";
+import { acquireLock, isLocked, lockHolder, tryLock } from "./lock.ts";
+import { exists } from "../fs.ts";
 
 function tempLockPath(): [string, string] {
   const dir = Deno.makeTempDirSync({ prefix: "vmtools-lock-" });
@@ -71,3 +72,20 @@ Deno.test("waiters on a released lock never both win, and a legacy symlink lock 
 async function waitUntil(probe: () => boolean): Promise<void> {
   for (let i = 0; i < 100 && !probe(); i++) await new Promise((r) => setTimeout(r, 50));
 }
+
+Deno.test("tryLock takes a free lock without waiting, and leaves a held one alone", async () => {
+  const [dir, path] = tempLockPath();
+  try {
+    const first = await acquireLock(path, 0);
+    equal(tryLock(path), undefined);
+    ok(exists(path), "the holder's file stays");
+    first.release();
+    const second = tryLock(path);
+    ok(second);
+    equal(lockHolder(path), Deno.pid);
+    second.release();
+    equal(exists(path), false);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

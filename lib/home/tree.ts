@@ -7,6 +7,7 @@
 import { VmError } from "../errors.ts";
 import { assignments, type SettingsFile } from "../settings/file.ts";
 import { VmHome } from "./home.ts";
+import { samePlace } from "./links.ts";
 
 /** One VM of a tree. */
 export interface TreeNode {
@@ -67,7 +68,7 @@ export function familyTree(start: VmHome, limit: number): TreeNode {
       }
       const c = new VmHome(child, tool);
       const sub = build(c, own ?? inheritedName, depth + 1);
-      if (c.parent(read(c)) !== home.path) sub.problem = "its parent line names another VM";
+      if (!samePlace(c.parent(read(c)), home.path)) sub.problem = "its parent line names another VM";
       node.children.push(sub);
     }
     return node;

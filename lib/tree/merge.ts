@@ -48,6 +48,7 @@ import { copyWithProgress } from "../storage/copy.ts";
 import { isBackend } from "./new_settings.ts";
 import { Moves, relinkVm } from "./relink.ts";
 import { exists } from "../fs.ts";
+import { removeQuietly } from "../remove.ts";
 
 /** Everything a merge into the parent does after its point of no return, so that it can be done again. */
 export interface MergePlan {
@@ -88,22 +89,13 @@ export async function mergeVm(home: VmHome, opts: MergeOptions, tools: Toolbox):
 
 async function mergeIntoParent(child: VmHome, opts: MergeOptions, tools: Toolbox): Promise<string> {
   const tool = child.tool;
-  const parentPath = child.parent();
-  if (parentPath === undefined) {
-    throw new VmError(`${child.path}: has no parent to merge into (vmmerge -c merges into children)`);
-  }
-  const parent = VmHome.open(parentPath, tool);
-  const siblings = parent.children().filter((c) => c !== child.path);
-  if (siblings.length) {
-    throw new VmError(
-      `${parent.path}: has other children (${siblings.join(", ")}) whose disks build on its own: ` +
-        `merging ${child.name} into it would change what they see`,
-    );
-  }
-  const grandchildren = child.children().map((c) =>
-    VmHome.open(c, tool, `${c} (listed by ${child.childsPath})`)
+  const { parent, grandchildren } = intoParentHomes(child);
+  const homes = (p: ReturnType<typeof intoParentHomes>) => [p.parent, child, ...p.grandchildren];
+  const claim = await lockForChange(
+    homes({ parent, grandchildren }),
+    tools.log,
+    () => homes(intoParentHomes(child)),
   );
-  const claim = await lockForChange([parent, child, ...grandchildren], tools.log);
   try {
     for (const h of [parent, child, ...grandchildren]) await refuseRunning(h);
     await withChange(
@@ -128,6 +120,27 @@ async function mergeIntoParent(child: VmHome, opts: MergeOptions, tools: Toolbox
   } finally {
     claim.release(true);
   }
+}
+
+/** The homes merging `child` into its parent involves; refused when the parent has other children. */
+function intoParentHomes(child: VmHome): { parent: VmHome; grandchildren: VmHome[] } {
+  const tool = child.tool;
+  const parentPath = child.parent();
+  if (parentPath === undefined) {
+    throw new VmError(`${child.path}: has no parent to merge into (vmmerge -c merges into children)`);
+  }
+  const parent = VmHome.open(parentPath, tool);
+  const siblings = parent.children().filter((c) => c !== child.path);
+  if (siblings.length) {
+    throw new VmError(
+      `${parent.path}: has other children (${siblings.join(", ")}) whose disks build on its own: ` +
+        `merging ${child.name} into it would change what they see`,
+    );
+  }
+  const grandchildren = child.children().map((c) =>
+    VmHome.open(c, tool, `${c} (listed by ${child.childsPath})`)
+  );
+  return { parent, grandchildren };
 }
 
 /** Works out the merge, and in safe mode prepares the merged copies (undone if anything fails). */
@@ -298,9 +311,9 @@ export async function finishMerge(planIn: unknown, log: Logger, checkpoint = () 
   const childsFile = `${plan.parent}/${plan.names.childs}`;
   const links = plan.children.map(([, to]) => linkPath(plan.parent, to));
   if (links.length) writeFileAtomic(childsFile, links.join("\n") + "\n");
-  else removeIfThere(childsFile);
+  else removeQuietly(childsFile, true);
   checkpoint();
-  for (const f of plan.garbage) removeIfThere(f);
+  for (const f of plan.garbage) removeQuietly(f, true);
   // The child's home goes once nothing else of it is left (its lock file aside).
   try {
     const ours = backupDirPattern(plan.names.tmpdir);
@@ -324,15 +337,15 @@ function ownImages(file: SettingsFile, home: string): string[] {
 
 async function mergeIntoChildren(parent: VmHome, opts: MergeOptions, tools: Toolbox): Promise<string[]> {
   const tool = parent.tool;
-  const children = parent.children().map((c) =>
-    VmHome.open(c, tool, `${c} (listed by ${parent.childsPath})`)
+  const { children, grandparent } = intoChildrenHomes(parent);
+  const gpPath = grandparent?.path;
+  const homes = (p: ReturnType<typeof intoChildrenHomes>) =>
+    p.grandparent ? [parent, ...p.children, p.grandparent] : [parent, ...p.children];
+  const claim = await lockForChange(
+    homes({ children, grandparent }),
+    tools.log,
+    () => homes(intoChildrenHomes(parent)),
   );
-  if (!children.length) {
-    throw new VmError(`${parent.path}: has no children to merge into (vmmerge -p merges into the parent)`);
-  }
-  const gpPath = parent.parent();
-  const grandparent = gpPath === undefined ? undefined : VmHome.open(gpPath, tool);
-  const claim = await lockForChange([parent, ...children, ...(grandparent ? [grandparent] : [])], tools.log);
   try {
     for (const h of [parent, ...children]) await refuseRunning(h);
     const parentFile = parent.readFile();
@@ -369,7 +382,7 @@ async function mergeIntoChildren(parent: VmHome, opts: MergeOptions, tools: Tool
     );
     // The moved children's lock files (ours, still held) travelled with them.
     for (const [c, to] of places) {
-      if (c.path !== to) removeIfThere(`${to}/${tool.get("cfg_file_lock")}`);
+      if (c.path !== to) removeQuietly(`${to}/${tool.get("cfg_file_lock")}`, true);
     }
     tools.log.info(`merged ${parent.path} into ${places.map(([, to]) => to).join(", ")}`);
     return places.map(([, to]) => to);
@@ -496,8 +509,15 @@ function formatOf(image: string): string {
   return detectFormat(image, Deno.statSync(image).size) === "qcow2" ? "qcow2" : "raw";
 }
 
-function removeIfThere(path: string): void {
-  try {
-    Deno.removeSync(path, { recursive: true });
-  } catch { /* gone already */ }
+/** The homes merging `parent` into its children involves. */
+function intoChildrenHomes(parent: VmHome): { children: VmHome[]; grandparent?: VmHome } {
+  const tool = parent.tool;
+  const children = parent.children().map((c) =>
+    VmHome.open(c, tool, `${c} (listed by ${parent.childsPath})`)
+  );
+  if (!children.length) {
+    throw new VmError(`${parent.path}: has no children to merge into (vmmerge -p merges into the parent)`);
+  }
+  const gpPath = parent.parent();
+  return { children, grandparent: gpPath === undefined ? undefined : VmHome.open(gpPath, tool) };
 }

@@ -29,17 +29,11 @@ export async function moveVm(source: VmHome, dest: string, tool: Settings, tools
   if (exists(dest)) throw new VmError(`${dest}: already exists`);
   if (isWithin(from, dest)) throw new VmError(`${dest}: a VM cannot be moved into itself`);
   if (!isDirectory(dirname(dest))) throw new VmError(`${dirname(dest)}: no such directory`);
-  const inside = homesBelowDir(from, tool, tool.int("cfg_limit_nesting")).map((h) => new VmHome(h, tool));
-  // The homes outside whose links reach in: parents of the moved VMs, children living elsewhere.
-  const outside = new Map<string, VmHome>();
-  for (const h of inside) {
-    for (const n of [h.parent(), ...h.children()]) {
-      if (n !== undefined && !isWithin(from, n) && VmHome.isHome(n, tool)) {
-        outside.set(n, new VmHome(n, tool));
-      }
-    }
-  }
-  const claim = await lockForChange([...inside, ...outside.values()], tools.log);
+  const { inside, outside } = moveHomes(from, tool);
+  const claim = await lockForChange([...inside, ...outside.values()], tools.log, () => {
+    const again = moveHomes(from, tool);
+    return [...again.inside, ...again.outside.values()];
+  });
   try {
     for (const h of inside) {
       const running = await runningFrom(h.files, tool.get("cfg_qemu_cmdprefix"));
@@ -72,6 +66,20 @@ export async function moveVm(source: VmHome, dest: string, tool: Settings, tools
   } finally {
     claim.release(true);
   }
+}
+
+/** The homes below `from`, and those outside whose links reach in: parents of the moved VMs, children elsewhere. */
+function moveHomes(from: string, tool: Settings): { inside: VmHome[]; outside: Map<string, VmHome> } {
+  const inside = homesBelowDir(from, tool, tool.int("cfg_limit_nesting")).map((h) => new VmHome(h, tool));
+  const outside = new Map<string, VmHome>();
+  for (const h of inside) {
+    for (const n of [h.parent(), ...h.children()]) {
+      if (n !== undefined && !isWithin(from, n) && VmHome.isHome(n, tool)) {
+        outside.set(n, new VmHome(n, tool));
+      }
+    }
+  }
+  return { inside, outside };
 }
 
 /** A rename on one file system; a copy of the tree (with progress), then the original deleted, across them. */

@@ -8,6 +8,7 @@
  */
 import { VmError } from "../errors.ts";
 import { isVmHome, VmHome } from "../home/home.ts";
+import { samePlace } from "../home/links.ts";
 import type { CloneMode } from "../modules/api.ts";
 import { basename, relative, resolve } from "../path.ts";
 import type { Settings } from "../settings/settings.ts";
@@ -68,6 +69,11 @@ export function planJobs(source: string, dest: string, req: PlanRequest, tool: S
         if (!isVmHome(child, tool.get("cfg_file_vmsettings"))) {
           throw new VmError(
             `${job.source.childsPath}: lists ${child}, which holds no VM ('vmfix -p' repairs the list)`,
+          );
+        }
+        if (!samePlace(new VmHome(child, tool).parent(), job.source.path)) {
+          throw new VmError(
+            `${job.source.childsPath}: lists ${child}, whose parent line names another VM ('vmfix -p' repairs the list)`,
           );
         }
         const existing = bySource.get(child);

@@ -9,10 +9,12 @@
  * @module
  */
 import { type Change, withChange } from "../change/change.ts";
+import { backupDirPattern } from "../change/journal.ts";
 import { VmError } from "../errors.ts";
 import { lockForChange } from "../home/claim.ts";
 import { VmHome } from "../home/home.ts";
-import { familyTree, walk } from "../home/tree.ts";
+import { samePlace } from "../home/links.ts";
+import { familyTree, type TreeNode, walk } from "../home/tree.ts";
 import { dirname } from "../path.ts";
 import { runningFrom } from "../running/record.ts";
 import { resolveSettings } from "../settings/resolve.ts";
@@ -47,18 +49,32 @@ export function planRemoval(home: VmHome, opts: RemoveOptions): RemovalPlan {
     );
   }
   const tree = familyTree(home, home.tool.int("cfg_limit_nesting"));
-  const top = [...walk(tree)].find((n) => n.home === home.path)!;
-  const below = [...walk(top)].slice(1).filter((n) => !n.problem);
+  const top = [...walk(tree)].find((n) => samePlace(n.home, home.path));
+  if (!top) {
+    throw new VmError(
+      `${home.path}: its parent ${home.parent()} does not list it ('vmfix -p' repairs the list)`,
+    );
+  }
+  // A listed child that is gone, or whose parent line names another VM, is
+  // not ours: neither it nor anything below it (a foreign home may list anyone's VM).
+  const below: TreeNode[] = [];
+  const take = (n: TreeNode) => {
+    for (const c of n.children) {
+      if (c.problem) continue;
+      below.push(c);
+      take(c);
+    }
+  };
+  take(top);
   return { home, homes: [...below.reverse().map((n) => new VmHome(n.home, home.tool)), home] };
 }
 
 /** Deletes what `plan` names, as one change; returns the homes left behind (not empty). */
 export async function removeVms(plan: RemovalPlan, opts: RemoveOptions, tools: Toolbox): Promise<string[]> {
-  const parentPath = plan.home.parent();
-  const parent = parentPath !== undefined && VmHome.isHome(parentPath, plan.home.tool)
-    ? new VmHome(parentPath, plan.home.tool)
-    : undefined;
-  const claim = await lockForChange([...plan.homes, ...(parent ? [parent] : [])], tools.log);
+  const [parent] = parentOf(plan.home);
+  const involved = (p: RemovalPlan) => [...p.homes, ...parentOf(p.home)];
+  // The plan was made before the locks: a command that held them may have forked one of these VMs.
+  const claim = await lockForChange(involved(plan), tools.log, () => involved(planRemoval(plan.home, opts)));
   try {
     for (const h of plan.homes) {
       const running = await runningFrom(h.files, h.tool.get("cfg_qemu_cmdprefix"));
@@ -86,6 +102,12 @@ export async function removeVms(plan: RemovalPlan, opts: RemoveOptions, tools: T
   }
 }
 
+/** The home of `home`'s parent, when it holds a VM (none or one). */
+function parentOf(home: VmHome): VmHome[] {
+  const path = home.parent();
+  return path !== undefined && VmHome.isHome(path, home.tool) ? [new VmHome(path, home.tool)] : [];
+}
+
 /** Deletes one VM's files; returns whether its home went too (it was left empty). */
 function removeOne(change: Change, home: VmHome, opts: RemoveOptions, tools: Toolbox): boolean {
   const files = home.files;
@@ -106,9 +128,11 @@ function removeOne(change: Change, home: VmHome, opts: RemoveOptions, tools: Too
   for (const path of [...own, ...images]) {
     if (exists(path)) change.trash(path);
   }
-  // The lock file is in the home: the home is empty once only it is left.
+  // The lock file is in the home, and on another file system than the
+  // journal the backup directory of this change: the home is empty once only they are left.
+  const ours = backupDirPattern(home.tool.get("cfg_file_tmpdir"));
   const left = [...Deno.readDirSync(home.path)].map((e) => e.name).filter((n) =>
-    `${home.path}/${n}` !== home.lockPath
+    `${home.path}/${n}` !== home.lockPath && !ours.test(n)
   );
   if (left.length) {
     tools.log.warn(`${home.path}: kept (it still holds ${left.map((n) => `'${n}'`).join(", ")})`);

@@ -12,7 +12,7 @@
 import { withChange } from "../change/change.ts";
 import { recoverChanges } from "../change/recover.ts";
 import { isVmHome, lockHomes, VmHome } from "../home/home.ts";
-import { isLocked } from "../home/lock.ts";
+import { isLocked, tryLock } from "../home/lock.ts";
 import { removeQuietly } from "../remove.ts";
 import { leftovers } from "../home/leftovers.ts";
 import { resolve } from "../path.ts";
@@ -93,15 +93,17 @@ function staleLocks(dirs: readonly string[], tool: Settings, dryRun: boolean): F
     } catch {
       continue;
     }
-    if (!symlink && isLocked(path)) continue;
-    if (!dryRun) {
-      try {
-        Deno.removeSync(path);
-      } catch { /* taken meanwhile, or gone */ }
-    }
+    if (dryRun ? !symlink && isLocked(path) : !clearLock(path)) continue;
     out.push({ where: dir, what: `stale lock ${path}`, fixed: !dryRun });
   }
   return out;
+}
+
+/** Removes the lock file at `path` when nobody holds it (taking it first); whether it did. */
+function clearLock(path: string): boolean {
+  const lock = tryLock(path);
+  lock?.release();
+  return lock !== undefined;
 }
 
 /**
@@ -113,32 +115,39 @@ function staleLocks(dirs: readonly string[], tool: Settings, dryRun: boolean): F
 async function workFiles(homes: readonly VmHome[], dryRun: boolean): Promise<Finding[]> {
   const out: Finding[] = [];
   for (const home of homes) {
+    const lockPath = `${home.path}/${home.tool.get("cfg_file_lock")}`;
+    if (!leftovers(home.path).length) continue;
+    // Looked at and removed holding the home's lock: a command taking it in between writes such files.
+    const lock = dryRun ? undefined : tryLock(lockPath);
+    if (dryRun ? isLocked(lockPath) : !lock) continue;
     const left = leftovers(home.path);
-    if (left.length && !isLocked(`${home.path}/${home.tool.get("cfg_file_lock")}`)) {
-      if (!dryRun) left.forEach((f) => removeQuietly(f));
-      out.push({
-        where: home.path,
-        what: `files left by a command that was cut short: ${left.join(", ")}`,
-        fixed: !dryRun,
-      });
-    }
+    if (!dryRun) left.forEach((f) => removeQuietly(f));
+    lock?.release();
+    if (!left.length) continue;
+    out.push({
+      where: home.path,
+      what: `files left by a command that was cut short: ${left.join(", ")}`,
+      fixed: !dryRun,
+    });
   }
   for (const home of homes) {
     const f = home.files;
-    const present = [f.pid, f.monitor, f.serial, f.record].filter(exists);
-    if (!present.length || await runningFrom(f, home.tool.get("cfg_qemu_cmdprefix"))) continue;
-    if (!dryRun) {
-      for (const p of present) {
-        try {
-          Deno.removeSync(p);
-        } catch { /* gone */ }
-      }
+    if (![f.pid, f.monitor, f.serial, f.record].some(exists)) continue;
+    // A VM that vmup is starting is running once vmup lets go of the lock.
+    const lock = dryRun ? undefined : tryLock(`${home.path}/${home.tool.get("cfg_file_lock")}`);
+    if (!dryRun && !lock) continue;
+    try {
+      const present = [f.pid, f.monitor, f.serial, f.record].filter(exists);
+      if (!present.length || await runningFrom(f, home.tool.get("cfg_qemu_cmdprefix"))) continue;
+      if (!dryRun) present.forEach((p) => removeQuietly(p));
+      out.push({
+        where: home.path,
+        what: `work files of a VM that is not running: ${present.join(", ")}`,
+        fixed: !dryRun,
+      });
+    } finally {
+      lock?.release();
     }
-    out.push({
-      where: home.path,
-      what: `work files of a VM that is not running: ${present.join(", ")}`,
-      fixed: !dryRun,
-    });
   }
   return out;
 }

@@ -118,3 +118,98 @@ Deno.test({
     }
   },
 });
+
+/** Fills `dir` to the last page, then frees `pages` pages of 4 KiB. */
+function fillLeaving(dir: string, pages: number): void {
+  fill(dir);
+  const filler = `${dir}/filler`;
+  Deno.truncateSync(filler, Math.max(0, Deno.statSync(filler).size - pages * 4096));
+}
+
+Deno.test({
+  name: "a full disk while a children list is saved for undo: the list stays whole",
+  ignore: !canMount,
+  async fn() {
+    const sb = new Sandbox();
+    const small = `${sb.dir}/small`;
+    try {
+      equal(mountSmall(small, "4M"), true);
+      const made = await sb.run(
+        "vmcreate",
+        "-y",
+        "-n",
+        "-o",
+        "vm_storage_hdd1_createsize=1M",
+        `${small}/base`,
+      );
+      equal(made.code, 0, made.stderr);
+      // The children live on another file system: only the parent's side is short of room.
+      const first = await sb.run("vmfork", `${small}/base`, `${sb.work}/c1`);
+      equal(first.code, 0, first.stderr);
+      const childs = Deno.readTextFileSync(`${small}/base/childs.lst`);
+      // Room for the lock's note and the journal, none for the saved copy of childs.lst.
+      for (const pages of [1, 2, 3]) {
+        fillLeaving(small, pages);
+        const r = await sb.run("vmfork", `${small}/base`, `${sb.work}/c2`);
+        Deno.removeSync(`${small}/filler`);
+        fullDisk(r, "vmfork");
+        equal(Deno.readTextFileSync(`${small}/base/childs.lst`), childs, `with ${pages} page(s) free`);
+        deepEqual(
+          listing(`${small}/base`).filter((n) => n.startsWith("vmtools-")),
+          [],
+          "no backup directory left",
+        );
+      }
+    } finally {
+      unmount(small);
+      await sb.cleanup();
+    }
+  },
+});
+
+Deno.test({
+  name: "a tree on two file systems: vmrm -r leaves nothing; killed, a recovery on the far VM undoes it all",
+  ignore: !canMount,
+  async fn() {
+    const sb = new Sandbox();
+    const far = `${sb.dir}/far`;
+    try {
+      equal(mountSmall(far, "64M"), true);
+      const base = `${sb.work}/base`, kid = `${far}/kid`;
+      const made = await sb.run("vmcreate", "-y", "-n", "-o", "vm_storage_hdd1_createsize=1M", base);
+      equal(made.code, 0, made.stderr);
+      equal((await sb.run("vmfork", base, kid)).code, 0);
+      const before = {
+        base: listing(base),
+        kid: listing(kid),
+        settings: Deno.readTextFileSync(`${kid}/vm.settings`),
+      };
+
+      // Killed at every step; then a command on the far VM alone finds the journal and undoes the whole deletion.
+      for (let step = 1;; step++) {
+        const rm = await sb.runWith({ env: { VMTOOLS_FAULT: `${step}:kill` } }, "vmrm", "-y", "-r", base);
+        if (rm.code === 0) {
+          // Fewer steps than that: the whole deletion, which leaves nothing.
+          equal(rm.stderr.includes("kept"), false, rm.stderr);
+          deepEqual(listing(far), []);
+          deepEqual(listing(sb.work).filter((n) => n === "base" || n.startsWith("vmtools-")), []);
+          break;
+        }
+        equal(rm.code, 137, rm.stderr);
+        // On the far VM alone; once the deletion moved it away, where it was.
+        const fix = await sb.run("vmfix", "-b", listing(far).includes("kid") ? kid : far);
+        equal(fix.code, 0, `step ${step}: ${fix.stdout}${fix.stderr}`);
+        // A lock file a killed holder leaves is harmless (an flock): compared without it.
+        const files = (dir: string) => listing(dir).filter((n) => n !== ".vm.settings.lock");
+        deepEqual(files(kid), before.kid, `step ${step}: ${fix.stdout}${fix.stderr}`);
+        equal(Deno.readTextFileSync(`${kid}/vm.settings`), before.settings, `step ${step}`);
+        equal((await sb.run("vmfix", "-b", sb.work)).code, 0);
+        deepEqual(files(base), before.base, `step ${step}`);
+        deepEqual(listing(sb.work).filter((n) => n.startsWith("vmtools-")), [], `step ${step}`);
+      }
+    } finally {
+      unmount(far);
+      await sb.cleanup();
+    }
+  },
+});

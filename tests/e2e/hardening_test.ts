@@ -292,3 +292,23 @@ Deno.test("names vmtools cannot store, and a file where a home should be, are on
     await sb.cleanup();
   }
 });
+
+Deno.test("a vmfork that gives up waiting for a new home's lock leaves the holder's lock file", async () => {
+  const sb = new Sandbox();
+  try {
+    const src = `${sb.work}/src`;
+    sb.write(`${src}/vm.settings`, "vm_ram_size=32M\n");
+    Deno.mkdirSync(`${sb.work}/dest/src`, { recursive: true });
+    const lockPath = `${sb.work}/dest/src/.vm.settings.lock`;
+    using lock = Deno.openSync(lockPath, { read: true, write: true, create: true });
+    lock.lockSync(true);
+    const r = await sb.run("vmfork", "-o", "cfg_limit_waitlock=1", src, `${sb.work}/dest`);
+    equal(r.code, 1, r.stderr);
+    match(r.stderr, /locked by another process/);
+    ok(exists(lockPath), "the holder's lock file stays");
+    equal(Deno.statSync(lockPath).ino, lock.statSync().ino);
+    noInternalError(r);
+  } finally {
+    await sb.cleanup();
+  }
+});

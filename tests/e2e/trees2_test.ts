@@ -310,3 +310,114 @@ async function cpR(from: string, to: string): Promise<void> {
   const r = await new Deno.Command("cp", { args: ["-r", from, to] }).output();
   equal(r.code, 0);
 }
+
+/**
+ * Runs `args` while this test holds `home`'s lock, as a vmfork would that
+ * adds a child: `childs` reads `before` until the lock is let go, and then
+ * its real content again.
+ */
+async function whileForking(sb: Sandbox, home: string, before: string, ...args: string[]) {
+  const childs = `${home}/childs.lst`, after = Deno.readTextFileSync(childs);
+  Deno.writeTextFileSync(childs, before);
+  const lock = Deno.openSync(`${home}/.vm.settings.lock`, { read: true, write: true, create: true });
+  lock.lockSync(true);
+  const run = sb.run(...(args as [string, ...string[]]));
+  // Long enough for the command to start, read the tree and wait (else it reads the new tree: same outcome).
+  await new Promise((r) => setTimeout(r, 2000));
+  Deno.writeTextFileSync(childs, after);
+  Deno.removeSync(`${home}/.vm.settings.lock`);
+  lock.close();
+  return await run;
+}
+
+Deno.test("a child forked while vmrm, vmmerge or vmmv waits for the locks: refused, nothing lost", async () => {
+  const sb = new Sandbox();
+  try {
+    const base = await rootVm(`${sb.work}/base`, "base");
+    await fork(sb, base, `${base}/one`);
+    await fork(sb, base, `${sb.work}/two`);
+    const disk = Deno.readFileSync(`${base}/hdd.qcow2`);
+    const before = await signature(sb.work);
+    const onlyOne = "one\n";
+
+    const rm = await whileForking(sb, base, "", "vmrm", "-y", base);
+    equal(rm.code, 1, rm.stderr);
+    match(rm.stderr, /has 2 child VMs/);
+    const rmR = await whileForking(sb, base, onlyOne, "vmrm", "-y", "-r", base);
+    equal(rmR.code, 1, rmR.stderr);
+    match(rmR.stderr, /\/two: joined the VMs this change concerns while it waited for their locks/);
+    const mergeP = await whileForking(sb, base, onlyOne, "vmmerge", "-p", `${base}/one`);
+    equal(mergeP.code, 1, mergeP.stderr);
+    match(mergeP.stderr, /has other children \(.*\/two\)/);
+    const mergeC = await whileForking(sb, base, onlyOne, "vmmerge", "-c", "-y", base);
+    equal(mergeC.code, 1, mergeC.stderr);
+    match(mergeC.stderr, /\/two: joined the VMs/);
+    const mv = await whileForking(sb, base, onlyOne, "vmmv", base, `${sb.work}/moved`);
+    equal(mv.code, 1, mv.stderr);
+    match(mv.stderr, /\/two: joined the VMs/);
+
+    deepEqual(Deno.readFileSync(`${base}/hdd.qcow2`), disk, "the children's backing disk is as it was");
+    equal(await signature(sb.work), before);
+    await boots(sb, `${sb.work}/two`, "base");
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("vmrm -r of a home whose children list names another's VM deletes nothing of that VM's tree", async () => {
+  const sb = new Sandbox();
+  try {
+    const mine = await rootVm(`${sb.work}/mine`, "mine");
+    await fork(sb, mine, `${mine}/kid`);
+    const before = await signature(mine);
+    // From someone else: a VM whose children list claims mine (whose parent line does not name it).
+    const foreign = `${sb.work}/foreign`;
+    sb.write(`${foreign}/vm.settings`, SETTINGS);
+    sb.write(`${foreign}/childs.lst`, `${mine}\n`);
+    const r = await sb.run("vmrm", "-y", "-r", foreign);
+    equal(r.code, 0, r.stderr);
+    equal(readOr(`${foreign}/vm.settings`), "");
+    equal(await signature(mine), before);
+    ok(Deno.statSync(`${mine}/kid/hdd.qcow2`).isFile);
+    // A VM whose parent does not list it: one line, nothing deleted.
+    sb.write(`${sb.work}/stray/vm.settings`, `parent ${mine}\n${SETTINGS}`);
+    const stray = await sb.run("vmrm", "-y", `${sb.work}/stray`);
+    equal(stray.code, 1, stray.stderr);
+    match(
+      stray.stderr,
+      /^vmrm: .*\/stray: its parent .*\/mine does not list it \('vmfix -p' repairs the list\)\n$/,
+    );
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("vmcp -R of a home whose children list names another's VM is refused; a tree used through a symbolic link is whole", async () => {
+  const sb = new Sandbox();
+  try {
+    const mine = await rootVm(`${sb.work}/real/mine`, "mine");
+    await fork(sb, mine, `${sb.work}/real/kid`);
+    const foreign = `${sb.work}/foreign`;
+    sb.write(`${foreign}/vm.settings`, SETTINGS);
+    sb.write(`${foreign}/childs.lst`, `${mine}\n`);
+    const cp = await sb.run("vmcp", "-R", foreign, `${sb.work}/copy`);
+    equal(cp.code, 1, cp.stderr);
+    match(cp.stderr, /childs\.lst: lists .*\/mine, whose parent line names another VM/);
+    equal(readOr(`${sb.work}/copy/vm.settings`), "");
+
+    // The kid's parent line names real/mine; through alias/ it is the same VM.
+    Deno.symlinkSync(`${sb.work}/real`, `${sb.work}/alias`);
+    await fork(sb, mine, `${sb.work}/real/leaf`);
+    const leaf = await sb.run("vmrm", "-y", `${sb.work}/alias/leaf`);
+    equal(leaf.code, 0, leaf.stderr);
+    deepEqual(lines(`${mine}/childs.lst`), [`${sb.work}/real/kid`], "the parent forgets it");
+    const tree = await sb.run("vmcp", "-R", `${sb.work}/alias/mine`, `${sb.work}/copy2`);
+    equal(tree.code, 0, tree.stderr);
+    ok(readOr(`${sb.work}/copy2/kid/vm.settings`) !== "", tree.stderr);
+    const rm = await sb.run("vmrm", "-y", "-r", `${sb.work}/alias/mine`);
+    equal(rm.code, 0, rm.stderr);
+    equal(readOr(`${sb.work}/real/kid/vm.settings`), "", "the child went with its parent");
+  } finally {
+    await sb.cleanup();
+  }
+});
