@@ -9,6 +9,7 @@
  */
 import { VmError } from "../errors.ts";
 import { spawn } from "../spawn.ts";
+import { after } from "../timer.ts";
 
 /** Where vmup runs a VM under libvirt when no URI is given: the user's own session, or root's system daemon. */
 export function defaultUri(): string {
@@ -58,22 +59,51 @@ export interface VirshResult {
 
 const ENV = { LC_ALL: "C", LANG: "C" };
 
-/** Runs `virsh -c uri args…`, `input` on its stdin. Throws only when virsh cannot be run at all. */
-export async function virsh(uri: string, args: string[], input?: string): Promise<VirshResult> {
+/**
+ * How long one virsh run may take, in milliseconds. Every request vmtools
+ * makes (even creating a domain) answers within seconds; a daemon that
+ * accepts the connection and then never answers would otherwise hang vmtools.
+ */
+export const VIRSH_TIMEOUT_MS = 120_000;
+
+/**
+ * Runs `virsh -c uri args…`, `input` on its stdin. Throws only when virsh
+ * cannot be run at all. A virsh still running after `timeoutMs` is killed
+ * and its result is a failure saying libvirt did not answer.
+ */
+export async function virsh(
+  uri: string,
+  args: string[],
+  input?: string,
+  timeoutMs = VIRSH_TIMEOUT_MS,
+): Promise<VirshResult> {
   const child = spawn("virsh", ["-q", "-c", checkUri(uri), ...args], {
     stdin: input === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
     env: ENV,
   });
-  if (input !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(input)).catch(() => {});
-    await writer.close().catch(() => {});
+  let timedOut = false;
+  const cancel = after(timeoutMs, () => {
+    timedOut = true;
+    try {
+      child.kill("SIGKILL");
+    } catch { /* it has just exited */ }
+  });
+  try {
+    if (input !== undefined) {
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode(input)).catch(() => {});
+      await writer.close().catch(() => {});
+    }
+    const out = await child.output();
+    const dec = new TextDecoder();
+    const stderr = dec.decode(out.stderr) +
+      (timedOut ? `error: no answer within ${timeoutMs / 1000} s to virsh ${args[0] ?? ""}\n` : "");
+    return { code: timedOut ? 1 : out.code, stdout: dec.decode(out.stdout), stderr };
+  } finally {
+    cancel();
   }
-  const out = await child.output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
 /** Like {@linkcode virsh}, but a failure is a {@linkcode VmError} (see {@linkcode virshError}); returns stdout. */
