@@ -162,7 +162,8 @@ export class Sandbox {
     command: string,
     ...args: string[]
   ): Deno.ChildProcess {
-    const [program, ...programArgs] = [...(opts.wrapper ?? []), ...VMTOOLS_COMMAND, ...args];
+    const vmtools = opts.wrapper ? commandReachableThrough(opts.wrapper) : VMTOOLS_COMMAND;
+    const [program, ...programArgs] = [...(opts.wrapper ?? []), ...vmtools, ...args];
     return new Deno.Command(program, {
       args: programArgs,
       env: { ...this.env, VMTOOLS_ARGV0: command, ...opts.env },
@@ -222,4 +223,62 @@ export function readOr(path: string): string {
   } catch {
     return "";
   }
+}
+
+/** The command each wrapper (another user, say) runs vmtools with; see {@linkcode commandReachableThrough}. */
+const commandThrough = new Map<string, readonly string[]>();
+
+/**
+ * The vmtools command for a wrapper such as `setpriv --reuid=N …`:
+ * {@linkcode VMTOOLS_COMMAND} when the wrapped user can read the project, or
+ * else the same command in a copy of the project that everyone can read. A
+ * checkout under root's private home (as on a CI machine) is out of another
+ * user's reach.
+ */
+function commandReachableThrough(wrapper: string[]): readonly string[] {
+  const key = wrapper.join("\0");
+  const known = commandThrough.get(key);
+  if (known) return known;
+  const deno = Deno.realPathSync(VMTOOLS_COMMAND[0]);
+  const probe = new Deno.Command(wrapper[0], {
+    args: [
+      ...wrapper.slice(1),
+      "test",
+      "-r",
+      `${ROOT}/deno.json`,
+      "-a",
+      "-r",
+      `${ROOT}/main.ts`,
+      "-a",
+      "-x",
+      deno,
+    ],
+  }).outputSync();
+  const command = probe.success
+    ? VMTOOLS_COMMAND
+    : VMTOOLS_COMMAND.map((a) => a.replace(ROOT, readableCopy()));
+  commandThrough.set(key, command);
+  return command;
+}
+
+let copy: string | undefined;
+
+/** A copy of the program (sources and the Deno binary) that every user can read, made once and removed at exit. */
+function readableCopy(): string {
+  if (copy) return copy;
+  const dir = Deno.makeTempDirSync({ prefix: "vmtools-readable-" });
+  const sh = (...args: string[]) => {
+    const out = new Deno.Command(args[0], { args: args.slice(1), stderr: "piped" }).outputSync();
+    if (!out.success) throw new Error(`${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+  };
+  const parts = ["main.ts", "deno.json", "deno.lock", "lib", "commands", "modules"].map((p) =>
+    `${ROOT}/${p}`
+  );
+  sh("cp", "-r", ...parts, dir);
+  Deno.mkdirSync(`${dir}/.tools/bin`, { recursive: true });
+  sh("cp", Deno.realPathSync(VMTOOLS_COMMAND[0]), `${dir}/.tools/bin/deno`);
+  sh("chmod", "-R", "a+rX", dir);
+  globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
+  copy = dir;
+  return dir;
 }
