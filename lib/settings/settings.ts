@@ -38,6 +38,15 @@ export interface Origin {
   amends?: Origin;
 }
 
+/**
+ * Whether a value comes from a VM home's own settings file or a parent's:
+ * files that may come from someone else, unlike the user's configuration,
+ * templates and command line.
+ */
+export function fromVmHome(origin: Origin | undefined): boolean {
+  return origin?.layer === "vm" || origin?.layer === "parent";
+}
+
 /** A value with its origin. */
 export interface Entry {
   /** The value, as a string (lists are blank-separated, quoted where needed). */

@@ -10,6 +10,8 @@
  *   user may read but not write gets snapshot mode by default, and `rw:` on
  *   it is an error.
  * - Directories for hard disks must fit a virtual FAT disk (`vvfat.ts`).
+ * - Local images and what they refer to must not reach into another VM
+ *   (`reach.ts`).
  *
  * What was found is kept in {@linkcode StorageFacts}, through which the
  * buildcmd modules' `storage.inspect` sees it.
@@ -21,6 +23,7 @@ import type { Logger } from "../ui/log.ts";
 import type { DeviceState } from "./device.ts";
 import { enabledDrives } from "./drives.ts";
 import { type Access, type ImageFormat, inspectStorage, parseAccess, type StorageRef } from "./inspect.ts";
+import { checkReach } from "./reach.ts";
 import { checkFitsVvfat, fatBytes } from "./vvfat.ts";
 
 /** What the looks before QEMU starts found, by URL and device path. */
@@ -100,6 +103,7 @@ export async function checkStorage(
   facts: StorageFacts,
   log: Logger,
 ): Promise<void> {
+  checkReach(settings, dir);
   const cap = parseAccess(settings.get("vm_storage_rwmode") || "rw", "vm_storage_rwmode");
   for (const drive of enabledDrives(settings, dir)) {
     if (!drive.backend) continue;

@@ -12,7 +12,7 @@
 import { VmError } from "../errors.ts";
 import { isInside } from "../fs.ts";
 import { resolve } from "../path.ts";
-import { describeOrigin, type Origin, type Settings } from "../settings/settings.ts";
+import { describeOrigin, fromVmHome, type Origin, type Settings } from "../settings/settings.ts";
 import { backendBase } from "./drives.ts";
 import { parseAccess, splitPrefix } from "./inspect.ts";
 
@@ -49,17 +49,6 @@ const DEFAULT_SECURITY = "mapped-xattr";
 /** QEMU refuses mount tags longer than this (measured on 7.2). */
 const TAG_MAX = 31;
 const TAG_RE = /^[A-Za-z0-9_.-]+$/;
-
-/** Layers the user controls outside any VM home: their shares are used as given. */
-const TRUSTED_LAYERS: readonly string[] = [
-  "default",
-  "share",
-  "system",
-  "user",
-  "template",
-  "cmdline",
-  "tool",
-];
 
 /** The numbers N of the shares set (a non-empty `vm_shareN_path`), in order. */
 export function shareNumbers(settings: Settings): number[] {
@@ -170,7 +159,7 @@ function problemWith(path: string): string | undefined {
  * below no directory of `cfg_share_allow`.
  */
 function untrusted(settings: Settings, share: Share, base: string): string | undefined {
-  if (TRUSTED_LAYERS.includes(share.origin.layer)) return undefined;
+  if (!fromVmHome(share.origin)) return undefined;
   if (isInside(share.path, base)) return undefined;
   let allowList: string[];
   try {

@@ -131,6 +131,52 @@ Deno.test("a home whose serial log links to another file cannot make QEMU empty 
   }
 });
 
+Deno.test("a home cannot make QEMU write another VM's disk, nor a file its image names; it may read one", async () => {
+  const sb = new Sandbox();
+  try {
+    const w = sb.work;
+    await makeBootSectorDisk(`${w}/victim.qcow2`, { message: "victim", format: "qcow2" });
+    equal((await sb.run("vmcreate", "-y", "-n", ...HEADLESS_TCG, "-c", "victim.qcow2", "victim")).code, 0);
+    equal((await sb.run("vmfork", "victim", "victim/kid")).code, 0);
+    const before = await sha256(`${w}/victim.qcow2`);
+    // Another VM's disk, by relative path and through a symbolic link in the intruder's own home.
+    const kidDisk = [...Deno.readDirSync(`${w}/victim/kid`)].find((e) => e.name.endsWith(".qcow2"))!.name;
+    sb.write(
+      "work/intruder/vm.settings",
+      `vm_storage_hdd1_enable=yes\nvm_storage_hdd1_backend=../victim/kid/${kidDisk}\n`,
+    );
+    const up = await sb.run("vmup", ...HEADLESS_TCG, "intruder");
+    equal(up.code, 1, up.stderr);
+    match(
+      up.stderr,
+      /^vmup: hdd1 \(.*victim\/kid\/.*\): lies in the VM home .*victim\/kid, another VM's, and would be written/m,
+    );
+    Deno.symlinkSync(`${w}/victim/kid/${kidDisk}`, `${w}/intruder/mine.qcow2`);
+    sb.write("work/intruder/vm.settings", "vm_storage_hdd1_enable=yes\nvm_storage_hdd1_backend=mine.qcow2\n");
+    match((await sb.run("vmup", ...HEADLESS_TCG, "intruder")).stderr, /lies in the VM home .*victim\/kid/);
+    // Read in snapshot mode it boots, and the victim's disk is as it was.
+    sb.write(
+      "work/intruder/vm.settings",
+      "vm_storage_hdd1_enable=yes\nvm_storage_hdd1_backend=snap:mine.qcow2\n",
+    );
+    const snap = await sb.run("vmup", ...HEADLESS_TCG, "-n", "intruder");
+    equal(snap.code, 0, snap.stderr);
+    equal(await sha256(`${w}/victim.qcow2`), before);
+
+    // An image handed over with an external data file: refused as a bare boot and in a home.
+    const made = await new Deno.Command("qemu-img", {
+      args: ["create", "-q", "-f", "qcow2", "-o", `data_file=${w}/precious.raw`, `${w}/gift.qcow2`, "1M"],
+    }).output();
+    ok(made.success);
+    const bare = await sb.run("vmup", ...HEADLESS_TCG, "-n", "gift.qcow2");
+    equal(bare.code, 1, bare.stderr);
+    match(bare.stderr, /^vmup: hdd1 \(.*gift.qcow2\): keeps its data in an external data file/m);
+    noInternalError(bare);
+  } finally {
+    await sb.cleanup();
+  }
+});
+
 Deno.test("vmdown racing vmup never reports a VM stopped that goes on running", async () => {
   const sb = new Sandbox();
   try {

@@ -15,7 +15,7 @@
 import { VmError } from "../../errors.ts";
 import { dirname, resolve } from "../../path.ts";
 import { isInside, realPathOr } from "../../fs.ts";
-import { parseQcow2Backing } from "../qcow2.ts";
+import { imageReferences } from "../references.ts";
 import { type Machine, type MachineDisk, readMac, tidyName } from "./machine.ts";
 
 /** One value of a `.vmx` file and the line it is on (from 1). */
@@ -152,63 +152,16 @@ function shown(path: string): string {
 }
 
 /**
- * The other files QEMU opens for the image `file` (absolute): a vmdk
- * descriptor's extents and parent (`parentFileNameHint`), the descriptor
- * read from a file's start or from inside a sparse vmdk (its extents only
- * at zero capacity), as QEMU does; a qcow2 image's backing file; none for
- * other files. A qcow2 image's external data file is refused here.
+ * The other files QEMU opens for the image `file` (see `references.ts`).
+ * A qcow2 image's external data file is refused here.
  */
 function namedFiles(file: string, where: string): string[] {
-  let head: Uint8Array;
-  try {
-    head = readAt(file, 0, MAX_BYTES);
-  } catch {
-    return [];
+  const refs = imageReferences(file);
+  if (refs.unreadable) throw new VmError(`${where}: ${file}: ${refs.unreadable}`);
+  if (refs.externalData) {
+    throw new VmError(`${where}: ${file} keeps its data in an external file, which is not supported`);
   }
-  const qcow2 = parseQcow2Backing(head);
-  if (qcow2) {
-    const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
-    // Version 3 headers: incompatible feature bit 2 is "external data file".
-    if (view.getUint32(4) >= 3 && (view.getBigUint64(72) & 4n) !== 0n) {
-      throw new VmError(`${where}: ${file} keeps its data in an external file, which is not supported`);
-    }
-    return qcow2.backingFilename === null ? [] : [beside(qcow2.backingFilename, file)];
-  }
-  const magic = new TextDecoder("latin1").decode(head.subarray(0, 4));
-  if (magic === "QFI\xfb") throw new VmError(`${where}: ${file}: cannot read its qcow2 header`);
-  let text = new TextDecoder().decode(head);
-  // A sparse vmdk embeds its descriptor: its parent always counts, its extents only at zero capacity.
-  let extents = true;
-  if (magic === "KDMV" && head.length >= 44) {
-    const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
-    extents = view.getBigUint64(12, true) === 0n;
-    const at = Number(view.getBigUint64(28, true)) * 512, size = Number(view.getBigUint64(36, true)) * 512;
-    text = at ? new TextDecoder().decode(readAt(file, at, Math.min(size, MAX_BYTES))) : "";
-  } else if (!text.startsWith("# Disk DescriptorFile")) return [];
-  const names = [
-    ...(extents ? text.matchAll(/^\s*(?:RW|RDONLY|NOACCESS)\s+\d+\s+\w+\s+"([^"]*)"/gm) : []),
-    ...text.matchAll(/^\s*parentFileNameHint\s*=\s*"([^"]*)"/gm),
-  ];
-  return names.map((m) => beside(m[1], file));
-}
-
-/** Where QEMU finds the file `name` an image `file` names: a name with a protocol (`json:`…) as it is. */
-function beside(name: string, file: string): string {
-  return /^[^/]*:/.test(name) ? name : resolve(name, dirname(file));
-}
-
-/** At most `max` bytes of `file` from `offset`. */
-function readAt(file: string, offset: number, max: number): Uint8Array {
-  using f = Deno.openSync(file);
-  f.seekSync(offset, Deno.SeekMode.Start);
-  const buf = new Uint8Array(max);
-  let n = 0;
-  while (n < max) {
-    const got = f.readSync(buf.subarray(n));
-    if (got === null) break;
-    n += got;
-  }
-  return buf.subarray(0, n);
+  return [...refs.extents, ...refs.backing];
 }
 
 function isTrue(value: string | undefined): boolean {

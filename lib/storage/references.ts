@@ -1,0 +1,99 @@
+/**
+ * The other files QEMU opens for an image file, read from the image itself
+ * as QEMU reads them: a qcow2 image's backing file and external data file,
+ * a vmdk descriptor's extents and parent (`parentFileNameHint`), the
+ * descriptor at a file's start or inside a sparse vmdk. An image someone
+ * else made may name any file of yours there; `reach.ts` and the `.vmx`
+ * import decide what may be followed.
+ * @module
+ */
+import { dirname, resolve } from "../path.ts";
+import { parseQcow2Backing } from "./qcow2.ts";
+
+/** What an image refers to besides itself. */
+export interface ImageReferences {
+  /** Images below it, opened read-only: a qcow2 backing file, a vmdk parent. Protocol names (`json:`…) as stored. */
+  backing: string[];
+  /** Files that hold the image's own data, written with it: a vmdk's extents. */
+  extents: string[];
+  /** Whether it keeps its data in an external data file (qcow2 v3), which QEMU reads and writes. */
+  externalData: boolean;
+  /** Set when the file says it is a qcow2 image but its header cannot be read. */
+  unreadable?: string;
+}
+
+/** Enough for qcow2 headers with their extensions and for vmdk descriptor files. */
+const HEAD_BYTES = 64 * 1024;
+/** The largest descriptor read from inside a sparse vmdk. */
+const DESCRIPTOR_BYTES = 1 << 20;
+
+/**
+ * The files the image `file` (absolute) refers to, relative names taken
+ * from its directory. A file that cannot be read refers to nothing (QEMU
+ * will say why it cannot open it).
+ */
+export function imageReferences(file: string): ImageReferences {
+  const none: ImageReferences = { backing: [], extents: [], externalData: false };
+  let head: Uint8Array;
+  try {
+    head = readAt(file, 0, HEAD_BYTES);
+  } catch {
+    return none;
+  }
+  const magic = new TextDecoder("latin1").decode(head.subarray(0, 4));
+  const qcow2 = parseQcow2Backing(head);
+  if (qcow2) {
+    const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+    // Version 3 headers: incompatible feature bit 2 is "external data file".
+    const externalData = view.getUint32(4) >= 3 && head.length >= 80 && (view.getBigUint64(72) & 4n) !== 0n;
+    const backing = qcow2.backingFilename === null ? [] : [beside(qcow2.backingFilename, file)];
+    return { backing, extents: [], externalData };
+  }
+  if (magic === "QFI\xfb") return { ...none, unreadable: "its qcow2 header cannot be read" };
+  let text = new TextDecoder().decode(head);
+  // A sparse vmdk embeds its descriptor: its parent always counts, its extents only at zero capacity.
+  let extents = true;
+  if (magic === "KDMV" && head.length >= 44) {
+    const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+    extents = view.getBigUint64(12, true) === 0n;
+    const at = Number(view.getBigUint64(28, true)) * 512, size = Number(view.getBigUint64(36, true)) * 512;
+    try {
+      text = at ? new TextDecoder().decode(readAt(file, at, Math.min(size, DESCRIPTOR_BYTES))) : "";
+    } catch {
+      text = "";
+    }
+  } else if (!text.startsWith("# Disk DescriptorFile")) return none;
+  return {
+    backing: [...text.matchAll(/^\s*parentFileNameHint\s*=\s*"([^"]*)"/gm)].map((m) => beside(m[1], file)),
+    extents: extents
+      ? [...text.matchAll(/^\s*(?:RW|RDONLY|NOACCESS)\s+\d+\s+\w+\s+"([^"]*)"/gm)].map((m) =>
+        beside(m[1], file)
+      )
+      : [],
+    externalData: false,
+  };
+}
+
+/** Whether a name an image stores has a protocol (`json:`, `nbd://`…) rather than being a path. */
+export function hasProtocol(name: string): boolean {
+  return /^[^/]*:/.test(name);
+}
+
+/** Where QEMU finds the file `name` an image `file` names: a name with a protocol as it is. */
+function beside(name: string, file: string): string {
+  return hasProtocol(name) ? name : resolve(name, dirname(file));
+}
+
+/** At most `max` bytes of `file` from `offset`. */
+function readAt(file: string, offset: number, max: number): Uint8Array {
+  using f = Deno.openSync(file);
+  if (offset) f.seekSync(offset, Deno.SeekMode.Start);
+  const buf = new Uint8Array(max);
+  let n = 0;
+  while (n < max) {
+    const got = f.readSync(buf.subarray(n));
+    if (got === null) break;
+    n += got;
+  }
+  return buf.subarray(0, n);
+}
