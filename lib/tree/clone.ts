@@ -24,6 +24,7 @@ import { type Resolved, resolveSettings } from "../settings/resolve.ts";
 import type { Settings } from "../settings/settings.ts";
 import { detectFormat } from "../storage/inspect.ts";
 import { convertImage, createOverlay, imageInfo } from "../storage/qemuimg.ts";
+import { checkChain } from "../storage/reach.ts";
 import type { Toolbox } from "../toolbox.ts";
 import { cloneSettingsFile } from "./new_settings.ts";
 import type { Job } from "./plan.ts";
@@ -208,6 +209,8 @@ function cloneContext(
         return remember(image, target(name));
       },
       copy: async (image, name) => {
+        // What a copy reads must not be a file the image names elsewhere (an external data file, say).
+        checkChain(image, image);
         const info = await imageInfo(image).catch((e) => {
           throw new VmError(`${image}: ${(e as Error).message}`);
         });
@@ -230,6 +233,7 @@ function cloneContext(
         return remember(image, target(name));
       },
       flatten: async (image, name) => {
+        checkChain(image, image);
         await convertImage(change, image, target(name), tools.log, {
           compress: opts.compress,
           label: `copying ${basename(image)}`,

@@ -172,6 +172,19 @@ Deno.test("a home cannot make QEMU write another VM's disk, nor a file its image
     equal(bare.code, 1, bare.stderr);
     match(bare.stderr, /^vmup: hdd1 \(.*gift.qcow2\): keeps its data in an external data file/m);
     noInternalError(bare);
+    // In a home, and copied: a copy would read the file it names into a disk of its own.
+    Deno.mkdirSync(`${w}/giftvm`);
+    Deno.renameSync(`${w}/gift.qcow2`, `${w}/giftvm/gift.qcow2`);
+    sb.write("work/giftvm/vm.settings", "vm_storage_hdd1_enable=yes\nvm_storage_hdd1_backend=gift.qcow2\n");
+    match(
+      (await sb.run("vmup", ...HEADLESS_TCG, "-n", "giftvm")).stderr,
+      /keeps its data in an external data file/,
+    );
+    const cp = await sb.run("vmcp", "-a", "giftvm", "copy");
+    equal(cp.code, 1, cp.stderr);
+    match(cp.stderr, /gift.qcow2: keeps its data in an external data file/);
+    noInternalError(cp);
+    equal(exists(`${w}/copy`), false);
   } finally {
     await sb.cleanup();
   }
