@@ -16,6 +16,7 @@ import type { VmFiles } from "../modules/api.ts";
 import { basename } from "../path.ts";
 import type { Settings } from "../settings/settings.ts";
 import { escapeComma } from "../storage/inspect.ts";
+import type { StorageFacts } from "../storage/preflight.ts";
 import { describeNetwork } from "./describe_net.ts";
 import { describeStorage } from "./describe_storage.ts";
 import { placePciDevices } from "./pci.ts";
@@ -44,6 +45,8 @@ export interface DescribeOptions {
   moduleArgs?: readonly string[];
   /** Takes the warnings and notes about settings libvirt renders differently. */
   log: DescribeLog;
+  /** What vmup's checks found of the storage on this host (see `describeStorage`). */
+  facts?: StorageFacts;
 }
 
 /** The `cfg_qemu_cmdprefix` default: libvirt finds that emulator itself. */
@@ -57,7 +60,7 @@ export async function describeDomain(settings: Settings, opts: DescribeOptions):
   // QEMU merges -machine options into the machine libvirt names.
   if (machineOptions.length) qemuArgs.push("-machine", machineOptions.join(","));
   const arch = settings.get("vm_qemu_arch");
-  const storage = await describeStorage(settings, home);
+  const storage = await describeStorage(settings, home, opts.facts);
   const network = await describeNetwork(settings, home);
   for (const note of network.notes) log.step(note);
   const params = extraParams(settings);

@@ -18,6 +18,7 @@ import {
   parseAccess,
   type StorageRef,
 } from "../storage/inspect.ts";
+import type { StorageFacts } from "../storage/preflight.ts";
 import { backingOf } from "../storage/qemuimg.ts";
 import type { DiskSpec, ImageSpec, SourceSpec } from "./spec.ts";
 
@@ -35,8 +36,16 @@ export interface StorageSpec {
   scsiController: boolean;
 }
 
-/** Describes the enabled drives of the VM whose home (or runtime directory) is `dir`. */
-export async function describeStorage(settings: Settings, dir: string): Promise<StorageSpec> {
+/**
+ * Describes the enabled drives of the VM whose home (or runtime directory)
+ * is `dir`. `facts` holds what vmup's own checks found on this host (a
+ * device the user may read but not write gets snapshot mode, as under vmup).
+ */
+export async function describeStorage(
+  settings: Settings,
+  dir: string,
+  facts?: StorageFacts,
+): Promise<StorageSpec> {
   const cap = parseAccess(settings.get("vm_storage_rwmode") || "rw", "vm_storage_rwmode");
   const bus = settings.get("vm_storage_hdd_interface") || "ide";
   if (!BUSES.includes(bus)) {
@@ -49,7 +58,7 @@ export async function describeStorage(settings: Settings, dir: string): Promise<
   for (const drive of enabledDrives(settings, dir)) {
     disks.push(
       drive.kind === "hdd"
-        ? await hardDisk(drive, cap, bus === "ide" ? ideBus : bus as "virtio" | "scsi", limit)
+        ? await hardDisk(drive, cap, bus === "ide" ? ideBus : bus as "virtio" | "scsi", limit, facts)
         : await cdrom(drive, ideBus, limit),
     );
   }
@@ -61,10 +70,12 @@ async function hardDisk(
   cap: Access,
   bus: DiskSpec["target"]["bus"],
   limit: number,
+  facts?: StorageFacts,
 ): Promise<DiskSpec> {
   const { n, backend, base, name } = drive;
   if (!backend) throw new VmError(`${name} is enabled but vm_storage_${name}_backend is empty`);
-  const ref = inspectStorage(backend, base);
+  const inspected = inspectStorage(backend, base);
+  const ref = facts ? facts.refine(inspected) : inspected;
   const access = effectiveAccess(ref, cap);
   if (access === "ro" && (bus === "ide" || bus === "sata")) {
     throw new VmError(

@@ -15,6 +15,7 @@ import { moduleArgs } from "./modules.ts";
 import { renderDomain } from "./render.ts";
 import type { DomainSpec } from "./spec.ts";
 import { removeQuietly } from "../remove.ts";
+import type { StorageFacts } from "../storage/preflight.ts";
 
 /** What describing a home needs from the command. */
 export interface DomainTools {
@@ -39,7 +40,7 @@ export async function homeDomain(
   home: string,
   settings: Settings,
   tools: DomainTools,
-  opts: { auto?: "kvm" | "qemu"; token?: string } = {},
+  opts: { auto?: "kvm" | "qemu"; token?: string; facts?: StorageFacts } = {},
 ): Promise<HomeDomain> {
   const real = realPathOr(home);
   const files = vmFiles(real, settings);
@@ -50,6 +51,7 @@ export async function homeDomain(
     files,
     auto: opts.auto,
     token: opts.token,
+    facts: opts.facts,
     moduleArgs: mods.args,
     log: tools.log,
   });

@@ -50,20 +50,19 @@ export async function upLibvirt(
   hooks: UpHooks,
 ): Promise<UpResult> {
   const { log } = tools;
+  const target = opts.libvirt || defaultUri();
+  // vmup's own looks at storage (a mounted disk, an unreadable device, a URL that does not open): on this host only.
+  const facts = new StorageFacts();
+  if (isLocalUri(target)) await checkStorage(settings, settings.get("vm_home") || files.dir, facts, log);
   if (opts.noBoot) {
-    const { spec, transient } = await homeDomain(files.dir, settings, tools);
+    const { spec, transient } = await homeDomain(files.dir, settings, tools, { facts });
     for (const f of transient) removeQuietly(f);
     log.output.out(renderDomain(spec));
     return { name: spec.name, files };
   }
-  const target = opts.libvirt || defaultUri();
   const auto = await settleAuto(settings, target);
-  // vmup's own looks at storage (a mounted disk, an unreadable device, a URL that does not open): on this host only.
-  if (isLocalUri(target)) {
-    await checkStorage(settings, settings.get("vm_home") || files.dir, new StorageFacts(), log);
-  }
   const token = newToken();
-  const { spec, transient } = await homeDomain(files.dir, settings, tools, { auto, token });
+  const { spec, transient } = await homeDomain(files.dir, settings, tools, { auto, token, facts });
   const outputs = serialOutputs(spec);
   if (opts.wait && !outputs.log) {
     for (const f of transient) removeQuietly(f);

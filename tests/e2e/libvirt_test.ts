@@ -267,6 +267,43 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "vmup --libvirt gives a device the kernel holds read-only snapshot mode, as vmup does",
+  ignore: !canLoop,
+  fn: async () => {
+    const sb = new Sandbox();
+    try {
+      const w = sb.work;
+      await makeBootSectorDisk(`${w}/boot.img`, { message: "hi" });
+      equal((await sb.run("vmcreate", "-y", "-n", ...SMALL_VM, "-c", "boot.img", "vm")).code, 0);
+      const dev = sh("losetup", "-r", "-f", "--show", `${w}/boot.img`);
+      try {
+        const settings = `${w}/vm/vm.settings`;
+        Deno.writeTextFileSync(
+          settings,
+          readOr(settings).replace(/^vm_storage_hdd1_backend=.*$/m, `vm_storage_hdd1_backend=${dev}`),
+        );
+        const r = await sb.run("vmup", "--libvirt=test:///default", "-n", "vm");
+        equal(r.code, 0, r.stderr);
+        match(
+          r.stderr,
+          new RegExp(`hdd1 \\(${dev}\\): read-only for you \\(the kernel holds it read-only\\)`),
+        );
+        match(r.stdout, new RegExp(`<source dev='${dev}'/>[^]*?<transient/>`));
+        // Asked for read-write, it is refused as vmup refuses it.
+        Deno.writeTextFileSync(settings, readOr(settings).replace(`backend=${dev}`, `backend=rw:${dev}`));
+        const rw = await sb.run("vmup", "--libvirt=test:///default", "-n", "vm");
+        equal(rw.code, 1, rw.stderr);
+        match(rw.stderr, /rw: asked, but the kernel holds it read-only; use snap: or ro:/);
+      } finally {
+        sh("losetup", "-d", dev);
+      }
+    } finally {
+      await sb.cleanup();
+    }
+  },
+});
+
 const unavailable = await libvirtDaemonUnavailable();
 if (unavailable) console.log(`libvirt daemon tests skipped: ${unavailable}`);
 
