@@ -109,7 +109,7 @@ function firmware(settings: Settings, home: string, machine: string, log: Descri
   const kind = settings.get("vm_firmware") || "bios";
   if (kind === "bios") return { kind: "bios" };
   if (kind !== "uefi" && kind !== "uefi-secure") {
-    throw new VmError(`vm_firmware='${kind}': expected bios, uefi or uefi-secure`);
+    throw settings.refuse("vm_firmware", "expected bios, uefi or uefi-secure");
   }
   const secure = kind === "uefi-secure";
   if (secure && !/^(q35|pc-q35-.*)$/.test(machine)) {

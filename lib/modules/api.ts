@@ -183,8 +183,9 @@ export interface BuildcmdContext {
   /**
    * The VM's effective settings, each value with its origin. Read them
    * with `get`, `has`, `origin`, `bool`, `int`, `size`, `list`,
-   * `entries`. A value `set` here reaches the modules after this one and is
-   * never stored.
+   * `entries`; `refuse(name, reason)` makes the error for a value the
+   * module cannot use, naming the file and line it came from. A value `set`
+   * here reaches the modules after this one and is never stored.
    */
   settings: Settings;
   /** The QEMU command line built so far, shared by the modules in list order. */

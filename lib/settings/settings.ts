@@ -115,7 +115,7 @@ export class Settings {
    */
   size(name: string): number {
     const r = readSize(name, this.get(name));
-    if ("reason" in r) throw this.#refuse(name, r.reason);
+    if ("reason" in r) throw this.refuse(name, r.reason);
     return r.bytes;
   }
 
@@ -139,16 +139,22 @@ export class Settings {
   }
 
   #bad(name: string, expected: string): VmError {
-    return this.#refuse(name, `expected ${expected}`);
+    return this.refuse(name, `expected ${expected}`);
   }
 
-  /** An error naming the setting, its value and where the value comes from. */
-  #refuse(name: string, reason: string): VmError {
+  /**
+   * An error naming the setting, its value and where the value comes from:
+   * `FILE:LINE: setting NAME='VALUE': REASON` for a value read from a file,
+   * else `setting NAME='VALUE' (from ORIGIN): REASON`. Modules throw it for
+   * a value they cannot use.
+   */
+  refuse(name: string, reason: string): VmError {
     const o = this.origin(name);
-    const where = o ? ` (from ${describeOrigin(o)})` : "";
-    return new VmError(
-      `setting ${name}='${excerpt(this.get(name))}'${where}: ${reason}`,
-    );
+    const value = `setting ${name}='${excerpt(this.get(name))}'`;
+    if (o?.file !== undefined && o.line !== undefined && !o.amends) {
+      return new VmError(`${o.file}:${o.line}: ${value}: ${reason}`);
+    }
+    return new VmError(`${value}${o ? ` (from ${describeOrigin(o)})` : ""}: ${reason}`);
   }
 }
 

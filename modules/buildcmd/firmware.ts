@@ -24,7 +24,7 @@ export default function firmware({ settings, qemu, files, firmware, storage, log
   const kind = settings.get("vm_firmware") || "bios";
   if (kind === "bios") return;
   if (kind !== "uefi" && kind !== "uefi-secure") {
-    throw new Error(`vm_firmware='${kind}': expected bios, uefi or uefi-secure`);
+    throw settings.refuse("vm_firmware", "expected bios, uefi or uefi-secure");
   }
   const secure = kind === "uefi-secure";
   const arch = settings.get("vm_qemu_arch");

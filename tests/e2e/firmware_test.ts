@@ -170,7 +170,7 @@ Deno.test("no UEFI firmware: one line naming where vmtools looked and the packag
     equal(r.code, 1);
     equal(
       r.stderr,
-      "vmup: built-in module firmware: vm_firmware='efi': expected bios, uefi or uefi-secure\n",
+      "vmup: setting vm_firmware='efi' (from command line): expected bios, uefi or uefi-secure\n",
     );
     r = await sb.run("vmup", "-n", "-o", "vm_firmware=uefi-secure", home);
     equal(r.code, 1);

@@ -313,13 +313,13 @@ Deno.test("sizes read alike from -o, files and questions: a plain number is MiB,
     failsWith(
       await sb.run("vmup", "-n", "vm"),
       "vmup",
-      "setting vm_ram_size='8M' (from vm): too small to boot anything (at least 16M)",
+      `${sb.work}/vm/vm.settings:1: setting vm_ram_size='8M': too small to boot anything (at least 16M)`,
     );
     failsWith(
       await sb.run("vmcreate", "-y", "-n", "-o", "vm_ram_size=1024k", "new1"),
       "vmcreate",
-      // vmcreate stores -o values in the new VM: that is where it comes from.
-      "setting vm_ram_size='1024k' (from vm): too small to boot anything (at least 16M)",
+      // vmcreate stores -o values in the new VM: that is where it comes from (and what is undone).
+      `${sb.work}/new1/vm.settings:2: setting vm_ram_size='1024k': too small to boot anything (at least 16M)`,
     );
     const asked = await sb.runWith({ stdin: "2\n2048k\n" }, "vmcreate", "-n", "new2");
     equal(asked.code, 1);
