@@ -392,6 +392,24 @@ Deno.test("vmrm -r of a home whose children list names another's VM deletes noth
   }
 });
 
+Deno.test("vmmerge -p and -c through a symbolic link to the tree", async () => {
+  const sb = new Sandbox();
+  try {
+    const base = await rootVm(`${sb.work}/real/base`, "base");
+    await fork(sb, base, `${base}/kid`);
+    Deno.symlinkSync(`${sb.work}/real`, `${sb.work}/alias`);
+    const p = await sb.run("vmmerge", "-p", `${sb.work}/alias/base/kid`);
+    equal(p.code, 0, p.stderr);
+    equal(readOr(`${base}/kid/vm.settings`), "", "the child is merged away");
+    deepEqual(lines(`${base}/childs.lst`), []);
+    await fork(sb, base, `${base}/kid2`);
+    const c = await sb.run("vmmerge", "-c", `${sb.work}/alias/base`);
+    equal(c.code, 0, c.stderr);
+  } finally {
+    await sb.cleanup();
+  }
+});
+
 Deno.test("vmcp -R of a home whose children list names another's VM is refused; a tree used through a symbolic link is whole", async () => {
   const sb = new Sandbox();
   try {
