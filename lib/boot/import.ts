@@ -10,6 +10,7 @@
  */
 import { VmError } from "../errors.ts";
 import { randomMac } from "../mac.ts";
+import { shellQuote } from "../qemu/launch.ts";
 import { basename, dirname } from "../path.ts";
 import { setValue } from "../settings/file.ts";
 import type { Settings } from "../settings/settings.ts";
@@ -130,8 +131,10 @@ async function targetFor(job: ConfigureJob, dir: string, name: string, what: str
   if (free === preferred) return preferred;
   const { prompter } = job.tools;
   if (prompter.assumeYes) {
+    // A second bare boot of the same image meets the first one's conversion: say how to boot that.
+    const reuse = job.bare ? `; to boot that earlier conversion, vmup ${shellQuote(preferred)}` : "";
     throw new VmError(
-      `${preferred} already exists: not converting ${what} over it (answer the question without -y to pick another name)`,
+      `${preferred} already exists: not converting ${what} over it (answer the question without -y to pick another name)${reuse}`,
     );
   }
   if (!await prompter.confirm(`Convert ${what} to qcow2 as ${free} (${name}.qcow2 exists)`, true)) {

@@ -71,6 +71,11 @@ Deno.test("vmup -y foo.ova boots the appliance bare, its disk converted beside i
       30000,
       "the appliance's message",
     );
+    // Again with -y: the first conversion is kept, and the message says how to boot it.
+    const again = await sb.run("vmup", "-y", "-n", ...HEADLESS_TCG, "app.ova");
+    equal(again.code, 1, again.stderr);
+    match(again.stderr, new RegExp(`to boot that earlier conversion, vmup ${sb.work}/app\\.qcow2\n$`));
+    deepEqual(tree(sb.work), ["app.ova", "app.qcow2"]);
   } finally {
     await sb.cleanup();
   }
