@@ -49,3 +49,17 @@ export function isInside(path: string, dir: string): boolean {
   const real = realPathOr(path);
   return real === top || real.startsWith(top.endsWith("/") ? top : `${top}/`);
 }
+
+/** At most `max` bytes of the file at `path` from `offset` (fewer at its end). Throws when it cannot be read. */
+export function readAt(path: string, offset: number, max: number): Uint8Array {
+  using f = Deno.openSync(path, { read: true });
+  if (offset) f.seekSync(offset, Deno.SeekMode.Start);
+  const buf = new Uint8Array(max);
+  let n = 0;
+  while (n < max) {
+    const got = f.readSync(buf.subarray(n));
+    if (got === null) break;
+    n += got;
+  }
+  return buf.subarray(0, n);
+}

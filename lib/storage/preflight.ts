@@ -23,7 +23,7 @@ import type { Logger } from "../ui/log.ts";
 import type { DeviceState } from "./device.ts";
 import { enabledDrives } from "./drives.ts";
 import { type Access, type ImageFormat, inspectStorage, parseAccess, type StorageRef } from "./inspect.ts";
-import { checkReach } from "./reach.ts";
+import { ReachCheck } from "./reach.ts";
 import { checkFitsVvfat, fatBytes } from "./vvfat.ts";
 
 /** What the looks before QEMU starts found, by URL and device path. */
@@ -103,8 +103,8 @@ export async function checkStorage(
   facts: StorageFacts,
   log: Logger,
 ): Promise<void> {
-  checkReach(settings, dir);
   const cap = parseAccess(settings.get("vm_storage_rwmode") || "rw", "vm_storage_rwmode");
+  const reach = new ReachCheck(settings);
   for (const drive of enabledDrives(settings, dir)) {
     if (!drive.backend) continue;
     let ref: StorageRef;
@@ -113,6 +113,7 @@ export async function checkStorage(
     } catch {
       continue;
     }
+    reach.drive(drive, ref);
     await checkUsable(drive.name, ref, facts, log);
     if (ref.location.kind === "device" && drive.kind === "hdd") {
       checkDeviceAccess(drive.name, ref, await facts.device(ref.location.path, log), cap, log);

@@ -6,6 +6,7 @@
  * header, its format in a header extension.
  * @module
  */
+import { readAt } from "../fs.ts";
 
 /** What a qcow2 header says of the image's backing file. */
 export interface Qcow2Backing {
@@ -25,21 +26,7 @@ const READ = 64 * 1024; // headers, extensions and backing names sit well inside
  * sense (the caller then asks `qemu-img`). Throws when it cannot be read.
  */
 export function readQcow2Backing(path: string): Qcow2Backing | undefined {
-  const file = Deno.openSync(path, { read: true });
-  let bytes: Uint8Array;
-  try {
-    const buf = new Uint8Array(READ);
-    let n = 0;
-    while (n < READ) {
-      const got = file.readSync(buf.subarray(n));
-      if (got === null) break;
-      n += got;
-    }
-    bytes = buf.subarray(0, n);
-  } finally {
-    file.close();
-  }
-  return parseQcow2Backing(bytes);
+  return parseQcow2Backing(readAt(path, 0, READ));
 }
 
 /** Parses the start of an image (see {@linkcode readQcow2Backing}). */

@@ -27,8 +27,8 @@ import { isVmHome } from "../home/home.ts";
 import { dirname } from "../path.ts";
 import { homeLineage } from "../settings/resolve.ts";
 import { fromVmHome, type Settings } from "../settings/settings.ts";
-import { enabledDrives } from "./drives.ts";
-import { effectiveAccess, inspectStorage, parseAccess, type StorageRef } from "./inspect.ts";
+import type { Drive } from "./drives.ts";
+import { type Access, effectiveAccess, parseAccess, type StorageRef } from "./inspect.ts";
 import { hasProtocol, imageReferences } from "./references.ts";
 
 /** Backing files named by URL that QEMU fetches read-only, as for remote images. */
@@ -86,35 +86,32 @@ export class HomeFinder {
   }
 }
 
-/**
- * Checks what the enabled drives of a VM (home `dir`, or a bare boot's
- * runtime directory) make QEMU write; a {@linkcode VmError} naming the
- * drive and the file at fault.
- */
-export function checkReach(settings: Settings, dir: string): void {
-  const finder = new HomeFinder(
-    settings.get("cfg_file_vmsettings") || "vm.settings",
-    settings.int("cfg_limit_nesting"),
-  );
-  const cap = parseAccess(settings.get("vm_storage_rwmode") || "rw", "vm_storage_rwmode");
-  const home = settings.get("vm_home");
-  let lineage: string[] | undefined;
-  for (const drive of enabledDrives(settings, dir)) {
-    if (!drive.backend) continue;
-    let ref: StorageRef;
-    try {
-      ref = inspectStorage(drive.backend, drive.base);
-    } catch {
-      continue; // the modules say what is wrong with it
-    }
+/** The checks of one VM's drives (see the module's rules), made drive by drive. */
+export class ReachCheck {
+  readonly #settings: Settings;
+  readonly #finder: HomeFinder;
+  readonly #cap: Access;
+  #lineage?: string[];
+
+  /** For the VM whose resolved settings are `settings`. */
+  constructor(settings: Settings) {
+    this.#settings = settings;
+    this.#finder = new HomeFinder(
+      settings.get("cfg_file_vmsettings") || "vm.settings",
+      settings.int("cfg_limit_nesting"),
+    );
+    this.#cap = parseAccess(settings.get("vm_storage_rwmode") || "rw", "vm_storage_rwmode");
+  }
+
+  /** Throws a {@linkcode VmError} naming the drive and the file at fault when `drive` (read as `ref`) breaks a rule. */
+  drive(drive: Drive, ref: StorageRef): void {
     const loc = ref.location;
-    if (loc.kind !== "file" && loc.kind !== "dir") continue;
+    if (loc.kind !== "file" && loc.kind !== "dir") return;
     const what = `${drive.name} (${loc.path})`;
-    const writes = drive.kind === "hdd" && effectiveAccess(ref, cap) === "rw";
-    if (writes && fromVmHome(settings.origin(`vm_storage_${drive.name}_backend`))) {
-      const owner = finder.homeOf(loc.path, loc.kind === "dir");
-      lineage ??= home ? finder.lineage(realPathOr(home)) : [];
-      if (owner !== undefined && !lineage.includes(owner)) {
+    const writes = drive.kind === "hdd" && effectiveAccess(ref, this.#cap) === "rw";
+    if (writes && fromVmHome(this.#settings.origin(`vm_storage_${drive.name}_backend`))) {
+      const owner = this.#finder.homeOf(loc.path, loc.kind === "dir");
+      if (owner !== undefined && !this.#ownLineage().includes(owner)) {
         throw new VmError(
           `${what}: lies in the VM home ${owner}, another VM's, and would be written; a VM's settings ` +
             `may write only its own files and its parents' (snap: or ro: reads it; vmfork makes an overlay on it)`,
@@ -122,6 +119,12 @@ export function checkReach(settings: Settings, dir: string): void {
       }
     }
     if (loc.kind === "file") checkChain(what, loc.path);
+  }
+
+  /** The real paths of the VM's home and its parents' (none for a bare boot). */
+  #ownLineage(): string[] {
+    const home = this.#settings.get("vm_home");
+    return this.#lineage ??= home ? this.#finder.lineage(realPathOr(home)) : [];
   }
 }
 

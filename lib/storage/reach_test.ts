@@ -1,6 +1,16 @@
 import { match, throws } from "node:assert/strict";
 import { Settings } from "../settings/settings.ts";
-import { checkChain, checkReach } from "./reach.ts";
+import { enabledDrives } from "./drives.ts";
+import { inspectStorage } from "./inspect.ts";
+import { checkChain, ReachCheck } from "./reach.ts";
+
+/** The reach checks of every enabled drive, as vmup's storage checks make them. */
+function checkReach(settings: Settings, dir: string): void {
+  const check = new ReachCheck(settings);
+  for (const drive of enabledDrives(settings, dir)) {
+    if (drive.backend) check.drive(drive, inspectStorage(drive.backend, drive.base));
+  }
+}
 
 async function qemuImg(...args: string[]): Promise<void> {
   const r = await new Deno.Command("qemu-img", { args, stdout: "null", stderr: "piped" }).output();

@@ -7,6 +7,7 @@
  * import decide what may be followed.
  * @module
  */
+import { readAt } from "../fs.ts";
 import { dirname, resolve } from "../path.ts";
 import { parseQcow2Backing } from "./qcow2.ts";
 
@@ -82,18 +83,4 @@ export function hasProtocol(name: string): boolean {
 /** Where QEMU finds the file `name` an image `file` names: a name with a protocol as it is. */
 function beside(name: string, file: string): string {
   return hasProtocol(name) ? name : resolve(name, dirname(file));
-}
-
-/** At most `max` bytes of `file` from `offset`. */
-function readAt(file: string, offset: number, max: number): Uint8Array {
-  using f = Deno.openSync(file);
-  if (offset) f.seekSync(offset, Deno.SeekMode.Start);
-  const buf = new Uint8Array(max);
-  let n = 0;
-  while (n < max) {
-    const got = f.readSync(buf.subarray(n));
-    if (got === null) break;
-    n += got;
-  }
-  return buf.subarray(0, n);
 }

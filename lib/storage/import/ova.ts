@@ -7,6 +7,7 @@
  * @module
  */
 import { VmError } from "../../errors.ts";
+import { readAt } from "../../fs.ts";
 import { basename } from "../../path.ts";
 import type { Logger } from "../../ui/log.ts";
 import { Progress } from "../../ui/progress.ts";
@@ -89,7 +90,7 @@ function diskOf(disk: OvfDisk, members: Map<string, ArchiveMember>, path: string
   const format = detectContent(path, member.size, member.offset);
   const driver = DRIVERS[format];
   if (!driver) throw new VmError(`${path}: ${name} is not a disk image QEMU can convert (${format})`);
-  if (refersElsewhere(format, headOf(path, member.offset))) {
+  if (refersElsewhere(format, readAt(path, member.offset, 512))) {
     // QEMU would open the files it names: outside the archive, anywhere on this host.
     throw new VmError(
       `${path}: ${name} is a ${format} image that refers to other files; only self-contained disks are supported`,
@@ -107,20 +108,6 @@ function diskOf(disk: OvfDisk, members: Map<string, ArchiveMember>, path: string
     },
   });
   return { kind: "member", name, image, format, bytes: member.size };
-}
-
-/** The first 512 bytes of the archive's file at `offset`: the headers {@linkcode refersElsewhere} reads. */
-function headOf(path: string, offset: number): Uint8Array {
-  using f = Deno.openSync(path, { read: true });
-  f.seekSync(offset, Deno.SeekMode.Start);
-  const buf = new Uint8Array(512);
-  let n = 0;
-  while (n < buf.length) {
-    const got = f.readSync(buf.subarray(n));
-    if (got === null) break;
-    n += got;
-  }
-  return buf.subarray(0, n);
 }
 
 /**
