@@ -171,7 +171,7 @@ Deno.test("settings the modules cannot use are named", async () => {
   );
   await rejects(
     build("vm_ram_size=lots\n"),
-    /vm_ram_size='lots' \(from vm\): expected a size/,
+    /\/vm\.settings:1: setting vm_ram_size='lots': expected a size/,
   );
   await rejects(
     build("vm_display_type=hologram\n"),
