@@ -27,6 +27,9 @@ export const VMTOOLS_COMMAND: readonly string[] = [
 const DENO_DIR = Deno.env.get("DENO_DIR") ??
   `${Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME")}/.cache`}/deno`;
 
+/** How long one vmtools command may run in a test (`Sandbox.run`) before it is killed and the test fails. */
+const RUN_LIMIT_MS = 600_000;
+
 /** Options for a small emulated guest with a VNC display (KVM is unreliable on our machines). */
 export const SMALL_VM: readonly string[] = [
   "-o",
@@ -143,14 +146,32 @@ export class Sandbox {
       command,
       ...args,
     );
-    if (opts.stdin !== undefined) {
-      const w = child.stdin.getWriter();
-      await w.write(new TextEncoder().encode(opts.stdin));
-      await w.close();
+    // A command that hangs fails its test, naming it, instead of holding the whole suite.
+    let hung = false;
+    const timer = setTimeout(() => {
+      hung = true;
+      try {
+        child.kill("SIGKILL");
+      } catch { /* it has just exited */ }
+    }, RUN_LIMIT_MS);
+    try {
+      if (opts.stdin !== undefined) {
+        const w = child.stdin.getWriter();
+        await w.write(new TextEncoder().encode(opts.stdin));
+        await w.close();
+      }
+      const out = await child.output();
+      const dec = new TextDecoder();
+      if (hung) {
+        throw new Error(
+          `${command} ${args.join(" ")}: still running after ${RUN_LIMIT_MS / 1000} s, killed; ` +
+            `it had printed: ${dec.decode(out.stderr).slice(-2000)}`,
+        );
+      }
+      return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+    } finally {
+      clearTimeout(timer);
     }
-    const out = await child.output();
-    const dec = new TextDecoder();
-    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
   }
 
   /**
