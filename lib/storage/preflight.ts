@@ -23,7 +23,7 @@ import type { Logger } from "../ui/log.ts";
 import type { DeviceState } from "./device.ts";
 import { enabledDrives } from "./drives.ts";
 import { type Access, type ImageFormat, inspectStorage, parseAccess, type StorageRef } from "./inspect.ts";
-import { ReachCheck } from "./reach.ts";
+import { checkChain, ReachCheck } from "./reach.ts";
 import { checkFitsVvfat, fatBytes } from "./vvfat.ts";
 
 /** What the looks before QEMU starts found, by URL and device path. */
@@ -81,7 +81,8 @@ export class StorageFacts {
 /**
  * Parses the storage argument `spec` (relative to `base`) and, for a URL,
  * looks at it: what a bare boot needs to choose between a disk and a
- * CD-ROM drive.
+ * CD-ROM drive. A local image's chain is checked (`reach.ts`) before
+ * anything is asked or made with it.
  */
 export async function inspectAndLook(
   spec: string,
@@ -89,7 +90,9 @@ export async function inspectAndLook(
   log: Logger,
   base?: string,
 ): Promise<StorageRef> {
-  return await facts.url(inspectStorage(spec, base), log);
+  const ref = inspectStorage(spec, base);
+  if (ref.location.kind === "file") checkChain(spec, ref.location.path);
+  return await facts.url(ref, log);
 }
 
 /**

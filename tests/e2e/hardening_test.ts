@@ -170,7 +170,12 @@ Deno.test("a home cannot make QEMU write another VM's disk, nor a file its image
     ok(made.success);
     const bare = await sb.run("vmup", ...HEADLESS_TCG, "-n", "gift.qcow2");
     equal(bare.code, 1, bare.stderr);
-    match(bare.stderr, /^vmup: hdd1 \(.*gift.qcow2\): keeps its data in an external data file/m);
+    match(bare.stderr, /^vmup: gift\.qcow2: keeps its data in an external data file/m);
+    // vmcreate refuses it before it asks or makes anything.
+    const made2 = await sb.run("vmcreate", "-y", "-n", "-c", "gift.qcow2", "giftvm2");
+    equal(made2.code, 1, made2.stderr);
+    match(made2.stderr, /^vmcreate: gift\.qcow2: keeps its data in an external data file/m);
+    equal(exists(`${w}/giftvm2`), false);
     noInternalError(bare);
     // In a home, and copied: a copy would read the file it names into a disk of its own.
     Deno.mkdirSync(`${w}/giftvm`);
