@@ -33,6 +33,8 @@ DEBIAN_PACKAGES=(
   libvirt-daemon-driver-qemu # tests only: its QEMU driver
   jq                # tests only: examples/provision.sh reads vmup --json with it
   curl              # tests only: examples/provision.sh reaches the guest with it
+  python3-pyftpdlib # tests only: an FTP server for vmup ftp:// URLs (storage_servers_test)
+  tgt               # tests only: tgtd, an iSCSI target for vmup iscsi:// URLs (storage_servers_test)
 )
 
 # The names the program answers to (links to the one executable).

@@ -48,11 +48,7 @@ export async function lookAtUrl(url: string, scheme: string, log: Logger): Promi
   }
   log.step(`looking at ${url}`);
   const fail = (e: unknown): never => {
-    const why = (e as Error).message;
-    const hint = /Unknown protocol/.test(why) && scheme !== "tftp"
-      ? ` (QEMU's driver for ${scheme} is missing: Debian package qemu-block-extra)`
-      : "";
-    throw new VmError(`${url}: cannot be opened: ${why}${hint}`);
+    throw new VmError(`${url}: cannot be opened: ${explain((e as Error).message, url, scheme)}`);
   };
   const image = await remoteImage(url, REMOTE_TIMEOUT_MS, log).catch(fail);
   // A remote image naming a host file as its backing file, extent or data file would show it to the guest.
@@ -75,6 +71,22 @@ export async function lookAtUrl(url: string, scheme: string, log: Logger): Promi
   const file = Deno.makeTempFileSync({ prefix: "vmtools-head-" });
   const head = await readRemoteHead(url, HEAD, file, REMOTE_TIMEOUT_MS, log).catch(fail);
   return isIsoHead(head) ? "iso" : "raw";
+}
+
+/** Why `url` cannot be opened, from qemu-img's `why`, with what a user can do about it. */
+function explain(why: string, url: string, scheme: string): string {
+  if (/Unknown protocol/.test(why)) {
+    // QEMU 7.2 has neither a tftp driver nor tftp in its curl driver (http, https, ftp, ftps).
+    return scheme === "tftp"
+      ? `${why} (QEMU has no TFTP driver: fetch the image and boot the file)`
+      : `${why} (QEMU's driver for ${scheme} is missing: Debian package qemu-block-extra)`;
+  }
+  // libiscsi's words for a portal that refused or never answered the connection.
+  if (scheme === "iscsi" && /iscsi_service_reconnect_if_loggedin/.test(why)) {
+    const host = /^iscsi:\/\/(?:[^@/]*@)?([^/]*)/i.exec(url)?.[1] ?? "";
+    return `cannot connect to the iSCSI portal ${/:\d+$/.test(host) ? host : `${host}:3260`}`;
+  }
+  return why;
 }
 
 /**

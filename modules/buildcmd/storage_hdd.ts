@@ -2,6 +2,8 @@ import type { BuildcmdContext, StorageRef } from "../../lib/modules/api.ts";
 
 // QEMU's driver names for the formats vmtools tells apart.
 const DRIVER: Record<string, string> = { vhd: "vpc", iso: "raw" };
+// URL schemes QEMU reads with its curl driver, which cannot write.
+const READ_ONLY_SCHEMES = ["http", "https", "ftp", "ftps"];
 
 /**
  * Hard disks 1 and 2 (`vm_storage_hddN_*`): image files, block devices,
@@ -29,6 +31,13 @@ export default function storageHdd(
     if (access === "ro" && bus === "ide") {
       throw new Error(
         `hdd${n} (${backend}): IDE disks cannot be read-only; use snapshot mode (snap:) or vm_storage_hdd_interface=virtio`,
+      );
+    }
+    // QEMU's curl driver only reads; QEMU would say no more than "Block node is read-only".
+    const loc = ref.location;
+    if (access === "rw" && loc.kind === "url" && READ_ONLY_SCHEMES.includes(loc.scheme)) {
+      throw new Error(
+        `hdd${n} (${backend}): QEMU cannot write to ${loc.scheme} URLs; use snapshot mode (snap:, the default)`,
       );
     }
     const opts = [...source(ref, access, storage.escape), `id=hdd${n}`];
