@@ -216,6 +216,10 @@ Deno.test("vmup boots URLs served over HTTP with byte ranges: an ISO in a CD-ROM
     );
     equal(asDisk.code, 1);
     match(asDisk.stderr, /^vmup: [^\n]*\/nope\.qcow2: cannot be opened: [^\n]*404\n$/);
+  } catch (e) {
+    // A failed assertion while the server runs must still stop the guests the test started.
+    await sb.cleanup();
+    throw e;
   } finally {
     await server.stop();
   }
