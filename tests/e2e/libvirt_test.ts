@@ -447,3 +447,79 @@ Deno.test({
     }
   },
 });
+
+/** A system user of the tests' own for session daemons (made once), as `[uid, gid]`. */
+function sessionUser(): [number, number] {
+  const name = "vmtools-session";
+  const known = new Deno.Command("getent", { args: ["passwd", name], stdout: "null" }).outputSync();
+  if (!known.success) {
+    sh(
+      "useradd",
+      "--system",
+      "--no-create-home",
+      "--home-dir",
+      "/nonexistent",
+      "--shell",
+      "/usr/sbin/nologin",
+      name,
+    );
+  }
+  return [Number(sh("id", "-u", name)), Number(sh("id", "-g", name))];
+}
+
+Deno.test({
+  name:
+    "as a user of their own, vmup --libvirt runs the VM under the user's session daemon, which libvirt starts",
+  ignore: unavailable !== undefined,
+  fn: async () => {
+    const [uid, gid] = sessionUser();
+    const sb = new Sandbox();
+    const wrapper = ["setpriv", `--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", "--"];
+    const as = async (command: string, ...args: string[]) => {
+      const out = await sb.spawn({ wrapper }, command, ...args).output();
+      const dec = new TextDecoder();
+      return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+    };
+    try {
+      await makeBootSectorDisk(`${sb.work}/boot.img`, { message: "hello from a session" });
+      sh("chown", "-R", `${uid}:${gid}`, sb.dir);
+      const c = await as(
+        "vmcreate",
+        "-y",
+        "-n",
+        ...SMALL_VM,
+        "-o",
+        "vm_display_type=none",
+        "-c",
+        "boot.img",
+        "vm",
+      );
+      equal(c.code, 0, c.stderr);
+      const up = await as("vmup", "--libvirt", "--wait", "hello from a session", "--timeout", "120", "vm");
+      equal(up.code, 0, up.stderr);
+      match(up.stderr, /vm: running under libvirt \(qemu:\/\/\/session\)/);
+      const ps = await as("vmps", "-o", "ng");
+      match(ps.stdout, /^vm +libvirt:qemu:\/\/\/session$/m);
+      const down = await as("vmdown", "-k", "vm");
+      equal(down.code, 0, down.stderr);
+      equal((await as("vmps", "-o", "n")).stdout.trim(), "NAME");
+      // Transient, so nothing stays defined in the user's session.
+      const list = await new Deno.Command("setpriv", {
+        args: [...wrapper.slice(1), "virsh", "-q", "-c", "qemu:///session", "list", "--all", "--name"],
+        env: {
+          HOME: sb.env.HOME,
+          XDG_CONFIG_HOME: sb.env.XDG_CONFIG_HOME,
+          XDG_RUNTIME_DIR: sb.env.XDG_RUNTIME_DIR,
+        },
+        clearEnv: true,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      equal(new TextDecoder().decode(list.stdout).trim(), "", new TextDecoder().decode(list.stderr));
+    } finally {
+      // The session daemon stays a while after its last client: stop it, and anything else of that user.
+      new Deno.Command("pkill", { args: ["-KILL", "-u", String(uid)] }).outputSync();
+      await sb.cleanup();
+    }
+  },
+});

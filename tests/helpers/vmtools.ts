@@ -183,11 +183,13 @@ export class Sandbox {
     command: string,
     ...args: string[]
   ): Deno.ChildProcess {
-    const vmtools = opts.wrapper ? commandReachableThrough(opts.wrapper) : VMTOOLS_COMMAND;
+    const through = opts.wrapper ? reachableThrough(opts.wrapper) : undefined;
+    const vmtools = through?.command ?? VMTOOLS_COMMAND;
     const [program, ...programArgs] = [...(opts.wrapper ?? []), ...vmtools, ...args];
+    const cache: Record<string, string> = through ? { DENO_DIR: through.denoDir } : {};
     return new Deno.Command(program, {
       args: programArgs,
-      env: { ...this.env, VMTOOLS_ARGV0: command, ...opts.env },
+      env: { ...this.env, ...cache, VMTOOLS_ARGV0: command, ...opts.env },
       clearEnv: true,
       cwd: opts.cwd ?? this.work,
       stdin: opts.stdin ?? "null",
@@ -246,19 +248,27 @@ export function readOr(path: string): string {
   }
 }
 
-/** The command each wrapper (another user, say) runs vmtools with; see {@linkcode commandReachableThrough}. */
-const commandThrough = new Map<string, readonly string[]>();
+/** How a wrapped user runs vmtools: the command, and a Deno cache of its own. */
+interface Through {
+  command: readonly string[];
+  denoDir: string;
+}
+
+/** What each wrapper (another user, say) runs vmtools with; see {@linkcode reachableThrough}. */
+const throughWrapper = new Map<string, Through>();
 
 /**
- * The vmtools command for a wrapper such as `setpriv --reuid=N …`:
+ * How vmtools runs through a wrapper such as `setpriv --reuid=N …`:
  * {@linkcode VMTOOLS_COMMAND} when the wrapped user can read the project, or
- * else the same command in a copy of the project that everyone can read. A
- * checkout under root's private home (as on a CI machine) is out of another
- * user's reach.
+ * else the same command in a copy of the project that everyone can read (a
+ * checkout under root's private home, as on a CI machine, is out of another
+ * user's reach). The runner's Deno cache is out of reach too, and without
+ * one every command fetches the npm packages again (seconds): the wrapped
+ * user gets a cache of its own, filled once for this test process.
  */
-function commandReachableThrough(wrapper: string[]): readonly string[] {
+function reachableThrough(wrapper: string[]): Through {
   const key = wrapper.join("\0");
-  const known = commandThrough.get(key);
+  const known = throughWrapper.get(key);
   if (known) return known;
   const deno = Deno.realPathSync(VMTOOLS_COMMAND[0]);
   const probe = new Deno.Command(wrapper[0], {
@@ -275,11 +285,20 @@ function commandReachableThrough(wrapper: string[]): readonly string[] {
       deno,
     ],
   }).outputSync();
-  const command = probe.success
-    ? VMTOOLS_COMMAND
-    : VMTOOLS_COMMAND.map((a) => a.replace(ROOT, readableCopy()));
-  commandThrough.set(key, command);
-  return command;
+  const root = probe.success ? ROOT : readableCopy();
+  const command = VMTOOLS_COMMAND.map((a) => a.replace(ROOT, root));
+  // Filled as scripts/setup fills the runner's (an empty cache fetches the npm packages at every run).
+  const denoDir = Deno.makeTempDirSync({ prefix: "vmtools-test-deno-" });
+  globalThis.addEventListener("unload", () => Deno.removeSync(denoDir, { recursive: true }));
+  for (const args of [["install", "-q", "--frozen"], ["cache", "-q", "main.ts"]]) {
+    const out = new Deno.Command(command[0], { args, cwd: root, env: { DENO_DIR: denoDir }, stderr: "piped" })
+      .outputSync();
+    if (!out.success) throw new Error(`deno ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  new Deno.Command("chmod", { args: ["-R", "a+rwX", denoDir] }).outputSync();
+  const through = { command, denoDir };
+  throughWrapper.set(key, through);
+  return through;
 }
 
 let copy: string | undefined;
