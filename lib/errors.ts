@@ -93,7 +93,7 @@ function systemMessage(message: string): string | undefined {
 }
 
 /** `text` with control characters (a newline in a file name) escaped, so it stays one line. */
-function printable(text: string): string {
+export function printable(text: string): string {
   // deno-lint-ignore no-control-regex
   return text.replace(/[\x00-\x1f\x7f]/g, (c) => {
     const named: Record<string, string> = { "\n": "\\n", "\t": "\\t", "\r": "\\r" };

@@ -144,15 +144,6 @@ function setTool(s: Settings, name: string, value: string, origin: Origin): void
   s.set(name, edited, { ...origin, amends: s.origin(name) });
 }
 
-/**
- * The homes of the VM at `home` and of its ancestors, the VM's last, as
- * its settings files link them (`parent` lines). Throws {@linkcode VmError}
- * like settings resolution does (a missing parent, a loop, too deep).
- */
-export function homeLineage(home: string, settingsName: string, limit: number): string[] {
-  return loadChain(home, undefined, settingsName, limit).map((link) => link.home);
-}
-
 /** Reads the VM at `home` and its ancestors; returns them root first. */
 function loadChain(
   home: string,

@@ -41,9 +41,13 @@ export function parseQcow2Backing(bytes: Uint8Array): Qcow2Backing | undefined {
   let backingFilename: string | null = null;
   if (nameAt !== 0 && nameSize !== 0) {
     if (nameSize > 1023 || nameAt + nameSize > bytes.length) return undefined;
-    backingFilename = new TextDecoder("utf-8", { fatal: true }).decode(
-      bytes.subarray(nameAt, nameAt + nameSize),
-    );
+    try {
+      backingFilename = new TextDecoder("utf-8", { fatal: true }).decode(
+        bytes.subarray(nameAt, nameAt + nameSize),
+      );
+    } catch {
+      return undefined; // not UTF-8: not a name vmtools can show or follow
+    }
   }
   // Header extensions follow the header: type, length, data padded to 8 bytes; type 0 ends them.
   let at = version === 2 ? 72 : view.getUint32(100);

@@ -3,13 +3,16 @@
  * image, may come from someone else, and must not change another VM:
  *
  * - A disk that a VM's own settings file (or a parent's) names, and that
- *   QEMU would open for writing, must not lie in another VM's home: only
- *   in this VM's home, a parent's, or in no VM home. Read-only and
- *   snapshot access (`ro:`, `snap:`, a CD-ROM) may name any image, as
- *   `vmcp -s` copies do. `-o`, templates and `vmtools.conf` are the user's
- *   choice and name what they like.
+ *   QEMU would open for writing, must lie in this VM's home or in no VM
+ *   home: not in a parent's (a parent line is the child's own word, and a
+ *   child writing its parent's disk would change the whole tree), a
+ *   child's or any other. A folder written as a FAT disk may hold neither
+ *   another VM's home nor a symbolic link. Read-only and snapshot access
+ *   (`ro:`, `snap:`, a CD-ROM) may name any image, as `vmcp -s` copies do.
+ *   `-o`, templates and `vmtools.conf` are the user's choice and name what
+ *   they like.
  * - Down every image's chain: a vmdk's extents (written with it) lie beside
- *   their descriptor or below; a qcow2 image with an external data file
+ *   their descriptor or below, in the same VM home; a qcow2 image with an external data file
  *   (written with the image, and able to name any file) is refused; a
  *   backing file named with a protocol other than a fetched URL (HTTP, FTP,
  *   TFTP) is refused, as for remote images: `json:` and the others can
@@ -21,11 +24,10 @@
  * image at each start.
  * @module
  */
-import { VmError } from "../errors.ts";
+import { printable, VmError } from "../errors.ts";
 import { realPathOr } from "../fs.ts";
 import { isVmHome } from "../home/home.ts";
 import { dirname } from "../path.ts";
-import { homeLineage } from "../settings/resolve.ts";
 import { fromVmHome, type Settings } from "../settings/settings.ts";
 import type { Drive } from "./drives.ts";
 import { type Access, effectiveAccess, parseAccess, type StorageRef } from "./inspect.ts";
@@ -35,14 +37,15 @@ import { hasProtocol, imageReferences } from "./references.ts";
 const FETCHED = /^(https?|ftps?|tftp):\/\//i;
 /** Deeper chains are refused (QEMU's own limit is far above any real tree). */
 const MAX_DEPTH = 256;
+/** Folders looked through in a read-write FAT disk (QEMU's FAT disk holds far fewer). */
+const TREE_LIMIT = 100_000;
 
-/** Finds VM homes and their lineages, each looked up once. */
+/** Finds the VM homes files lie in, each folder looked at once. */
 export class HomeFinder {
   readonly #homeOf = new Map<string, string | undefined>();
-  readonly #lineage = new Map<string, string[]>();
 
-  /** `settingsName` is `cfg_file_vmsettings`; `limit` is `cfg_limit_nesting`. */
-  constructor(readonly settingsName: string, readonly limit: number) {}
+  /** `settingsName` is `cfg_file_vmsettings`. */
+  constructor(readonly settingsName: string) {}
 
   /**
    * The real path of the VM home holding `path` (the nearest up), or
@@ -63,26 +66,11 @@ export class HomeFinder {
         found = dir;
         break;
       }
-      const up = dirname(dir);
-      if (up === dir) break;
-      dir = up;
+      if (dir === "/") break; // (dirname("/") is ".", which would be the current directory)
+      dir = dirname(dir);
     }
     for (const d of seen) this.#homeOf.set(d, found);
     return found;
-  }
-
-  /** The real paths of `home` and its ancestors; just `home` when its links cannot be read. */
-  lineage(home: string): string[] {
-    let homes = this.#lineage.get(home);
-    if (!homes) {
-      try {
-        homes = homeLineage(home, this.settingsName, this.limit).map(realPathOr);
-      } catch {
-        homes = [home];
-      }
-      this.#lineage.set(home, homes);
-    }
-    return homes;
   }
 }
 
@@ -91,15 +79,11 @@ export class ReachCheck {
   readonly #settings: Settings;
   readonly #finder: HomeFinder;
   readonly #cap: Access;
-  #lineage?: string[];
 
   /** For the VM whose resolved settings are `settings`. */
   constructor(settings: Settings) {
     this.#settings = settings;
-    this.#finder = new HomeFinder(
-      settings.get("cfg_file_vmsettings") || "vm.settings",
-      settings.int("cfg_limit_nesting"),
-    );
+    this.#finder = new HomeFinder(settings.get("cfg_file_vmsettings") || "vm.settings");
     this.#cap = parseAccess(settings.get("vm_storage_rwmode") || "rw", "vm_storage_rwmode");
   }
 
@@ -107,38 +91,77 @@ export class ReachCheck {
   drive(drive: Drive, ref: StorageRef): void {
     const loc = ref.location;
     if (loc.kind !== "file" && loc.kind !== "dir") return;
-    const what = `${drive.name} (${loc.path})`;
+    const what = `${drive.name} (${printable(loc.path)})`;
     const writes = drive.kind === "hdd" && effectiveAccess(ref, this.#cap) === "rw";
     if (writes && fromVmHome(this.#settings.origin(`vm_storage_${drive.name}_backend`))) {
+      // Its own home only: a parent line is the child's own word, and a parent's disk written by a child
+      // would change the parent and every sibling.
+      const own = this.#ownHome();
       const owner = this.#finder.homeOf(loc.path, loc.kind === "dir");
-      if (owner !== undefined && !this.#ownLineage().includes(owner)) {
+      if (owner !== undefined && owner !== own) {
         throw new VmError(
-          `${what}: lies in the VM home ${owner}, another VM's, and would be written; a VM's settings ` +
-            `may write only its own files and its parents' (snap: or ro: reads it; vmfork makes an overlay on it)`,
+          `${what}: lies in the VM home ${printable(owner)}, not this VM's, and would be written; a VM's ` +
+            `settings may write only its own files (snap: or ro: reads it; vmfork makes an overlay on it)`,
         );
       }
+      if (loc.kind === "dir") this.#checkTree(what, loc.path, own);
     }
-    if (loc.kind === "file") checkChain(what, loc.path);
+    if (loc.kind === "file") checkChain(what, loc.path, this.#finder);
   }
 
-  /** The real paths of the VM's home and its parents' (none for a bare boot). */
-  #ownLineage(): string[] {
+  /**
+   * A folder written as a FAT disk: QEMU writes every file in it and follows
+   * its symbolic links, so it may hold neither a link nor another VM's home.
+   */
+  #checkTree(what: string, dir: string, own: string | undefined): void {
+    const pending = [realPathOr(dir)];
+    for (let seen = 0; pending.length; seen++) {
+      if (seen > TREE_LIMIT) {
+        throw new VmError(`${what}: more than ${TREE_LIMIT} folders to write as a FAT disk`);
+      }
+      const at = pending.pop()!;
+      if (at !== own && isVmHome(at, this.#finder.settingsName)) {
+        throw new VmError(
+          `${what}: holds the VM home ${printable(at)}, which a read-write FAT disk would write`,
+        );
+      }
+      for (const entry of Deno.readDirSync(at)) {
+        if (entry.isSymlink) {
+          throw new VmError(
+            `${what}: holds the symbolic link ${
+              printable(`${at}/${entry.name}`)
+            }, through which a read-write ` +
+              `FAT disk would write; use snap: or ro:`,
+          );
+        }
+        if (entry.isDirectory) pending.push(`${at}/${entry.name}`);
+      }
+    }
+  }
+
+  /** The real path of the VM's home (none for a bare boot). */
+  #ownHome(): string | undefined {
     const home = this.#settings.get("vm_home");
-    return this.#lineage ??= home ? this.#finder.lineage(realPathOr(home)) : [];
+    return home ? realPathOr(home) : undefined;
   }
 }
 
-/** Follows the chain of the image `top` (see the module's rules); throws a {@linkcode VmError} at the first fault. */
-export function checkChain(what: string, top: string): void {
+/**
+ * Follows the chain of the image `top` (see the module's rules); throws a
+ * {@linkcode VmError} at the first fault. `finder` tells which VM home an
+ * extent lies in.
+ */
+export function checkChain(what: string, top: string, finder = new HomeFinder("vm.settings")): void {
   const seen = new Set<string>();
   let image: string | undefined = top;
   for (let depth = 0; image !== undefined; depth++) {
     const real = realPathOr(image);
-    if (seen.has(real)) throw new VmError(`${what}: its chain of backing files loops at ${image}`);
+    const shown = printable(image);
+    if (seen.has(real)) throw new VmError(`${what}: its chain of backing files loops at ${shown}`);
     if (depth > MAX_DEPTH) throw new VmError(`${what}: more than ${MAX_DEPTH} backing files`);
     seen.add(real);
     const refs = imageReferences(real);
-    const at = image === top ? "" : ` (down its chain, in ${image})`;
+    const at = image === top ? "" : ` (down its chain, in ${shown})`;
     if (refs.unreadable) throw new VmError(`${what}${at}: ${refs.unreadable}`);
     if (refs.externalData) {
       throw new VmError(
@@ -146,11 +169,17 @@ export function checkChain(what: string, top: string): void {
           `(it may name any file of yours); convert it with qemu-img convert first`,
       );
     }
+    const folder = dirname(real);
     for (const extent of refs.extents) {
       const where = realPathOr(extent);
-      const folder = dirname(real);
-      if (hasProtocol(extent) || (where !== folder && !where.startsWith(`${folder}/`))) {
-        throw new VmError(`${what}${at}: its extent ${extent} lies outside its folder ${folder}`);
+      const inside = where === folder || where.startsWith(`${folder}/`);
+      if (hasProtocol(extent) || !inside) {
+        throw new VmError(
+          `${what}${at}: its extent ${printable(extent)} lies outside its folder ${printable(folder)}`,
+        );
+      }
+      if (finder.homeOf(where) !== finder.homeOf(real)) {
+        throw new VmError(`${what}${at}: its extent ${printable(extent)} lies in another VM's home`);
       }
     }
     image = undefined;
@@ -158,7 +187,9 @@ export function checkChain(what: string, top: string): void {
       if (hasProtocol(backing)) {
         if (FETCHED.test(backing)) continue;
         throw new VmError(
-          `${what}${at}: its backing file is '${backing}', a name with a protocol vmtools does not follow`,
+          `${what}${at}: its backing file is '${
+            printable(backing)
+          }', a name with a protocol vmtools does not follow`,
         );
       }
       image = backing;

@@ -8,7 +8,7 @@
  * @module
  */
 import { readAt } from "../fs.ts";
-import { dirname, resolve } from "../path.ts";
+import { dirname } from "../path.ts";
 import { parseQcow2Backing } from "./qcow2.ts";
 
 /** What an image refers to besides itself. */
@@ -28,15 +28,20 @@ const HEAD_BYTES = 64 * 1024;
 /** The largest descriptor read from inside a sparse vmdk. */
 const DESCRIPTOR_BYTES = 1 << 20;
 
+/** QEMU keeps at most this many characters of a vmdk extent's name (a longer one is cut, not refused). */
+const EXTENT_NAME_MAX = 511;
+
 /**
- * The files the image `file` (absolute) refers to, relative names taken
- * from its directory. A file that cannot be read refers to nothing (QEMU
- * will say why it cannot open it).
+ * The files the image `file` (absolute) refers to, relative names joined to
+ * its directory as the kernel resolves them (`link/../x` is not `x`). A file
+ * that is not a regular file, or cannot be read, refers to nothing: QEMU
+ * will say why it cannot open it, and a FIFO is never read.
  */
 export function imageReferences(file: string): ImageReferences {
   const none: ImageReferences = { backing: [], extents: [], externalData: false };
   let head: Uint8Array;
   try {
+    if (!Deno.statSync(file).isFile) return none;
     head = readAt(file, 0, HEAD_BYTES);
   } catch {
     return none;
@@ -51,6 +56,7 @@ export function imageReferences(file: string): ImageReferences {
     return { backing, extents: [], externalData };
   }
   if (magic === "QFI\xfb") return { ...none, unreadable: "its qcow2 header cannot be read" };
+  if (magic === "QED\0") return qedReferences(head, file);
   let text = new TextDecoder().decode(head);
   // A sparse vmdk embeds its descriptor: its parent always counts, its extents only at zero capacity.
   let extents = true;
@@ -63,16 +69,42 @@ export function imageReferences(file: string): ImageReferences {
     } catch {
       text = "";
     }
-  } else if (!text.startsWith("# Disk DescriptorFile")) return none;
+  } else if (!isDescriptor(text, head)) return none;
+  // Loosely, as QEMU reads them: any line whose first word is an access mode names an extent.
+  const extentNames = extents ? [...text.matchAll(/^\s*(?:RW|RDONLY|NOACCESS)\b[^"\n]*"([^"\n]*)"/gm)] : [];
+  if (extentNames.some((m) => m[1].length > EXTENT_NAME_MAX)) {
+    return { ...none, unreadable: `an extent name longer than QEMU reads (${EXTENT_NAME_MAX} characters)` };
+  }
   return {
     backing: [...text.matchAll(/^\s*parentFileNameHint\s*=\s*"([^"]*)"/gm)].map((m) => beside(m[1], file)),
-    extents: extents
-      ? [...text.matchAll(/^\s*(?:RW|RDONLY|NOACCESS)\s+\d+\s+\w+\s+"([^"]*)"/gm)].map((m) =>
-        beside(m[1], file)
-      )
-      : [],
+    extents: extentNames.map((m) => beside(m[1], file)),
     externalData: false,
   };
+}
+
+/**
+ * Whether the start of a file is a vmdk text descriptor as QEMU probes
+ * one: its usual first line, or text (no NUL byte) with a `version=` line.
+ */
+function isDescriptor(text: string, head: Uint8Array): boolean {
+  if (text.startsWith("# Disk DescriptorFile")) return true;
+  return !head.subarray(0, 1024).includes(0) && /^\s*version\s*=\s*\d/m.test(text);
+}
+
+/** A QED image's backing file (feature bit 0), from its header. */
+function qedReferences(head: Uint8Array, file: string): ImageReferences {
+  const none: ImageReferences = { backing: [], extents: [], externalData: false };
+  if (head.length < 64) return { ...none, unreadable: "its QED header cannot be read" };
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  if ((view.getBigUint64(16, true) & 1n) === 0n) return none;
+  const at = view.getUint32(56, true), size = view.getUint32(60, true);
+  if (at + size > head.length) return { ...none, unreadable: "its QED header cannot be read" };
+  try {
+    const name = new TextDecoder("utf-8", { fatal: true }).decode(head.subarray(at, at + size));
+    return { ...none, backing: [beside(name, file)] };
+  } catch {
+    return { ...none, unreadable: "its QED header cannot be read" };
+  }
 }
 
 /** Whether a name an image stores has a protocol (`json:`, `nbd://`…) rather than being a path. */
@@ -80,7 +112,12 @@ export function hasProtocol(name: string): boolean {
   return /^[^/]*:/.test(name);
 }
 
-/** Where QEMU finds the file `name` an image `file` names: a name with a protocol as it is. */
+/**
+ * Where QEMU finds the file `name` an image `file` names: a name with a
+ * protocol as it is; a relative one joined to the image's directory but not
+ * tidied, so that a real-path lookup follows `link/..` as the kernel does.
+ */
 function beside(name: string, file: string): string {
-  return hasProtocol(name) ? name : resolve(name, dirname(file));
+  if (hasProtocol(name) || name.startsWith("/")) return name;
+  return `${dirname(file)}/${name}`;
 }

@@ -138,7 +138,6 @@ Deno.test("a home cannot make QEMU write another VM's disk, nor a file its image
     await makeBootSectorDisk(`${w}/victim.qcow2`, { message: "victim", format: "qcow2" });
     equal((await sb.run("vmcreate", "-y", "-n", ...HEADLESS_TCG, "-c", "victim.qcow2", "victim")).code, 0);
     equal((await sb.run("vmfork", "victim", "victim/kid")).code, 0);
-    const before = await sha256(`${w}/victim.qcow2`);
     // Another VM's disk, by relative path and through a symbolic link in the intruder's own home.
     const kidDisk = [...Deno.readDirSync(`${w}/victim/kid`)].find((e) => e.name.endsWith(".qcow2"))!.name;
     sb.write(
@@ -149,7 +148,7 @@ Deno.test("a home cannot make QEMU write another VM's disk, nor a file its image
     equal(up.code, 1, up.stderr);
     match(
       up.stderr,
-      /^vmup: hdd1 \(.*victim\/kid\/.*\): lies in the VM home .*victim\/kid, another VM's, and would be written/m,
+      /^vmup: hdd1 \(.*victim\/kid\/.*\): lies in the VM home .*victim\/kid, not this VM's, and would be written/m,
     );
     Deno.symlinkSync(`${w}/victim/kid/${kidDisk}`, `${w}/intruder/mine.qcow2`);
     sb.write("work/intruder/vm.settings", "vm_storage_hdd1_enable=yes\nvm_storage_hdd1_backend=mine.qcow2\n");
@@ -159,9 +158,12 @@ Deno.test("a home cannot make QEMU write another VM's disk, nor a file its image
       "work/intruder/vm.settings",
       "vm_storage_hdd1_enable=yes\nvm_storage_hdd1_backend=snap:mine.qcow2\n",
     );
-    const snap = await sb.run("vmup", ...HEADLESS_TCG, "-n", "intruder");
+    const before = await sha256(`${w}/victim/kid/${kidDisk}`);
+    const snap = await sb.run("vmup", ...HEADLESS_TCG, "intruder");
     equal(snap.code, 0, snap.stderr);
-    equal(await sha256(`${w}/victim.qcow2`), before);
+    await waitFor(() => readOr(`${w}/intruder/serial.log`).includes("victim"), 30_000, "the guest's line");
+    equal((await sb.run("vmdown", "-k", "intruder")).code, 0);
+    equal(await sha256(`${w}/victim/kid/${kidDisk}`), before);
 
     // An image handed over with an external data file: refused as a bare boot and in a home.
     const made = await new Deno.Command("qemu-img", {
