@@ -27,6 +27,21 @@ function disks(xml: string): { device: string; sources: string[]; formats: strin
   }));
 }
 
+/** A VM home `vm` in the sandbox's work directory, booting a boot-sector image `boot.img` beside it. */
+async function bootSectorVm(sb: Sandbox): Promise<void> {
+  await makeBootSectorDisk(`${sb.work}/boot.img`, { message: "hi" });
+  equal((await sb.run("vmcreate", "-y", "-n", ...SMALL_VM, "-c", "boot.img", "vm")).code, 0);
+}
+
+/** Points the first disk of the VM home `home` at `backend`. */
+function setDisk(home: string, backend: string): void {
+  const settings = `${home}/vm.settings`;
+  Deno.writeTextFileSync(
+    settings,
+    readOr(settings).replace(/^vm_storage_hdd1_backend=.*$/m, `vm_storage_hdd1_backend=${backend}`),
+  );
+}
+
 /** Undoes XML's escapes of the five markup characters. */
 function unescape(text: string): string {
   const chars: Record<string, string> = { amp: "&", lt: "<", gt: ">", apos: "'", quot: '"' };
@@ -143,8 +158,7 @@ Deno.test("vminfo --libvirt: two disks down a fork chain, a CD-ROM, two NICs, VN
 Deno.test("vmup --libvirt: an unreachable URI and a missing virsh are one line each, and nothing is recorded", async () => {
   const sb = new Sandbox();
   try {
-    await makeBootSectorDisk(`${sb.work}/boot.img`, { message: "hi" });
-    equal((await sb.run("vmcreate", "-y", "-n", ...SMALL_VM, "-c", "boot.img", "vm")).code, 0);
+    await bootSectorVm(sb);
     const uri = "qemu+unix:///system?socket=/nonexistent/libvirt-sock";
     const r = await sb.run("vmup", `--libvirt=${uri}`, "vm");
     equal(r.code, 1);
@@ -231,8 +245,7 @@ Deno.test({
     const sb = new Sandbox();
     try {
       const w = sb.work;
-      await makeBootSectorDisk(`${w}/boot.img`, { message: "hi" });
-      equal((await sb.run("vmcreate", "-y", "-n", ...SMALL_VM, "-c", "boot.img", "vm")).code, 0);
+      await bootSectorVm(sb);
       const fs = `${w}/fs.img`;
       Deno.writeFileSync(fs, new Uint8Array(0));
       Deno.truncateSync(fs, 8 * 2 ** 20);
@@ -242,11 +255,7 @@ Deno.test({
       try {
         sh("mount", dev, `${w}/mnt`);
         try {
-          const settings = `${w}/vm/vm.settings`;
-          Deno.writeTextFileSync(
-            settings,
-            readOr(settings).replace(/^vm_storage_hdd1_backend=.*$/m, `vm_storage_hdd1_backend=${dev}`),
-          );
+          setDisk(`${w}/vm`, dev);
           // libvirt's test driver (in the virsh process) would take any disk: the check is vmup's own.
           const r = await sb.run("vmup", "--libvirt=test:///default", "vm");
           equal(r.code, 1, r.stderr);
@@ -274,15 +283,10 @@ Deno.test({
     const sb = new Sandbox();
     try {
       const w = sb.work;
-      await makeBootSectorDisk(`${w}/boot.img`, { message: "hi" });
-      equal((await sb.run("vmcreate", "-y", "-n", ...SMALL_VM, "-c", "boot.img", "vm")).code, 0);
+      await bootSectorVm(sb);
       const dev = sh("losetup", "-r", "-f", "--show", `${w}/boot.img`);
       try {
-        const settings = `${w}/vm/vm.settings`;
-        Deno.writeTextFileSync(
-          settings,
-          readOr(settings).replace(/^vm_storage_hdd1_backend=.*$/m, `vm_storage_hdd1_backend=${dev}`),
-        );
+        setDisk(`${w}/vm`, dev);
         const r = await sb.run("vmup", "--libvirt=test:///default", "-n", "vm");
         equal(r.code, 0, r.stderr);
         match(
@@ -291,7 +295,7 @@ Deno.test({
         );
         match(r.stdout, new RegExp(`<source dev='${dev}'/>[^]*?<transient/>`));
         // Asked for read-write, it is refused as vmup refuses it.
-        Deno.writeTextFileSync(settings, readOr(settings).replace(`backend=${dev}`, `backend=rw:${dev}`));
+        setDisk(`${w}/vm`, `rw:${dev}`);
         const rw = await sb.run("vmup", "--libvirt=test:///default", "-n", "vm");
         equal(rw.code, 1, rw.stderr);
         match(rw.stderr, /rw: asked, but the kernel holds it read-only; use snap: or ro:/);

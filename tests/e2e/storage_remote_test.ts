@@ -10,48 +10,16 @@ import { deepEqual, equal, match } from "node:assert/strict";
 import { QmpClient } from "../../lib/qmp/client.ts";
 import { makeBootSectorDisk } from "../fixtures/bootsector.ts";
 import { makeBootIso } from "../fixtures/iso.ts";
+import { type LoopbackServer, startServer } from "../helpers/servers.ts";
 import { HEADLESS_TCG, readOr, type RunResult, Sandbox, waitFor } from "../helpers/vmtools.ts";
 
-/** A busybox httpd serving `dir` on 127.0.0.1 at a port nobody used a moment ago. */
-async function startHttpServer(dir: string): Promise<{ port: number; stop: () => Promise<void> }> {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (probe.addr as Deno.NetAddr).port;
-    probe.close();
-    const child = new Deno.Command("busybox", {
-      args: ["httpd", "-f", "-p", `127.0.0.1:${port}`, "-h", dir],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    let exited = false;
-    child.status.then(() => exited = true);
-    // Serving once it accepts a connection; gone at once when another took the port meanwhile.
-    const up = await waitFor(
-      async () => {
-        if (exited) return "exited";
-        try {
-          (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-          return "up";
-        } catch {
-          return undefined;
-        }
-      },
-      10_000,
-      "busybox httpd to listen",
-    );
-    if (up === "up") {
-      return {
-        port,
-        stop: async () => {
-          try {
-            child.kill("SIGKILL");
-          } catch { /* gone */ }
-          await child.status;
-        },
-      };
-    }
-  }
-  throw new Error("busybox httpd found no free port");
+/** A busybox httpd serving `dir` on a loopback port. */
+function startHttpServer(dir: string): Promise<LoopbackServer> {
+  return startServer({
+    name: "busybox httpd",
+    command: "busybox",
+    args: (port) => ["httpd", "-f", "-p", `127.0.0.1:${port}`, "-h", dir],
+  });
 }
 
 /** The runtime directory a bare vmup reported. */
@@ -90,6 +58,12 @@ Deno.test("vmup boots URLs served over HTTP with byte ranges: an ISO in a CD-ROM
   const server = await startHttpServer(www);
   try {
     const base = `http://127.0.0.1:${server.port}`;
+    /** vmup -n of `name` on the server exits 1 with just `message`. */
+    const refuses = async (name: string, message: string) => {
+      const r = await sb.run("vmup", "-n", ...HEADLESS_TCG, `${base}/${name}`);
+      equal(r.code, 1, r.stdout);
+      equal(r.stderr, `vmup: ${base}/${name}: ${message}\n`);
+    };
 
     const cd = await sb.run("vmup", ...HEADLESS_TCG, `${base}/boot.iso`);
     equal(cd.code, 0, cd.stderr);
@@ -160,17 +134,13 @@ Deno.test("vmup boots URLs served over HTTP with byte ranges: an ISO in a CD-ROM
       `# Disk DescriptorFile\nversion=1\nCID=12345678\nparentCID=ffffffff\ncreateType="monolithicFlat"\n` +
         `RW 1 FLAT "${sb.dir}/secret" 0\n`,
     );
-    const extent = await sb.run("vmup", "-n", ...HEADLESS_TCG, `${base}/e.vmdk`);
-    equal(extent.code, 1, extent.stdout);
-    equal(
-      extent.stderr,
-      `vmup: ${base}/e.vmdk: its descriptor names a file on this host as an extent (${sb.dir}/secret); not using it\n`,
+    await refuses(
+      "e.vmdk",
+      `its descriptor names a file on this host as an extent (${sb.dir}/secret); not using it`,
     );
-    const backed = await sb.run("vmup", "-n", ...HEADLESS_TCG, `${base}/b.qcow2`);
-    equal(backed.code, 1, backed.stdout);
-    equal(
-      backed.stderr,
-      `vmup: ${base}/b.qcow2: its backing file is a file on this host (file://${sb.dir}/secret); not using it\n`,
+    await refuses(
+      "b.qcow2",
+      `its backing file is a file on this host (file://${sb.dir}/secret); not using it`,
     );
     // Nor further down its chain: a backing file on the server whose own backing file is the user's.
     await img(
@@ -186,18 +156,11 @@ Deno.test("vmup boots URLs served over HTTP with byte ranges: an ISO in a CD-ROM
       `${www}/c.qcow2`,
       "1M",
     );
-    const chained = await sb.run("vmup", "-n", ...HEADLESS_TCG, `${base}/c.qcow2`);
-    equal(chained.code, 1, chained.stdout);
-    equal(
-      chained.stderr,
-      `vmup: ${base}/c.qcow2: its backing file is a file on this host (file://${sb.dir}/secret); not using it\n`,
+    await refuses(
+      "c.qcow2",
+      `its backing file is a file on this host (file://${sb.dir}/secret); not using it`,
     );
-    const data = await sb.run("vmup", "-n", ...HEADLESS_TCG, `${base}/d.qcow2`);
-    equal(data.code, 1, data.stdout);
-    equal(
-      data.stderr,
-      `vmup: ${base}/d.qcow2: keeps its data in an external file (${sb.dir}/secret); not using it\n`,
-    );
+    await refuses("d.qcow2", `keeps its data in an external file (${sb.dir}/secret); not using it`);
 
     const missing = await sb.run("vmup", ...HEADLESS_TCG, `${base}/nope.iso`);
     equal(missing.code, 1);

@@ -176,30 +176,20 @@ Deno.test({
       try {
         const adm = (...args: string[]) => tgtadm(server.port, ...args);
         await adm("--mode", "target", "--op", "new", "--tid", "1", "--targetname", IQN);
-        await adm(
-          "--mode",
-          "logicalunit",
-          "--op",
-          "new",
-          "--tid",
-          "1",
-          "--lun",
-          "1",
-          "--backing-store",
-          lun1,
-        );
-        await adm(
-          "--mode",
-          "logicalunit",
-          "--op",
-          "new",
-          "--tid",
-          "1",
-          "--lun",
-          "2",
-          "--backing-store",
-          `${sb.dir}/lun2.iso`,
-        );
+        for (const [lun, file] of [[1, lun1], [2, `${sb.dir}/lun2.iso`]] as const) {
+          await adm(
+            "--mode",
+            "logicalunit",
+            "--op",
+            "new",
+            "--tid",
+            "1",
+            "--lun",
+            `${lun}`,
+            "--backing-store",
+            file,
+          );
+        }
         await adm("--mode", "target", "--op", "bind", "--tid", "1", "--initiator-address", "127.0.0.1");
         const url = `${portal}/${IQN}/1`;
 
