@@ -3,6 +3,15 @@ import { VmError } from "../../errors.ts";
 import { detectFormat } from "../inspect.ts";
 import { parseVmx, readVmx } from "./vmx.ts";
 
+/** Reading `name` in `dir` fails with a VmError whose message matches `pattern`. */
+function refused(dir: string, name: string, pattern: RegExp): void {
+  throws(() => readVmx(`${dir}/${name}`), (e: Error) => {
+    equal(e instanceof VmError, true);
+    equal(pattern.test(e.message), true, e.message);
+    return true;
+  });
+}
+
 const value = (text: string, key: string) => parseVmx(text, "m.vmx").get(key)?.value;
 
 Deno.test("parseVmx reads quoted and bare values, |XX escapes, comments, keys in any case", () => {
@@ -197,19 +206,14 @@ Deno.test("readVmx: disks and their extents must lie in the machine's folder, sy
   Deno.writeTextFileSync(`${dir}/../elsewhere.vmdk`.replace(/\/[^/]+\/\.\.\//, "/"), "x");
   Deno.symlinkSync(`${outside}/secret`, `${dir}/link.vmdk`);
   try {
-    const refused = (name: string, pattern: RegExp) =>
-      throws(() => readVmx(`${dir}/${name}`), (e: Error) => {
-        equal(e instanceof VmError, true);
-        equal(pattern.test(e.message), true, e.message);
-        return true;
-      });
     refused(
+      dir,
       "up.vmx",
       /up\.vmx:1: scsi0:0\.filename = "\.\.\/elsewhere\.vmdk": .* lies outside the machine's folder/,
     );
-    refused("abs.vmx", /abs\.vmx:1: .*secret lies outside the machine's folder/);
-    refused("link.vmx", /link\.vmx:1: .*link\.vmdk \(-> .*secret\) lies outside the machine's folder/);
-    refused("extent.vmx", /extent\.vmx:2: .*: its extent .*secret lies outside the machine's folder/);
+    refused(dir, "abs.vmx", /abs\.vmx:1: .*secret lies outside the machine's folder/);
+    refused(dir, "link.vmx", /link\.vmx:1: .*link\.vmdk \(-> .*secret\) lies outside the machine's folder/);
+    refused(dir, "extent.vmx", /extent\.vmx:2: .*: its extent .*secret lies outside the machine's folder/);
     deepEqual(readVmx(`${dir}/good.vmx`).disks, [{ kind: "file", path: `${dir}/sub/ok.vmdk` }]);
   } finally {
     Deno.removeSync(`${dir}/../elsewhere.vmdk`.replace(/\/[^/]+\/\.\.\//, "/"));
@@ -285,27 +289,36 @@ Deno.test("readVmx: a disk's parent, data file or embedded descriptor must lie i
     embedded.fill(0).set(new TextEncoder().encode(hinted));
     Deno.writeFileSync(`${dir}/sparse-hint.vmdk`, sparse);
 
-    const refused = (name: string, pattern: RegExp) =>
-      throws(() => readVmx(`${dir}/${name}`), (e: Error) => {
-        equal(e instanceof VmError, true);
-        equal(pattern.test(e.message), true, e.message);
-        return true;
-      });
     refused(
+      dir,
       "parent.vmx",
       /parent\.vmx:1: .*: its extent or parent .*secret lies outside the machine's folder/,
     );
-    refused("json.vmx", /json\.vmx:1: .*: its extent or parent json:.* lies outside the machine's folder/);
     refused(
+      dir,
+      "json.vmx",
+      /json\.vmx:1: .*: its extent or parent json:.* lies outside the machine's folder/,
+    );
+    refused(
+      dir,
       "data.vmx",
       /data\.vmx:1: .*data\.qcow2 keeps its data in an external file, which is not supported/,
     );
     refused(
+      dir,
       "embedded.vmx",
       /embedded\.vmx:1: .*: its extent or parent .*secret lies outside the machine's folder/,
     );
-    refused("hint.vmx", /hint\.vmx:1: .*: its extent or parent .*secret lies outside the machine's folder/);
-    refused("sparse-hint.vmx", /sparse-hint\.vmx:1: .*: its extent or parent .*other\.vmdk lies outside/);
+    refused(
+      dir,
+      "hint.vmx",
+      /hint\.vmx:1: .*: its extent or parent .*secret lies outside the machine's folder/,
+    );
+    refused(
+      dir,
+      "sparse-hint.vmx",
+      /sparse-hint\.vmx:1: .*: its extent or parent .*other\.vmdk lies outside/,
+    );
     deepEqual(readVmx(`${dir}/good.vmx`).disks, [{ kind: "file", path: `${dir}/good.qcow2` }]);
     deepEqual(readVmx(`${dir}/sparse.vmx`).disks, [{ kind: "file", path: `${dir}/sparse.vmdk` }]);
   } finally {
