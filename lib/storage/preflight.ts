@@ -23,7 +23,7 @@ import type { Logger } from "../ui/log.ts";
 import type { DeviceState } from "./device.ts";
 import { enabledDrives } from "./drives.ts";
 import { type Access, type ImageFormat, inspectStorage, parseAccess, type StorageRef } from "./inspect.ts";
-import { checkChain, ReachCheck } from "./reach.ts";
+import { checkChain, type HomeFinder, ReachCheck } from "./reach.ts";
 import { checkFitsVvfat, fatBytes } from "./vvfat.ts";
 
 /** What the looks before QEMU starts found, by URL and device path. */
@@ -31,6 +31,7 @@ export class StorageFacts {
   readonly #urls = new Map<string, ImageFormat | undefined>();
   readonly #devices = new Map<string, DeviceState>();
   readonly #fat = new Map<string, number>();
+  readonly #chains = new Set<string>();
 
   /** `ref` with what was found out about its location added. */
   refine(ref: StorageRef): StorageRef {
@@ -67,6 +68,16 @@ export class StorageFacts {
     return state;
   }
 
+  /**
+   * Checks the chain of the local image `path` (see `reach.ts`) unless done
+   * already: a bare boot looks before it asks, and again with the drives.
+   */
+  chain(what: string, path: string, finder?: HomeFinder): void {
+    if (this.#chains.has(path)) return;
+    checkChain(what, path, finder);
+    this.#chains.add(path);
+  }
+
   /** The room the directory `path` takes on a FAT disk, walked once. */
   fatBytes(path: string): number {
     let bytes = this.#fat.get(path);
@@ -91,7 +102,7 @@ export async function inspectAndLook(
   base?: string,
 ): Promise<StorageRef> {
   const ref = inspectStorage(spec, base);
-  if (ref.location.kind === "file") checkChain(spec, ref.location.path);
+  if (ref.location.kind === "file") facts.chain(spec, ref.location.path);
   return await facts.url(ref, log);
 }
 
@@ -107,7 +118,7 @@ export async function checkStorage(
   log: Logger,
 ): Promise<void> {
   const cap = parseAccess(settings.get("vm_storage_rwmode") || "rw", "vm_storage_rwmode");
-  const reach = new ReachCheck(settings);
+  const reach = new ReachCheck(settings, facts);
   for (const drive of enabledDrives(settings, dir)) {
     if (!drive.backend) continue;
     let ref: StorageRef;

@@ -30,6 +30,7 @@ import { isVmHome } from "../home/home.ts";
 import { dirname } from "../path.ts";
 import { fromVmHome, type Settings } from "../settings/settings.ts";
 import type { Drive } from "./drives.ts";
+import type { StorageFacts } from "./preflight.ts";
 import { type Access, effectiveAccess, parseAccess, type StorageRef } from "./inspect.ts";
 import { hasProtocol, imageReferences } from "./references.ts";
 
@@ -79,10 +80,12 @@ export class ReachCheck {
   readonly #settings: Settings;
   readonly #finder: HomeFinder;
   readonly #cap: Access;
+  readonly #facts: StorageFacts;
 
-  /** For the VM whose resolved settings are `settings`. */
-  constructor(settings: Settings) {
+  /** For the VM whose resolved settings are `settings`; `facts` keeps which chains were checked already. */
+  constructor(settings: Settings, facts: StorageFacts) {
     this.#settings = settings;
+    this.#facts = facts;
     this.#finder = new HomeFinder(settings.get("cfg_file_vmsettings") || "vm.settings");
     this.#cap = parseAccess(settings.get("vm_storage_rwmode") || "rw", "vm_storage_rwmode");
   }
@@ -106,7 +109,7 @@ export class ReachCheck {
       }
       if (loc.kind === "dir") this.#checkTree(what, loc.path, own);
     }
-    if (loc.kind === "file") checkChain(what, loc.path, this.#finder);
+    if (loc.kind === "file") this.#facts.chain(what, loc.path, this.#finder);
   }
 
   /**

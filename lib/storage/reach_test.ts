@@ -2,11 +2,12 @@ import { match, throws } from "node:assert/strict";
 import { Settings } from "../settings/settings.ts";
 import { enabledDrives } from "./drives.ts";
 import { inspectStorage } from "./inspect.ts";
+import { StorageFacts } from "./preflight.ts";
 import { checkChain, ReachCheck } from "./reach.ts";
 
 /** The reach checks of every enabled drive, as vmup's storage checks make them. */
 function checkReach(settings: Settings, dir: string): void {
-  const check = new ReachCheck(settings);
+  const check = new ReachCheck(settings, new StorageFacts());
   for (const drive of enabledDrives(settings, dir)) {
     if (drive.backend) check.drive(drive, inspectStorage(drive.backend, drive.base));
   }
